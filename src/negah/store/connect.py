@@ -1,0 +1,286 @@
+"""Opening a store. The only module that names DuckDB, PostgreSQL, MySQL or Spark.
+
+A *store* is where the canonical tables live:
+
+* an embedded DuckDB file (the default, ``./negah.duckdb``), written by ``negah import``;
+* a company's own PostgreSQL or MySQL/MariaDB database, read in place through Ibis
+  (``postgresql://user@host/db``, ``mysql://user:pw@host/db``): the canonical tables may
+  be tables or views there, and nothing is copied;
+* a folder of canonical files (``orders.csv``, ``orders.parquet``, ...) read in place,
+  on DuckDB or on Apache Spark.
+
+Everything above this layer sees only :class:`Store` and Ibis expressions.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from negah import config
+from negah.errors import StoreError
+from negah.store import schema as S
+
+if TYPE_CHECKING:  # pragma: no cover
+    import ibis.expr.types as ir
+    import pandas as pd
+
+URL_KINDS = {
+    "postgres": "postgres",
+    "postgresql": "postgres",
+    "mysql": "mysql",
+    "mariadb": "mysql",
+    "duckdb": "duckdb",
+}
+
+
+class Store:
+    """An open store: an Ibis connection plus what negah knows about it.
+
+    Use :func:`open_store` or :func:`open_folder` to make one; close it (or use it as a
+    context manager) to release the DuckDB file lock.
+    """
+
+    def __init__(self, con: Any, kind: str, location: str, *, read_only: bool = False,
+                 spark: Any = None):
+        self.con = con
+        self.kind = kind  # duckdb | postgres | mysql | spark
+        self.location = location
+        self.read_only = read_only
+        self._spark = spark
+        self._present: set[str] | None = None
+
+    # -- life cycle -----------------------------------------------------------------
+    def close(self) -> None:
+        if self.con is not None and self.kind != "spark":
+            try:
+                self.con.disconnect()
+            except Exception:  # pragma: no cover - already closed
+                pass
+        self.con = None
+
+    def __enter__(self) -> "Store":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        mode = "read-only" if self.read_only else "read-write"
+        return f"<negah Store {self.kind} {self.location!r} {mode}>"
+
+    # -- tables ---------------------------------------------------------------------
+    def list_tables(self) -> list[str]:
+        """Canonical tables present in this store (in schema order)."""
+        if self._present is None:
+            names = set(self.con.list_tables())
+            self._present = {n for n in S.TABLES if n in names}
+        return [n for n in S.TABLES if n in self._present]
+
+    def has(self, name: str) -> bool:
+        return name in self.list_tables()
+
+    def raw_table(self, name: str) -> "ir.Table":
+        """The table as stored, without canonical casts."""
+        return self.con.table(name)
+
+    def table(self, name: str) -> "ir.Table | None":
+        """The canonical table ``name`` as an Ibis expression, or ``None`` when absent.
+
+        Columns are cast to their canonical types (ids to text, dates to dates, money to
+        DECIMAL(18,4)), so a CRM's own table with integer ids reads the same as an
+        imported one. Book-keeping columns are dropped; extra user columns are kept.
+        """
+        S.table(name)  # validates the name
+        if not self.has(name):
+            return None
+        return canonical(self.con.table(name), name, self.kind)
+
+    def execute(self, expr: "ir.Expr", **kw: Any) -> "pd.DataFrame":
+        return self.con.execute(expr, **kw)
+
+    def row_count(self, name: str) -> int:
+        t = self.table(name)
+        return 0 if t is None else int(self.con.execute(t.count()))
+
+    def invalidate(self) -> None:
+        """Forget cached table lists (after an import)."""
+        self._present = None
+
+
+def canonical(t: "ir.Table", name: str, kind: str = "duckdb") -> "ir.Table":
+    """Cast ``t`` to the canonical column types of table ``name``."""
+    import ibis.expr.datatypes as dt
+
+    spec = S.table(name)
+    types = {
+        "id": dt.string,
+        "text": dt.string,
+        "date": dt.date,
+        "timestamp": dt.timestamp,
+        "money": dt.Decimal(18, 4),
+        "number": dt.Decimal(18, 4),
+        "int": dt.int64,
+        "bool": dt.boolean,
+    }
+    schema = t.schema()
+    sel = {}
+    for col in t.columns:
+        if col == S.ROW_SOURCE_COLUMN:
+            continue
+        c = spec.column(col)
+        if c is None:
+            sel[col] = t[col]
+            continue
+        want = types[c.kind]
+        have = schema[col]
+        if have == want or (want.is_decimal() and have.is_decimal() and have.scale == 4):
+            sel[col] = t[col]
+        elif want.is_date() and have.is_timestamp():
+            sel[col] = t[col].date()
+        else:
+            sel[col] = t[col].cast(want)
+    return t.select(**sel)
+
+
+# ------------------------------------------------------------------------------------
+# opening
+# ------------------------------------------------------------------------------------
+
+def store_kind(target: str | Path | None) -> str:
+    """``duckdb``, ``postgres`` or ``mysql`` for a store argument."""
+    if target is None:
+        return "duckdb"
+    s = str(target)
+    m = re.match(r"^([a-zA-Z][a-zA-Z0-9+]*)://", s)
+    if m:
+        scheme = m.group(1).lower().split("+")[0]
+        if scheme not in URL_KINDS:
+            raise StoreError(
+                f"store {s!r}: unknown scheme {scheme!r}; use a DuckDB file path, "
+                "postgresql://user@host/db or mysql://user:password@host/db"
+            )
+        return URL_KINDS[scheme]
+    return "duckdb"
+
+
+def open_store(target: str | Path | None = None, *, read_only: bool = False,
+               create: bool = True, wait: float = 10.0) -> Store:
+    """Open the store ``target`` (a DuckDB path or a database URL).
+
+    Parameters
+    ----------
+    target
+        ``None`` for the default (``$NEGAH_STORE`` or ``./negah.duckdb``), a path to a
+        DuckDB file, or ``postgresql://...`` / ``mysql://...``.
+    read_only
+        Open a DuckDB file read-only (several readers may share it).
+    create
+        Create a missing DuckDB file (ignored for read-only opens and URLs).
+    wait
+        Seconds to keep retrying while another process holds DuckDB's write lock.
+    """
+    if target is None:
+        target = config.default_store()
+    kind = store_kind(target)
+    if kind == "duckdb":
+        return _open_duckdb(str(target), read_only=read_only, create=create, wait=wait)
+    return _open_url(str(target), kind)
+
+
+def _open_duckdb(path: str, *, read_only: bool, create: bool, wait: float) -> Store:
+    import duckdb
+    import ibis
+
+    if path.startswith("duckdb://"):
+        path = path[len("duckdb://"):]
+    p = Path(path)
+    if path != ":memory:":
+        if not p.exists() and (read_only or not create):
+            raise StoreError(
+                f"store {path!r} does not exist: import data first "
+                f"(negah import FILE --store {path}) or name another store with --store"
+            )
+        if p.exists() and p.is_dir():
+            raise StoreError(f"store {path!r} is a folder; to read canonical files in place use --data {path}")
+    deadline = time.monotonic() + wait
+    delay = 0.05
+    while True:
+        try:
+            raw = duckdb.connect(path, read_only=read_only)
+            break
+        except duckdb.IOException as e:
+            msg = str(e)
+            if "lock" in msg.lower() and time.monotonic() < deadline:
+                time.sleep(delay)
+                delay = min(delay * 2, 0.5)
+                continue
+            if "lock" in msg.lower():
+                raise StoreError(
+                    f"store {path!r} is being written by another process ({_lock_holder(msg)}); "
+                    "wait for it to finish, or query the running `negah serve` instead"
+                ) from None
+            raise StoreError(f"store {path!r} could not be opened: {msg}") from None
+        except duckdb.Error as e:
+            raise StoreError(f"store {path!r} could not be opened: {e}") from None
+    raw.execute("SET preserve_insertion_order = true")
+    con = ibis.duckdb.from_connection(raw)
+    store = Store(con, "duckdb", path, read_only=read_only)
+    if not read_only:
+        from negah.store.migrate import ensure_schema
+
+        ensure_schema(store)
+    else:
+        from negah.store.migrate import check_version
+
+        check_version(store)
+    return store
+
+
+def _lock_holder(msg: str) -> str:
+    m = re.search(r"PID (\d+)", msg)
+    return f"PID {m.group(1)}" if m else "another process"
+
+
+def _open_url(url: str, kind: str) -> Store:
+    import ibis
+
+    try:
+        with warnings.catch_warnings():
+            # MariaDB without time-zone tables cannot set UTC; negah reads dates only.
+            warnings.filterwarnings("ignore", message="Unable to set session timezone")
+            if kind == "postgres":
+                con = ibis.connect(re.sub(r"^postgresql", "postgres", url))
+            else:
+                con = ibis.connect(re.sub(r"^mariadb", "mysql", url))
+    except ImportError as e:
+        extra = "postgres" if kind == "postgres" else "mysql"
+        raise StoreError(
+            f"store {url!r} needs the {extra} driver: pip install 'negah[{extra}]' ({e})"
+        ) from None
+    except Exception as e:
+        raise StoreError(f"store {url!r} could not be reached: {e}") from None
+    return Store(con, kind, _redact(url), read_only=True)
+
+
+def _redact(url: str) -> str:
+    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
+
+
+def spark_session():
+    """One shared local Spark session (UI off, few shuffle partitions, UTC)."""
+    from pyspark.sql import SparkSession
+
+    return (
+        SparkSession.builder.master(config.spark_master())
+        .appName("negah")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.ansi.enabled", "false")
+        .config("spark.driver.memory", "2g")
+        .getOrCreate()
+    )

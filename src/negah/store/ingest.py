@@ -1,0 +1,844 @@
+"""Reading, validating and loading files into an embedded (DuckDB) store.
+
+``negah import`` and the REST ingest endpoints go through :func:`import_files` and
+:func:`import_frame`. The rules:
+
+* **All or nothing.** Every file of one call is validated and loaded inside one
+  transaction. Any problem (in strict mode) rolls everything back and raises
+  :class:`~negah.errors.InputError` listing *all* problems (up to a cap), each naming the
+  file, the data row (counted from 1, header excluded), the column, the value and the fix.
+  A process killed mid-way leaves the store as it was (DuckDB's write-ahead log keeps
+  uncommitted work out).
+* **Re-imports never double count.** A file is recognised by the SHA-256 of its content
+  (per table); importing it again changes nothing. Rows equal to other rows are kept,
+  because the metric spec counts every row. ``mode="replace"`` refreshes a table from a
+  full export; ``mode="upsert"`` with ``key=[...]`` replaces rows by the user's own key.
+* **Messy exports.** ``skip_invalid=True`` loads the valid rows and writes the rejected
+  ones, with their reasons, to a rejects CSV.
+
+Accepted inputs: CSV (any delimiter, UTF-8 with or without BOM), Parquet, Excel (.xlsx),
+and pandas DataFrames. Dates: ISO (``2024-03-01``, with time and offset), ``2024/03/01``,
+day-first ``01/03/2024`` (or month-first with ``date_order="mdy"``), Jalali dates such as
+``1399/03/13`` (any year below 1700 is read as Jalali), and Persian or Arabic-Indic digits.
+Timestamps with an offset keep their own wall-clock date and time.
+
+The loader is written for DuckDB (the embedded store); databases such as PostgreSQL and
+MySQL are read in place, not written.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
+
+from negah.errors import InputError, StoreError
+from negah.store import schema as S
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from negah.store.connect import Store
+
+PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"
+ARABIC_DIGITS = "٠١٢٣٤٥٦٧٨٩"
+MAX_PROBLEMS = 50
+SUPPORTED = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".xlsx")
+
+
+# ------------------------------------------------------------------------------------
+# reports
+# ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input, located precisely."""
+
+    file: str
+    row: int | None
+    column: str | None
+    value: str | None
+    message: str
+    fix: str = ""
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f" row {self.row}"
+        if self.column is not None:
+            where += f", column {self.column}"
+        text = f"{where}: "
+        if self.value is not None:
+            text += f"{self.value!r} "
+        text += self.message
+        if self.fix:
+            text += f" ({self.fix})"
+        return text
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"file": self.file, "row": self.row, "column": self.column, "value": self.value,
+                "message": self.message, "fix": self.fix}
+
+
+@dataclass
+class ImportReport:
+    """What one file did to the store."""
+
+    table: str
+    source: str
+    rows: int = 0
+    rejected: int = 0
+    skipped: bool = False
+    import_id: int | None = None
+    mode: str = "append"
+    rejects_file: str | None = None
+    message: str = ""
+    replaced_rows: int = 0
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in (
+            "table", "source", "rows", "rejected", "skipped", "import_id", "mode",
+            "rejects_file", "message", "replaced_rows")}
+
+
+# ------------------------------------------------------------------------------------
+# small SQL helpers (identifiers and literals are escaped, never pasted raw)
+# ------------------------------------------------------------------------------------
+
+def qi(name: str) -> str:
+    """Quote an identifier for DuckDB."""
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def ql(value: str) -> str:
+    """Quote a string literal for DuckDB."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _norm_header(name: str) -> str:
+    n = str(name).strip().lstrip("\ufeff").strip().lower()
+    n = re.sub(r"[\s\-\.]+", "_", n)
+    return n
+
+
+def _digits(expr: str) -> str:
+    """SQL: Persian and Arabic-Indic digits (and separators) to ASCII, trimmed."""
+    return (f"trim(translate({expr}, {ql(PERSIAN_DIGITS + ARABIC_DIGITS + '٫٬')}, "
+            f"{ql('0123456789' * 2 + '.,')}))")
+
+
+# ------------------------------------------------------------------------------------
+# sources
+# ------------------------------------------------------------------------------------
+
+@dataclass
+class _Source:
+    label: str                 # how messages name it (file name)
+    relation: str              # SQL relation (temp table / view) with a _row column
+    columns: dict[str, str]    # source column -> DuckDB type
+    sha256: str | None
+    n_rows: int = 0
+    cleanup: list[str] = field(default_factory=list)
+
+
+def file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def table_for_path(path: Path) -> str | None:
+    """The canonical table a file is named after (``orders.csv`` -> ``orders``)."""
+    stem = path.name.split(".")[0].strip().lower()
+    return stem if stem in S.TABLES else None
+
+
+def _sniff_delimiter(path: Path) -> str | None:
+    """Guess the delimiter from the header line; None lets DuckDB's sniffer decide."""
+    with open(path, "rb") as f:
+        head = f.read(1 << 16)
+    try:
+        text = head.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return None
+    first = text.splitlines()[0] if text.splitlines() else ""
+    counts = {d: first.count(d) for d in [",", ";", "\t", "|"]}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > 0 else None
+
+
+def _open_csv(raw, path: Path, label: str, idx: int, delimiter: str | None) -> _Source:
+    if path.stat().st_size == 0:
+        raise InputError(f"{label} is empty", [Problem(label, None, None, None, "is empty (no header, no rows)",
+                                                         "export the table again with a header row")])
+    delim = delimiter or _sniff_delimiter(path)
+    name = f"_negah_src_{idx}"
+    opts = ["header = true", "all_varchar = true", "null_padding = true", "strict_mode = false",
+            "encoding = 'utf-8'"]
+    if delim is not None:
+        opts.append(f"delim = {ql(delim)}")
+        opts.append("quote = '\"'")
+    try:
+        raw.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM read_csv({ql(str(path))}, {', '.join(opts)})")
+    except Exception as e:  # duckdb.Error
+        msg = str(e).split("\n")[0]
+        raise InputError(f"{label} could not be read as CSV: {msg}", [Problem(
+            label, None, None, None, f"could not be read as CSV: {msg}",
+            "check that it is UTF-8 text with one header row; name the delimiter with --delimiter")]) from None
+    cols = [r[0] for r in raw.execute(f"DESCRIBE {name}").fetchall()]
+    view = f"_negah_rel_{idx}"
+    raw.execute(f"CREATE TEMP VIEW {view} AS SELECT rowid + 1 AS _row, * FROM {name}")
+    n = raw.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
+    return _Source(label, view, {c: "VARCHAR" for c in cols}, None, n, [f"VIEW {view}", f"TABLE {name}"])
+
+
+def _open_parquet(raw, path: Path, label: str, idx: int) -> _Source:
+    view = f"_negah_rel_{idx}"
+    try:
+        raw.execute(
+            f"CREATE TEMP VIEW {view} AS SELECT file_row_number + 1 AS _row, * EXCLUDE (file_row_number) "
+            f"FROM read_parquet({ql(str(path))}, file_row_number = true)")
+        cols = {r[0]: r[1] for r in raw.execute(f"DESCRIBE {view}").fetchall() if r[0] != "_row"}
+        n = raw.execute(f"SELECT count(*) FROM read_parquet({ql(str(path))})").fetchone()[0]
+    except Exception as e:
+        msg = str(e).split("\n")[0]
+        raise InputError(f"{label} could not be read as Parquet: {msg}", [Problem(
+            label, None, None, None, f"could not be read as Parquet: {msg}", "write the file again")]) from None
+    return _Source(label, view, cols, None, n, [f"VIEW {view}"])
+
+
+def _open_frame(raw, df: "pd.DataFrame", label: str, idx: int) -> _Source:
+    import pandas as pd
+
+    frame = df.reset_index(drop=True).copy()
+    # Object columns with mixed values (Excel, JSON) become text; typed columns stay typed.
+    for c in frame.columns:
+        if frame[c].dtype == object:
+            frame[c] = frame[c].map(lambda v: None if v is None or (isinstance(v, float) and v != v)
+                                    else (v.isoformat() if hasattr(v, "isoformat") else str(v)))
+        elif isinstance(frame[c].dtype, pd.StringDtype) or str(frame[c].dtype) in ("str", "string"):
+            frame[c] = frame[c].astype(object).where(frame[c].notna(), None)
+    frame.columns = [str(c) for c in frame.columns]
+    frame.insert(0, "_row", range(1, len(frame) + 1))
+    name = f"_negah_frame_{idx}"
+    raw.register(name + "_df", frame)
+    raw.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {qi(name + '_df')}")
+    raw.unregister(name + "_df")
+    cols = {r[0]: r[1] for r in raw.execute(f"DESCRIBE {name}").fetchall() if r[0] != "_row"}
+    return _Source(label, name, cols, None, len(frame), [f"TABLE {name}"])
+
+
+def _open_xlsx(raw, path: Path, label: str, idx: int) -> _Source:
+    import pandas as pd
+
+    try:
+        df = pd.read_excel(path, dtype=object, engine="openpyxl")
+    except Exception as e:
+        raise InputError(f"{label} could not be read as Excel: {e}", [Problem(
+            label, None, None, None, f"could not be read as Excel (.xlsx): {e}", "save it again as .xlsx")]) from None
+    if df.shape[1] == 0:
+        raise InputError(f"{label} is empty", [Problem(label, None, None, None, "has no header row",
+                                                         "put the column names in the first row")])
+    return _open_frame(raw, df, label, idx)
+
+
+# ------------------------------------------------------------------------------------
+# conversions: one SQL expression per canonical column (value or NULL) and one check
+# ------------------------------------------------------------------------------------
+
+_DATE_HELP = "use YYYY-MM-DD (e.g. 2024-03-01), DD/MM/YYYY, or a Jalali date such as 1399/03/13"
+
+
+def _date_parts(expr: str, date_order: str) -> tuple[str, str, str, str]:
+    """SQL for (year, month, day, time-part) strings parsed from a text date ``expr``."""
+    s = _digits(expr)
+    ymd = f"regexp_extract({s}, '^(\\d{{4}})[-/.](\\d{{1,2}})[-/.](\\d{{1,2}})(?:$|[T ])', ['y','m','d'])"
+    dmy = f"regexp_extract({s}, '^(\\d{{1,2}})[-/.](\\d{{1,2}})[-/.](\\d{{4}})(?:$|[T ])', ['a','b','y'])"
+    first, second = ("a", "b") if date_order == "mdy" else ("b", "a")  # (month, day) groups
+    y = f"coalesce(nullif({ymd}.y, ''), nullif({dmy}.y, ''))"
+    m = f"coalesce(nullif({ymd}.m, ''), nullif({dmy}.{first}, ''))"
+    d = f"coalesce(nullif({ymd}.d, ''), nullif({dmy}.{second}, ''))"
+    t = f"regexp_extract({s}, '^[0-9/.\\-]+[T ](\\d{{1,2}}:\\d{{2}}(?::\\d{{2}}(?:\\.\\d+)?)?)', 1)"
+    return y, m, d, t
+
+
+def _date_sql(expr: str, date_order: str, with_time: bool) -> str:
+    """SQL converting a text date (Gregorian or Jalali, any digits) to DATE / TIMESTAMP."""
+    y, m, d, t = _date_parts(expr, date_order)
+    greg = f"try_strptime(({y}) || '-' || ({m}) || '-' || ({d}), '%Y-%m-%d')"
+    day = (f"CASE WHEN try_cast({y} AS INTEGER) < 1700 THEN {_jalali_sql(y, m, d)} "
+           f"ELSE {greg} END")
+    if not with_time:
+        return f"CAST({day} AS DATE)"
+    time_part = f"nullif({t}, '')"
+    return (f"CASE WHEN {time_part} IS NULL THEN {day} ELSE {day} + "
+            f"try_cast({time_part} AS INTERVAL) END")
+
+
+_BOOL_TRUE = ("true", "t", "yes", "y", "1", "بله", "آری", "member")
+_BOOL_FALSE = ("false", "f", "no", "n", "0", "خیر", "نه", "")
+
+
+def _convert(col: S.Column, src: str, src_type: str, date_order: str) -> tuple[str, str, str]:
+    """(value SQL, bad-condition SQL, message) for one canonical column read from ``src``."""
+    is_text = src_type.upper().startswith("VARCHAR")
+    v = f"nullif(trim(CAST({src} AS VARCHAR)), '')"
+    if col.kind in ("id",):
+        value = _digits(v) if is_text else f"CAST({src} AS VARCHAR)"
+        if src_type.upper() in ("DOUBLE", "FLOAT", "REAL"):
+            # 7.0 -> '7': integer-valued floats (Excel, pandas with NaN) are ids without '.0'
+            value = (f"CASE WHEN {src} = floor({src}) THEN CAST(CAST({src} AS BIGINT) AS VARCHAR) "
+                     f"ELSE CAST({src} AS VARCHAR) END")
+        return value, "false", ""
+    if col.kind == "text":
+        if col.allowed:
+            value = f"lower({v})"
+            allowed = ", ".join(ql(a) for a in col.allowed)
+            return value, f"({value} IS NOT NULL AND {value} NOT IN ({allowed}))", \
+                f"is not one of {', '.join(col.allowed)}"
+        return (v if is_text else f"CAST({src} AS VARCHAR)"), "false", ""
+    if col.kind in ("date", "timestamp"):
+        with_time = col.kind == "timestamp"
+        target = "TIMESTAMP" if with_time else "DATE"
+        up = src_type.upper()
+        if up == "DATE" or up.startswith("TIMESTAMP"):
+            if up.startswith("TIMESTAMP WITH TIME ZONE"):
+                value = f"CAST(timezone('UTC', {src}) AS {target})"
+            else:
+                value = f"CAST({src} AS {target})"
+            return value, "false", ""
+        value = _date_sql(v, date_order, with_time)
+        return value, f"({v} IS NOT NULL AND ({value}) IS NULL)", \
+            "is not a date" + (" and time" if with_time else "")
+    if col.kind in ("money", "number"):
+        if is_text:
+            txt = f"replace(replace({_digits(v)}, ',', ''), ' ', '')"
+            value = f"try_cast({txt} AS DECIMAL(18,4))"
+        else:
+            value = f"try_cast({src} AS DECIMAL(18,4))"
+        return value, f"({v} IS NOT NULL AND ({value}) IS NULL)", "is not a number"
+    if col.kind == "int":
+        num = f"try_cast({_digits(v) if is_text else src} AS DOUBLE)"
+        value = f"CAST({num} AS BIGINT)"
+        cond = f"({v} IS NOT NULL AND ({num} IS NULL OR {num} != floor({num})"
+        msg = "is not a whole number"
+        if col.min_value is not None:
+            cond += f" OR {num} < {col.min_value} OR {num} > {col.max_value}"
+            msg = f"is not a whole number from {col.min_value:g} to {col.max_value:g}"
+        return value, cond + "))", msg
+    if col.kind == "bool":
+        if src_type.upper() == "BOOLEAN":
+            return src, "false", ""
+        low = f"lower({v})"
+        t = ", ".join(ql(x) for x in _BOOL_TRUE)
+        f_ = ", ".join(ql(x) for x in _BOOL_FALSE if x)
+        value = f"CASE WHEN {low} IN ({t}) THEN true WHEN {low} IN ({f_}) THEN false END"
+        return value, f"({v} IS NOT NULL AND ({value}) IS NULL)", "is not yes/no (true/false, 1/0)"
+    raise AssertionError(col.kind)  # pragma: no cover
+
+
+_FIX = {
+    "id": "give every row a value",
+    "date": _DATE_HELP,
+    "timestamp": "use YYYY-MM-DD HH:MM[:SS] (e.g. 2024-03-01 14:30)",
+    "money": "use a plain number such as 1250.50 (no currency sign)",
+    "number": "use a plain number such as 2",
+    "int": "use a whole number",
+    "bool": "use true/false, yes/no or 1/0",
+    "text": "fill in the value",
+}
+
+
+# ------------------------------------------------------------------------------------
+# Jalali dates, converted arithmetically in SQL (no join, no UDF)
+# ------------------------------------------------------------------------------------
+
+JALALI_FIRST_YEAR, JALALI_LAST_YEAR = 1200, 1699
+_JALALI_LISTS: tuple[str, str] | None = None
+
+
+def _jalali_lists() -> tuple[str, str]:
+    """SQL list literals: day number (since 1970-01-01) of 1 Farvardin, and leap flags."""
+    global _JALALI_LISTS
+    if _JALALI_LISTS is None:
+        import datetime as _dt
+
+        import jdatetime
+
+        epoch = _dt.date(1970, 1, 1)
+        starts, leaps = [], []
+        for y in range(JALALI_FIRST_YEAR, JALALI_LAST_YEAR + 1):
+            starts.append((jdatetime.date(y, 1, 1).togregorian() - epoch).days)
+            leaps.append(1 if jdatetime.date(y, 1, 1).isleap() else 0)
+        _JALALI_LISTS = ("[" + ",".join(map(str, starts)) + "]", "[" + ",".join(map(str, leaps)) + "]")
+    return _JALALI_LISTS
+
+
+def _jalali_sql(y: str, m: str, d: str) -> str:
+    """SQL: the Gregorian TIMESTAMP of Jalali y/m/d (text parts), NULL when impossible."""
+    starts, leaps = _jalali_lists()
+    yi, mi, di = (f"try_cast({y} AS INTEGER)", f"try_cast({m} AS INTEGER)", f"try_cast({d} AS INTEGER)")
+    idx = f"({yi} - {JALALI_FIRST_YEAR - 1})"
+    month_len = (f"CASE WHEN {mi} <= 6 THEN 31 WHEN {mi} <= 11 THEN 30 "
+                 f"ELSE 29 + list_extract({leaps}, {idx}) END")
+    offset = f"CASE WHEN {mi} <= 6 THEN ({mi} - 1) * 31 ELSE 186 + ({mi} - 7) * 30 END"
+    ok = (f"{yi} BETWEEN {JALALI_FIRST_YEAR} AND {JALALI_LAST_YEAR} AND {mi} BETWEEN 1 AND 12 "
+          f"AND {di} >= 1 AND {di} <= {month_len}")
+    return (f"CASE WHEN {ok} THEN CAST(DATE '1970-01-01' + CAST(list_extract({starts}, {idx}) "
+            f"+ {offset} + {di} - 1 AS INTEGER) AS TIMESTAMP) END")
+
+
+# ------------------------------------------------------------------------------------
+# the import
+# ------------------------------------------------------------------------------------
+
+def _raw(store: "Store"):
+    if store.kind != "duckdb":
+        raise StoreError(
+            f"store {store.location!r} is a {store.kind} database, read in place; negah imports into "
+            "an embedded DuckDB store (--store PATH.duckdb). Load your database with its own tools."
+        )
+    if store.read_only:
+        raise StoreError(f"store {store.location!r} is open read-only; open it read-write to import")
+    return store.con.con
+
+
+def _parse_mapping(mapping: dict[str, str] | Sequence[str] | None) -> dict[str, str]:
+    if not mapping:
+        return {}
+    if isinstance(mapping, dict):
+        return dict(mapping)
+    out = {}
+    for item in mapping:
+        if "=" not in item:
+            raise InputError(f"--map {item!r}: expected canonical=theirs, e.g. --map customer_id=CustomerID")
+        k, v = item.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def _match_columns(spec: S.Table, src: _Source, mapping: dict[str, str]) -> tuple[dict[str, str], list[Problem]]:
+    """Canonical column -> source column, plus file-level problems."""
+    problems: list[Problem] = []
+    by_norm: dict[str, str] = {}
+    for c in src.columns:
+        by_norm.setdefault(_norm_header(c), c)
+    matched: dict[str, str] = {}
+    for canon, theirs in mapping.items():
+        if spec.column(canon) is None:
+            problems.append(Problem(src.label, None, canon, None,
+                                    f"is not a column of table {spec.name}",
+                                    f"--map takes canonical=theirs; {spec.name} has {', '.join(spec.names)}"))
+            continue
+        hit = theirs if theirs in src.columns else by_norm.get(_norm_header(theirs))
+        if hit is None:
+            problems.append(Problem(src.label, None, theirs, None, "is not in the file's header",
+                                    f"the header has {', '.join(src.columns)}"))
+        else:
+            matched[canon] = hit
+    used = set(matched.values())
+    for col in spec.columns:
+        if col.name in matched:
+            continue
+        hit = col.name if col.name in src.columns else by_norm.get(col.name)
+        if hit is not None and hit not in used:
+            matched[col.name] = hit
+            used.add(hit)
+    missing = [c for c in spec.required if c not in matched]
+    if missing:
+        header = list(src.columns)
+        hint = f"the header has {', '.join(header) if header else 'no columns'}; rename the column or use --map {missing[0]}=THEIR_NAME"
+        if len(header) == 1 and any(d in header[0] for d in ";\t|,"):
+            d = next(d for d in ";\t|," if d in header[0])
+            hint = f"the header is one column {header[0]!r}: the delimiter looks like {d!r}; use --delimiter {d!r}"
+        for m in missing:
+            problems.append(Problem(src.label, None, m, None,
+                                    f"required column is missing (table {spec.name} needs {', '.join(spec.required)})",
+                                    hint))
+    return matched, problems
+
+
+def _existing_columns(raw, name: str) -> dict[str, str] | None:
+    rows = raw.execute(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'main' "
+        "AND table_name = ? ORDER BY ordinal_position", [name]).fetchall()
+    return {r[0]: r[1] for r in rows} if rows else None
+
+
+def _create_table(raw, spec: S.Table) -> None:
+    cols = [f"{qi(c.name)} {c.sql_type}" for c in spec.columns]
+    cols.append(f"{qi(S.ROW_SOURCE_COLUMN)} BIGINT")
+    raw.execute(f"CREATE TABLE {qi(spec.name)} ({', '.join(cols)})")
+
+
+def _next_import_id(raw) -> int:
+    return int(raw.execute(f"SELECT coalesce(max(import_id), 0) + 1 FROM {S.IMPORTS_TABLE}").fetchone()[0])
+
+
+def import_files(
+    store: "Store",
+    paths: Iterable[str | Path],
+    *,
+    table: str | None = None,
+    mapping: dict[str, str] | Sequence[str] | None = None,
+    mode: str = "append",
+    key: Sequence[str] | None = None,
+    skip_invalid: bool = False,
+    rejects: str | Path | None = None,
+    delimiter: str | None = None,
+    date_order: str = "dmy",
+    progress: bool = False,
+    max_problems: int = MAX_PROBLEMS,
+) -> list[ImportReport]:
+    """Import files into the embedded store, all of them in one transaction.
+
+    Parameters
+    ----------
+    store
+        An embedded store opened read-write (:func:`negah.open_store`).
+    paths
+        Files, or folders whose files are named after tables (``orders.csv``, ...).
+    table
+        The canonical table for every file; default: from each file's name.
+    mapping
+        ``{"customer_id": "CustomerID"}`` or ``["customer_id=CustomerID"]``: canonical
+        column = the file's column.
+    mode
+        ``append`` (default), ``replace`` (the table becomes exactly these files) or
+        ``upsert`` (rows whose ``key`` matches are replaced).
+    skip_invalid
+        Load the valid rows; write the rejected ones with reasons to ``rejects``.
+    date_order
+        ``dmy`` (default) or ``mdy`` for dates such as ``03/04/2024``.
+
+    Returns
+    -------
+    list of ImportReport, one per file.
+
+    Raises
+    ------
+    InputError
+        Listing every problem found (up to ``max_problems``); nothing was written.
+    """
+    items: list[tuple[Path, str]] = []
+    files: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            found = sorted(f for f in p.iterdir() if f.is_file() and table_for_path(f) and f.suffix.lower() in SUPPORTED)
+            if not found:
+                raise InputError(f"folder {p} has no file named after a table "
+                                 f"({', '.join(S.TABLES)}; .csv, .parquet or .xlsx)")
+            files.extend(found)
+        elif not p.exists():
+            raise InputError(f"{p}: no such file")
+        else:
+            files.append(p)
+    for f in files:
+        t = table or table_for_path(f)
+        if t is None:
+            raise InputError(
+                f"{f.name}: unknown table: name the file after a table ({', '.join(S.TABLES)}) "
+                "or give --table NAME")
+        S.table(t)
+        if f.suffix.lower() not in SUPPORTED:
+            raise InputError(f"{f.name}: unsupported file type {f.suffix!r}; use .csv, .parquet or .xlsx")
+        items.append((f, t))
+    return _run_import(store, [(f, t, None) for f, t in items], mapping=mapping, mode=mode, key=key,
+                       skip_invalid=skip_invalid, rejects=rejects, delimiter=delimiter,
+                       date_order=date_order, progress=progress, max_problems=max_problems)
+
+
+def import_frame(
+    store: "Store",
+    table: str,
+    df: "pd.DataFrame",
+    *,
+    source: str = "dataframe",
+    mapping: dict[str, str] | Sequence[str] | None = None,
+    mode: str = "append",
+    key: Sequence[str] | None = None,
+    skip_invalid: bool = False,
+    rejects: str | Path | None = None,
+    date_order: str = "dmy",
+    dedupe_token: str | None = None,
+    max_problems: int = MAX_PROBLEMS,
+) -> ImportReport:
+    """Import a pandas DataFrame into ``table`` with the same validation as files.
+
+    ``dedupe_token`` (e.g. a batch or event id) makes the call idempotent: a second call
+    with the same token and table changes nothing. Without it, the DataFrame's content
+    hash is used.
+    """
+    S.table(table)
+    return _run_import(store, [(None, table, (df, source, dedupe_token))], mapping=mapping, mode=mode,
+                       key=key, skip_invalid=skip_invalid, rejects=rejects, delimiter=None,
+                       date_order=date_order, progress=False, max_problems=max_problems)[0]
+
+
+def _frame_hash(df: "pd.DataFrame") -> str:
+    import pandas as pd
+
+    h = hashlib.sha256()
+    h.update(("|".join(map(str, df.columns))).encode())
+    h.update(pd.util.hash_pandas_object(df.astype(str), index=False).values.tobytes())
+    return h.hexdigest()
+
+
+def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, delimiter, date_order,
+                progress, max_problems) -> list[ImportReport]:
+    if mode not in ("append", "replace", "upsert"):
+        raise InputError(f"mode {mode!r}: expected append, replace or upsert")
+    if mode == "upsert" and not key:
+        raise InputError("upsert needs --key COLS (the columns that identify a row, e.g. --key order_id)")
+    if date_order not in ("dmy", "mdy"):
+        raise InputError(f"date order {date_order!r}: expected dmy or mdy")
+    raw = _raw(store)
+    maps = _parse_mapping(mapping)
+    reports: list[ImportReport] = []
+    all_problems: list[Problem] = []
+    total_problems = 0
+    replaced_tables: set[str] = set()
+
+    bar = _Progress(progress, len(items))
+    raw.execute("BEGIN TRANSACTION")
+    try:
+        for idx, (path, tname, frame) in enumerate(items):
+            t0 = time.monotonic()
+            spec = S.table(tname)
+            if frame is None:
+                label = path.name
+                bar.start(label)
+                sha = file_sha256(path)
+                suffix = path.suffix.lower()
+                if suffix in (".parquet", ".pq"):
+                    src = _open_parquet(raw, path, label, idx)
+                elif suffix == ".xlsx":
+                    src = _open_xlsx(raw, path, label, idx)
+                else:
+                    src = _open_csv(raw, path, label, idx, delimiter)
+                source_name = str(path.resolve())
+            else:
+                df, label, token = frame
+                bar.start(label)
+                src = _open_frame(raw, df, label, idx)
+                sha = ("token:" + token) if token else _frame_hash(df)
+                source_name = label
+            src.sha256 = sha
+            bar.step("validating")
+            report = ImportReport(tname, label, mode=mode)
+
+            # Already imported (and its rows still in the store)? Then nothing changes.
+            if mode == "append":
+                prev = raw.execute(
+                    f"SELECT import_id, imported_at FROM {S.IMPORTS_TABLE} WHERE table_name = ? AND sha256 = ? "
+                    "AND mode IN ('append', 'upsert', 'replace') ORDER BY import_id LIMIT 1", [tname, sha]).fetchone()
+                if prev is not None:
+                    report.skipped = True
+                    report.import_id = int(prev[0])
+                    report.message = (f"already imported as import #{prev[0]} on {prev[1]:%Y-%m-%d %H:%M}; "
+                                      "nothing changed (use --replace to refresh the table from a full export)")
+                    _drop(raw, src)
+                    reports.append(report)
+                    bar.done()
+                    continue
+
+            matched, problems = _match_columns(spec, src, maps)
+            if src.n_rows == 0 and not problems:
+                problems.append(Problem(label, None, None, None, "has a header but no data rows",
+                                        "export the table again with its rows"))
+            if problems:
+                all_problems.extend(problems)
+                total_problems += len(problems)
+                _drop(raw, src)
+                bar.done()
+                continue
+
+            # Conversions and checks, one per canonical column.
+            values: dict[str, str] = {}
+            checks: list[tuple[str, str, str, str]] = []  # (column label, src col, cond, msg/fix)
+            for col in spec.columns:
+                if col.name not in matched:
+                    continue
+                sc = matched[col.name]
+                value, bad, msg = _convert(col, qi(sc), src.columns[sc], date_order)
+                values[col.name] = value
+                if bad != "false":
+                    checks.append((sc, bad, msg, _FIX.get(col.kind, "")))
+                if col.required:
+                    checks.append((sc, f"({value}) IS NULL AND nullif(trim(CAST({qi(sc)} AS VARCHAR)), '') IS NULL",
+                                   "is empty (a value is required)", _FIX.get(col.kind, "give every row a value")))
+            extras = [c for c in src.columns if c not in matched.values() and not c.startswith("_")
+                      and _norm_header(c) not in values]
+            for c in extras:
+                values[_extra_name(c)] = qi(c)
+
+            bad_rows_sql = " OR ".join(f"({c[1]})" for c in checks) or "false"
+            n_bad = 0
+            if checks:
+                union = " UNION ALL ".join(
+                    f"SELECT _row, {ql(c[0])} AS col, CAST({qi(c[0])} AS VARCHAR) AS val, {ql(c[2])} AS msg, "
+                    f"{ql(c[3])} AS fix, {i} AS k FROM {src.relation} WHERE {c[1]}"
+                    for i, c in enumerate(checks))
+                n_bad_cells = raw.execute(f"SELECT count(*) FROM ({union})").fetchone()[0]
+                if n_bad_cells:
+                    n_bad = raw.execute(f"SELECT count(*) FROM {src.relation} WHERE {bad_rows_sql}").fetchone()[0]
+                    if not skip_invalid:
+                        cap = max(0, max_problems - len(all_problems))
+                        rows = raw.execute(f"SELECT _row, col, val, msg, fix FROM ({union}) ORDER BY _row, k LIMIT {cap}").fetchall()
+                        all_problems.extend(Problem(label, int(r[0]), r[1], r[2], r[3], r[4]) for r in rows)
+                        total_problems += n_bad_cells
+                        _drop(raw, src)
+                        bar.done()
+                        continue
+            if mode == "upsert":
+                missing_keys = [k for k in key if k not in values]
+                if missing_keys:
+                    all_problems.append(Problem(label, None, missing_keys[0], None,
+                                                "is a --key column but not in the file", "name key columns of the file"))
+                    total_problems += 1
+                    _drop(raw, src)
+                    continue
+            good = f"NOT ({bad_rows_sql})" if checks else "true"
+            if n_bad and skip_invalid:
+                report.rejected = int(n_bad)
+                report.rejects_file = _write_rejects(raw, src, checks, bad_rows_sql, rejects, label, len(items) > 1)
+
+            # Target table: create or add new extra columns.
+            bar.step("writing")
+            existing = _existing_columns(raw, tname)
+            if existing is None:
+                _create_table(raw, spec)
+                existing = _existing_columns(raw, tname)
+            for c in extras:
+                name = _extra_name(c)
+                if name not in existing:
+                    typ = src.columns[c]
+                    raw.execute(f"ALTER TABLE {qi(tname)} ADD COLUMN {qi(name)} {typ}")
+                    existing[name] = typ
+            if mode == "replace" and tname not in replaced_tables:
+                report.replaced_rows = raw.execute(f"SELECT count(*) FROM {qi(tname)}").fetchone()[0]
+                raw.execute(f"DELETE FROM {qi(tname)}")
+                raw.execute(f"UPDATE {S.IMPORTS_TABLE} SET mode = 'superseded' WHERE table_name = ?", [tname])
+                replaced_tables.add(tname)
+            import_id = _next_import_id(raw)
+            select = ", ".join(f"{v} AS {qi(k)}" for k, v in values.items())
+            if mode == "upsert":
+                keys = [k for k in key]
+                dup = raw.execute(
+                    f"SELECT count(*) FROM (SELECT {', '.join(values[k] for k in keys)} FROM {src.relation} "
+                    f"WHERE {good} GROUP BY ALL HAVING count(*) > 1)").fetchone()[0]
+                if dup:
+                    all_problems.append(Problem(label, None, ",".join(keys), None,
+                                                f"has {dup} key value(s) that appear on more than one row",
+                                                "an upsert key must identify one row; choose other --key columns"))
+                    total_problems += 1
+                    _drop(raw, src)
+                    continue
+                cond = " AND ".join(f"t.{qi(k)} IS NOT DISTINCT FROM n.{qi(k)}" for k in keys)
+                report.replaced_rows = raw.execute(
+                    f"SELECT count(*) FROM {qi(tname)} t WHERE EXISTS (SELECT 1 FROM "
+                    f"(SELECT {select} FROM {src.relation} WHERE {good}) n WHERE {cond})").fetchone()[0]
+                raw.execute(
+                    f"DELETE FROM {qi(tname)} t WHERE EXISTS (SELECT 1 FROM "
+                    f"(SELECT {select} FROM {src.relation} WHERE {good}) n WHERE {cond})")
+            raw.execute(
+                f"INSERT INTO {qi(tname)} BY NAME SELECT {select}, {import_id} AS {qi(S.ROW_SOURCE_COLUMN)} "
+                f"FROM {src.relation} WHERE {good} ORDER BY _row")
+            n = raw.execute(f"SELECT count(*) FROM {qi(tname)} WHERE {qi(S.ROW_SOURCE_COLUMN)} = ?",
+                            [import_id]).fetchone()[0]
+            raw.execute(f"INSERT INTO {S.IMPORTS_TABLE} VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
+                        [import_id, tname, source_name, src.sha256, n, mode])
+            report.rows = int(n)
+            report.import_id = import_id
+            report.seconds = time.monotonic() - t0
+            _drop(raw, src)
+            reports.append(report)
+            bar.done()
+        if all_problems:
+            raise InputError(_summary(all_problems, total_problems, max_problems), all_problems[:max_problems])
+        raw.execute("COMMIT")
+    except BaseException:
+        try:
+            raw.execute("ROLLBACK")
+        except Exception:  # pragma: no cover - connection already gone
+            pass
+        raise
+    finally:
+        bar.close()
+        store.invalidate()
+    return reports
+
+
+def _extra_name(c: str) -> str:
+    n = _norm_header(c)
+    return n or c
+
+
+def _summary(problems: list[Problem], total: int, cap: int) -> str:
+    files = sorted({p.file for p in problems})
+    shown = min(len(problems), cap)
+    more = f" (first {shown} shown)" if total > shown else ""
+    return (f"import failed: {total} problem{'s' if total != 1 else ''} in {', '.join(files)}{more}; "
+            "nothing was written. Fix the file(s), or use --skip-invalid to import the valid rows "
+            "and write the rest to a rejects file")
+
+
+def _write_rejects(raw, src: _Source, checks, bad_rows_sql: str, rejects, label: str, many: bool) -> str:
+    path = Path(rejects) if rejects else Path(f"{label}.rejects.csv")
+    if rejects and many:
+        path = path.with_name(f"{path.stem}.{label}{path.suffix or '.csv'}")
+    reasons = " || ".join(
+        f"CASE WHEN {c[1]} THEN {ql(c[0] + ': ' + c[2] + '; ')} ELSE '' END" for c in checks)
+    cols = ", ".join(qi(c) for c in src.columns)
+    raw.execute(
+        f"COPY (SELECT _row AS row, rtrim({reasons}, '; ') AS reason, {cols} FROM {src.relation} "
+        f"WHERE {bad_rows_sql} ORDER BY _row) TO {ql(str(path))} (HEADER, DELIMITER ',')")
+    return str(path)
+
+
+def _drop(raw, src: _Source) -> None:
+    for obj in src.cleanup:
+        kind, name = obj.split(" ", 1)
+        raw.execute(f"DROP {kind} IF EXISTS {name}")
+
+
+class _Progress:
+    """A rich progress bar on stderr over the files of one import (no-op when off)."""
+
+    def __init__(self, enabled: bool, total: int):
+        self.p = None
+        if enabled:
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.p = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                              TimeElapsedColumn(), console=Console(stderr=True), transient=False)
+            self.p.start()
+            self.task = self.p.add_task("import", total=total * 3)
+            self.label = ""
+
+    def start(self, label: str) -> None:
+        self.label = label
+        if self.p:
+            self.p.update(self.task, description=f"reading {label}")
+            self.p.advance(self.task)
+
+    def step(self, what: str) -> None:
+        if self.p:
+            self.p.update(self.task, description=f"{what} {self.label}")
+            self.p.advance(self.task)
+
+    def done(self) -> None:
+        if self.p:
+            self.p.update(self.task, completed=min(self.p.tasks[0].completed + 1, self.p.tasks[0].total))
+
+    def close(self) -> None:
+        if self.p:
+            self.p.stop()
