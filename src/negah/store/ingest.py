@@ -193,7 +193,9 @@ def _open_csv(raw, path: Path, label: str, idx: int, delimiter: str | None) -> _
             "check that it is UTF-8 text with one header row; name the delimiter with --delimiter")]) from None
     cols = [r[0] for r in raw.execute(f"DESCRIBE {name}").fetchall()]
     view = f"_negah_rel_{idx}"
-    raw.execute(f"CREATE TEMP VIEW {view} AS SELECT rowid + 1 AS _row, * FROM {name}")
+    # rowid follows file order; inside a transaction it starts at an offset, so count from the first.
+    base = raw.execute(f"SELECT coalesce(min(rowid), 0) FROM {name}").fetchone()[0]
+    raw.execute(f"CREATE TEMP VIEW {view} AS SELECT rowid - {int(base)} + 1 AS _row, * FROM {name}")
     n = raw.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
     return _Source(label, view, {c: "VARCHAR" for c in cols}, None, n, [f"VIEW {view}", f"TABLE {name}"])
 
