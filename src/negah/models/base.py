@@ -52,7 +52,7 @@ def rfm_arrays(frequency: Any, recency: Any = None, T: Any = None,
     """Validate (x, t_x, T[, weights]); ``frequency`` may be a DataFrame with the columns.
 
     Rules: frequency is a whole number >= 0; 0 <= recency <= T; recency = 0 when
-    frequency = 0; T > 0; weights >= 0.
+    frequency = 0; T >= 0 (a customer first seen on the last day adds nothing); weights >= 0.
     """
     if hasattr(frequency, "columns"):
         df = frequency
@@ -77,7 +77,7 @@ def rfm_arrays(frequency: Any, recency: Any = None, T: Any = None,
     _check(x < 0, x, "frequency", "must be >= 0")
     _check(x != np.floor(x), x, "frequency", "must be a whole number (repeat purchase count)")
     _check(tx < 0, tx, "recency", "must be >= 0")
-    _check(TT <= 0, TT, "T", "must be > 0 (customer age at the end of calibration)")
+    _check(TT < 0, TT, "T", "must be >= 0 (customer age at the end of calibration)")
     _check(tx > TT * (1 + 1e-12), tx, "recency", "must be <= T")
     _check((x == 0) & (tx != 0), tx, "recency", "must be 0 when frequency is 0")
     if weights is None:
@@ -123,8 +123,6 @@ def collapse(*columns: np.ndarray, weights: np.ndarray | None = None) -> tuple[l
             key += codes * mult
             mult *= max(len(u), 1)
         ukey, inverse = np.unique(key, return_inverse=True)
-        out = []
-        mult = 1
         rem = ukey.copy()
         parts = []
         for u in reversed(uniques):
@@ -209,12 +207,11 @@ def maximise(
         tried.append(f"start {np.round(np.exp(x0), 4).tolist()}: {res.message} after {res.nit} iterations")
         if ok and (best is None or res.fun < best.fun - 1e-12):
             best = res
-        if ok and best is res and np.max(np.abs(res.jac)) < 1e-7:
-            break
-    if best is None or np.any(np.abs(best.x) > 24.9):
-        at = "" if best is None else f" (stopped at {dict(zip(names, np.round(np.exp(best.x), 6).tolist()))})"
-        raise ConvergenceError(
-            f"{model}: the maximum-likelihood fit did not converge{at}.\n"
+        if ok and best is res:
+            break  # restarts are for failed starts only
+    def fail(reason: str) -> ConvergenceError:
+        return ConvergenceError(
+            f"{model}: the maximum-likelihood fit did not converge ({reason}).\n"
             "Tried: " + "; ".join(tried) + ".\n"
             "Checklist:\n"
             "  1. Are frequency, recency and T in the same time unit, with recency <= T and frequency the number of REPEAT purchases?\n"
@@ -222,10 +219,18 @@ def maximise(
             "  3. A parameter running to 0 or infinity often means the model does not fit these data "
             "(e.g. no sign of drop-out: try another model, or a longer calibration period).\n"
             "  4. Rescale time (--time-unit week instead of day) so that parameters are of order 1-100.\n"
-            "  5. Pass your own starting values with fit(..., initial_params={...})."
+            "  5. Pass your own starting values with initial_params={...}."
         )
+
+    if best is None:
+        raise fail("no start reached a finite optimum")
+    at = dict(zip(names, np.round(np.exp(best.x), 6).tolist()))
+    if np.any(np.abs(best.x) > 18.0):
+        raise fail(f"a parameter ran to the edge of its range: {at}")
     theta = best.x
     cov_log, H_ok = _inverse_hessian(negll_and_grad, theta)
+    if not H_ok:
+        raise fail(f"the log-likelihood is flat or not at a maximum at {at}: the parameters are not identified")
     params = np.exp(theta)
     # delta method: d param / d theta = param
     cov = cov_log * np.outer(params, params)
@@ -343,3 +348,147 @@ class BaseModel:
         ps = ", ".join(f"{n}={self.params_[n]:.4g}" for n in self.param_names)
         return (f"<negah.{cls}: {ps}; log-likelihood {self.log_likelihood_:.2f} "
                 f"on {self.n_customers_:,} customers ({self.n_rows_:,} distinct rows)>")
+
+
+# ------------------------------------------------------------------------------------
+# non-contractual purchase models (BG/NBD, MBG/NBD, Pareto/NBD)
+# ------------------------------------------------------------------------------------
+
+class RFMData:
+    """Collapsed (x, t_x, T) rows with weights, plus index maps to distinct values.
+
+    Likelihood terms that depend only on x (gamma functions) are computed once per
+    distinct x; ``log(alpha + t)`` once per distinct t_x and T.
+    """
+
+    def __init__(self, x: np.ndarray, tx: np.ndarray, T: np.ndarray, w: np.ndarray):
+        (self.x, self.tx, self.T), self.w, _ = collapse(x, tx, T, weights=w)
+        keep = self.w > 0
+        if not keep.all():
+            self.x, self.tx, self.T, self.w = self.x[keep], self.tx[keep], self.T[keep], self.w[keep]
+        self.ux, self.ix = np.unique(self.x, return_inverse=True)
+        self.wx = np.bincount(self.ix, weights=self.w)
+        self.utx, self.itx = np.unique(self.tx, return_inverse=True)
+        self.uT, self.iT = np.unique(self.T, return_inverse=True)
+        self.total = float(self.w.sum())
+        self.n_rows = len(self.x)
+
+
+class PurchaseModel(BaseModel):
+    """Shared fit/predict plumbing of the non-contractual purchase models."""
+
+    #: whether P(alive) is 1 for a customer without repeat purchases (x = 0)
+    alive_when_no_repeat: bool = False
+
+    def fit(self, frequency: Any, recency: Any = None, T: Any = None, *, weights: Any = None):
+        """Fit by maximum likelihood.
+
+        Parameters
+        ----------
+        frequency
+            Repeat purchases in calibration (x), or a DataFrame with columns
+            ``frequency, recency, T`` (and optional ``weight``).
+        recency
+            Time of the last repeat purchase since the first purchase (t_x); 0 when x = 0.
+        T
+            Time from the first purchase to the end of calibration.
+        weights
+            Number of customers each row stands for (default 1). Identical rows are
+            collapsed anyway, so weights are only needed for pre-aggregated tables.
+
+        Returns
+        -------
+        self
+        """
+        x, tx, TT, w = rfm_arrays(frequency, recency, T, weights)
+        d = RFMData(x, tx, TT, w)
+        if d.total <= 0:
+            raise InputError(f"{type(self).__name__}: all weights are 0")
+        start = self._theta0(self._start(d))
+        res = maximise(lambda th: self._negll(th, d), start, names=self.param_names,
+                       model=type(self).__name__, total_weight=d.total,
+                       restarts=[np.log(np.array(r)) for r in self._restarts()])
+        self._set_result(res, d.total, d.n_rows)
+        return self
+
+    # to be provided by subclasses -------------------------------------------------------
+    def _start(self, d: RFMData) -> dict[str, float]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _restarts(self) -> list[list[float]]:
+        return [[1.0] * len(self.param_names), [0.5, 5.0, 0.5, 5.0][: len(self.param_names)]]
+
+    def _negll(self, theta: np.ndarray, d: RFMData) -> tuple[float, np.ndarray]:  # pragma: no cover
+        raise NotImplementedError
+
+    def log_likelihood(self, frequency: Any, recency: Any = None, T: Any = None) -> np.ndarray:
+        """Per-customer log-likelihood at the fitted parameters."""
+        x, tx, TT, w = rfm_arrays(frequency, recency, T)
+        return self._loglik_rows(np.log(np.array(self._p())), x, tx, TT)
+
+    def _loglik_rows(self, theta, x, tx, T) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # predictions ------------------------------------------------------------------------
+    def probability_alive(self, frequency: Any, recency: Any = None, T: Any = None) -> np.ndarray:
+        """P(customer still alive at T | x, t_x, T)."""
+        x, tx, TT, _ = rfm_arrays(frequency, recency, T)
+        return self._p_alive(x, tx, TT)
+
+    def expected_purchases(self, t: float, frequency: Any, recency: Any = None, T: Any = None) -> np.ndarray:
+        """E[number of purchases in (T, T + t] | x, t_x, T]."""
+        x, tx, TT, _ = rfm_arrays(frequency, recency, T)
+        t = float(t)
+        if t < 0:
+            raise InputError(f"horizon t must be >= 0, received {t}")
+        if t == 0:
+            return np.zeros_like(x)
+        return self._cond_expected(t, x, tx, TT)
+
+    def expected_purchases_new(self, t: Any) -> np.ndarray:
+        """E[X(t)]: expected repeat purchases in (0, t] of a customer just acquired at 0."""
+        tt = np.atleast_1d(np.asarray(t, dtype=float))
+        self._check_fitted()
+        return self._uncond_expected(tt)
+
+    def clv(self, frequency: Any, recency: Any = None, T: Any = None, *, spend: Any,
+            horizon: int, discount_rate: float, margin: float = 1.0) -> np.ndarray:
+        """Discounted value of each customer's purchases in the next ``horizon`` periods.
+
+        CLV = margin * spend * sum_{k=1..horizon} (E[X(T, T+k)] - E[X(T, T+k-1)]) / (1 + d)^k,
+        with ``spend`` the expected value of a purchase (e.g. Gamma-Gamma's
+        :meth:`GammaGamma.expected_spend`) and ``d`` the discount rate per period of the
+        model's time unit.
+        """
+        x, tx, TT, _ = rfm_arrays(frequency, recency, T)
+        horizon = int(horizon)
+        if horizon < 1:
+            raise InputError(f"horizon must be a whole number >= 1, received {horizon}")
+        if discount_rate < 0:
+            raise InputError(f"discount_rate must be >= 0, received {discount_rate}")
+        spend = np.broadcast_to(np.asarray(spend, dtype=float), x.shape)
+        # collapse: predictions depend on (x, t_x, T) only
+        (ux, utx, uT), _, inv = collapse(x, tx, TT)
+        prev = np.zeros_like(ux)
+        total = np.zeros_like(ux)
+        for k in range(1, horizon + 1):
+            cur = self._cond_expected(float(k), ux, utx, uT)
+            total += (cur - prev) / (1.0 + discount_rate) ** k
+            prev = cur
+        return margin * spend * total[inv]
+
+    def sample(self, n: int, T: Any, seed: int = 0):
+        """Simulate ``n`` customers from the fitted parameters (see the module's ``sample``)."""
+        import importlib
+
+        mod = importlib.import_module(type(self).__module__)
+        return mod.sample(n, T, seed=seed, **self.params_)
+
+    def _p_alive(self, x, tx, T):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _cond_expected(self, t, x, tx, T):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _uncond_expected(self, t):  # pragma: no cover - abstract
+        raise NotImplementedError

@@ -127,8 +127,10 @@ def _norm_header(name: str) -> str:
 
 def _digits(expr: str) -> str:
     """SQL: Persian and Arabic-Indic digits (and separators) to ASCII, trimmed."""
-    return (f"trim(translate({expr}, {ql(PERSIAN_DIGITS + ARABIC_DIGITS + '٫٬')}, "
-            f"{ql('0123456789' * 2 + '.,')}))")
+    # translate() is slow on every row; only non-ASCII text (bytes != characters) needs it.
+    return (f"CASE WHEN strlen({expr}) = length({expr}) THEN trim({expr}) ELSE "
+            f"trim(translate({expr}, {ql(PERSIAN_DIGITS + ARABIC_DIGITS + '٫٬')}, "
+            f"{ql('0123456789' * 2 + '.,')})) END")
 
 
 # ------------------------------------------------------------------------------------
@@ -277,10 +279,14 @@ def _date_sql(expr: str, date_order: str, with_time: bool) -> str:
     day = (f"CASE WHEN try_cast({y} AS INTEGER) < 1700 THEN {_jalali_sql(y, m, d)} "
            f"ELSE {greg} END")
     if not with_time:
-        return f"CAST({day} AS DATE)"
+        # Fast path first: most exports use ISO dates; the general parse runs only where it fails.
+        iso = f"try_strptime({expr}, '%Y-%m-%d')"
+        return f"CAST(CASE WHEN {iso} IS NOT NULL THEN {iso} ELSE {day} END AS DATE)"
     time_part = f"nullif({t}, '')"
-    return (f"CASE WHEN {time_part} IS NULL THEN {day} ELSE {day} + "
-            f"try_cast({time_part} AS INTERVAL) END")
+    general = (f"CASE WHEN {time_part} IS NULL THEN {day} ELSE {day} + "
+               f"try_cast({time_part} AS INTERVAL) END")
+    iso = f"try_strptime({expr}, '%Y-%m-%d %H:%M:%S')"
+    return f"CASE WHEN {iso} IS NOT NULL THEN {iso} ELSE {general} END"
 
 
 _BOOL_TRUE = ("true", "t", "yes", "y", "1", "بله", "آری", "member")
@@ -321,7 +327,8 @@ def _convert(col: S.Column, src: str, src_type: str, date_order: str) -> tuple[s
     if col.kind in ("money", "number"):
         if is_text:
             txt = f"replace(replace({_digits(v)}, ',', ''), ' ', '')"
-            value = f"try_cast({txt} AS DECIMAL(18,4))"
+            plain = f"try_cast({v} AS DECIMAL(18,4))"
+            value = f"CASE WHEN {plain} IS NOT NULL THEN {plain} ELSE try_cast({txt} AS DECIMAL(18,4)) END"
         else:
             value = f"try_cast({src} AS DECIMAL(18,4))"
         return value, f"({v} IS NOT NULL AND ({value}) IS NULL)", "is not a number"
@@ -662,24 +669,34 @@ def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, deli
                 bar.done()
                 continue
 
-            # Conversions and checks, one per canonical column.
+            # Conversions and checks, one per canonical column. Values are converted once
+            # into a temporary table (raw columns beside converted ones, __v_<name>); the
+            # checks then compare cheap columns instead of converting again.
             values: dict[str, str] = {}
-            checks: list[tuple[str, str, str, str]] = []  # (column label, src col, cond, msg/fix)
+            conv_cols: dict[str, str] = {}
+            checks: list[tuple[str, str, str, str]] = []  # (source column, bad condition, message, fix)
             for col in spec.columns:
                 if col.name not in matched:
                     continue
                 sc = matched[col.name]
                 value, bad, msg = _convert(col, qi(sc), src.columns[sc], date_order)
-                values[col.name] = value
+                vname = qi("__v_" + col.name)
+                conv_cols[vname] = value
+                values[col.name] = vname
                 if bad != "false":
-                    checks.append((sc, bad, msg, _FIX.get(col.kind, "")))
+                    checks.append((sc, bad.replace(value, vname), msg, _FIX.get(col.kind, "")))
                 if col.required:
-                    checks.append((sc, f"({value}) IS NULL AND nullif(trim(CAST({qi(sc)} AS VARCHAR)), '') IS NULL",
+                    checks.append((sc, f"{vname} IS NULL AND nullif(trim(CAST({qi(sc)} AS VARCHAR)), '') IS NULL",
                                    "is empty (a value is required)", _FIX.get(col.kind, "give every row a value")))
             extras = [c for c in src.columns if c not in matched.values() and not c.startswith("_")
                       and _norm_header(c) not in values]
             for c in extras:
                 values[_extra_name(c)] = qi(c)
+            conv = f"_negah_conv_{idx}"
+            raw.execute(f"CREATE TEMP TABLE {conv} AS SELECT *, "
+                        + ", ".join(f"{v} AS {k}" for k, v in conv_cols.items()) + f" FROM {src.relation}")
+            src.cleanup.insert(0, f"TABLE {conv}")
+            src.relation = conv
 
             bad_rows_sql = " OR ".join(f"({c[1]})" for c in checks) or "false"
             n_bad = 0
@@ -688,7 +705,8 @@ def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, deli
                     f"SELECT _row, {ql(c[0])} AS col, CAST({qi(c[0])} AS VARCHAR) AS val, {ql(c[2])} AS msg, "
                     f"{ql(c[3])} AS fix, {i} AS k FROM {src.relation} WHERE {c[1]}"
                     for i, c in enumerate(checks))
-                n_bad_cells = raw.execute(f"SELECT count(*) FROM ({union})").fetchone()[0]
+                n_bad_cells = raw.execute(
+                    "SELECT " + " + ".join(f"count(*) FILTER (WHERE {c[1]})" for c in checks) + f" FROM {conv}").fetchone()[0]
                 if n_bad_cells:
                     n_bad = raw.execute(f"SELECT count(*) FROM {src.relation} WHERE {bad_rows_sql}").fetchone()[0]
                     if not skip_invalid:
@@ -752,7 +770,7 @@ def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, deli
                     f"(SELECT {select} FROM {src.relation} WHERE {good}) n WHERE {cond})")
             raw.execute(
                 f"INSERT INTO {qi(tname)} BY NAME SELECT {select}, {import_id} AS {qi(S.ROW_SOURCE_COLUMN)} "
-                f"FROM {src.relation} WHERE {good} ORDER BY _row")
+                f"FROM {src.relation} WHERE {good}")
             n = raw.execute(f"SELECT count(*) FROM {qi(tname)} WHERE {qi(S.ROW_SOURCE_COLUMN)} = ?",
                             [import_id]).fetchone()[0]
             raw.execute(f"INSERT INTO {S.IMPORTS_TABLE} VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
