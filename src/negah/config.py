@@ -30,3 +30,8 @@ def test_database_url(kind: str) -> str | None:
         "mysql": "mysql://root@127.0.0.1:3306/test",
     }
     return os.environ.get(f"NEGAH_TEST_{kind.upper()}", defaults.get(kind))
+
+
+def env(name: str) -> str | None:
+    """The environment variable ``name`` (e.g. an SMTP password named by ``password_env``)."""
+    return os.environ.get(name)

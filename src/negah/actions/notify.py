@@ -1,0 +1,141 @@
+"""Sending notifications: e-mail over SMTP and webhooks (HTTP POST of JSON).
+
+SMTP settings live in the ``[smtp]`` table of the config file (``negah.toml``)::
+
+    [smtp]
+    host = "smtp.example.com"
+    port = 587
+    user = "negah@example.com"
+    password_env = "NEGAH_SMTP_PASSWORD"   # the password is read from this variable
+    from = "negah@example.com"
+    starttls = true
+    timeout = 10
+
+The password never sits in the file: ``password_env`` names the environment variable
+that holds it (read through :mod:`negah.config`). Both senders raise
+:class:`DeliveryError` on any failure (refused, timed out, rejected), so a caller can
+retry or keep the message for later.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+from negah.errors import NegahError
+
+
+class DeliveryError(NegahError):
+    """A notification could not be delivered."""
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str = "localhost"
+    port: int = 25
+    user: str | None = None
+    password_env: str | None = None
+    sender: str = "negah@localhost"
+    starttls: bool = False
+    ssl: bool = False
+    timeout: float = 10.0
+
+    @classmethod
+    def from_mapping(cls, m: dict[str, Any] | None) -> "SmtpSettings":
+        m = dict(m or {})
+        unknown = set(m) - {"host", "port", "user", "password_env", "from", "sender", "starttls", "ssl", "timeout"}
+        if unknown:
+            from negah.errors import InputError
+
+            raise InputError(f"[smtp]: unknown setting(s) {', '.join(sorted(unknown))}; allowed: host, port, user, "
+                             "password_env, from, starttls, ssl, timeout")
+        return cls(host=str(m.get("host", "localhost")), port=int(m.get("port", 25)),
+                   user=m.get("user") or None, password_env=m.get("password_env") or None,
+                   sender=str(m.get("from", m.get("sender", "negah@localhost"))),
+                   starttls=bool(m.get("starttls", False)), ssl=bool(m.get("ssl", False)),
+                   timeout=float(m.get("timeout", 10.0)))
+
+
+def send_email(settings: SmtpSettings | dict[str, Any], to: str | Iterable[str], subject: str, body: str,
+               *, html: str | None = None) -> None:
+    """Send one e-mail; raise :class:`DeliveryError` when it cannot be delivered."""
+    import smtplib
+    import socket
+    from email.message import EmailMessage
+
+    from negah import config
+
+    s = settings if isinstance(settings, SmtpSettings) else SmtpSettings.from_mapping(settings)
+    rcpts = [to] if isinstance(to, str) else list(to)
+    if not rcpts:
+        raise DeliveryError("e-mail: no recipient")
+    msg = EmailMessage()
+    msg["From"] = s.sender
+    msg["To"] = ", ".join(rcpts)
+    msg["Subject"] = subject
+    msg.set_content(body)
+    if html:
+        msg.add_alternative(html, subtype="html")
+    try:
+        cls = smtplib.SMTP_SSL if s.ssl else smtplib.SMTP
+        with cls(s.host, s.port, timeout=s.timeout) as smtp:
+            if s.starttls:
+                smtp.starttls()
+            if s.user:
+                pw = config.env(s.password_env) if s.password_env else None
+                if pw is None:
+                    raise DeliveryError(f"e-mail: user {s.user!r} set but environment variable "
+                                        f"{s.password_env or '(password_env)'} holds no password")
+                smtp.login(s.user, pw)
+            refused = smtp.send_message(msg, to_addrs=rcpts)
+            if refused:
+                raise DeliveryError(f"e-mail to {', '.join(refused)} refused by {s.host}:{s.port}")
+    except DeliveryError:
+        raise
+    except (smtplib.SMTPException, OSError, socket.timeout) as e:
+        raise DeliveryError(f"e-mail via {s.host}:{s.port} failed: {type(e).__name__}: {e}") from None
+
+
+def post_webhook(url: str, payload: dict[str, Any], *, timeout: float = 10.0,
+                 headers: dict[str, str] | None = None) -> int:
+    """POST ``payload`` as JSON to ``url``; return the HTTP status or raise :class:`DeliveryError`."""
+    import socket
+    import urllib.error
+    import urllib.request
+
+    if not url.startswith(("http://", "https://")):
+        raise DeliveryError(f"webhook url {url!r}: expected http:// or https://")
+    data = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    h = {"Content-Type": "application/json", "User-Agent": "negah"}
+    h.update(headers or {})
+    req = urllib.request.Request(url, data=data, headers=h, method="POST")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            status = resp.status
+    except urllib.error.HTTPError as e:
+        raise DeliveryError(f"webhook {url}: HTTP {e.code} {e.reason}") from None
+    except (urllib.error.URLError, OSError, socket.timeout) as e:
+        reason = getattr(e, "reason", e)
+        raise DeliveryError(f"webhook {url}: {type(reason).__name__}: {reason}") from None
+    if not 200 <= status < 300:
+        raise DeliveryError(f"webhook {url}: HTTP {status}")
+    return status
+
+
+def with_retries(fn: Callable[[], Any], *, retries: int = 2, backoff: float = 0.5,
+                 sleep: Callable[[float], None] = time.sleep) -> tuple[bool, str | None, int]:
+    """Call ``fn`` up to ``1 + retries`` times with exponential backoff.
+
+    Returns (delivered, last error message, attempts)."""
+    err = None
+    for attempt in range(retries + 1):
+        try:
+            fn()
+            return True, None, attempt + 1
+        except DeliveryError as e:
+            err = str(e)
+            if attempt < retries:
+                sleep(backoff * (2 ** attempt))
+    return False, err, retries + 1

@@ -1,0 +1,242 @@
+"""CLI: actions (at-risk), segments, reasons, contact-plan, evaluate-program, campaigns,
+check, whatif — thin shells over :mod:`negah.actions`."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import typer
+
+from negah.cli.common import DataOpt, Format, StoreOpt, fail, handle_errors, open_source, write_out
+
+FormatOpt = typer.Option(Format.table, "--format", "-f", help="table, csv or json (json/csv: stdout alone).")
+
+
+def _emit(df: Any, fmt: Format, title: str = "") -> None:
+    import json
+
+    from negah.actions._data import to_records
+
+    if fmt == Format.json:
+        write_out(json.dumps(to_records(df), ensure_ascii=False, indent=1))
+    elif fmt == Format.csv:
+        d = df.copy()
+        for c in d.columns:
+            if d[c].map(lambda v: isinstance(v, (list, tuple))).any():
+                d[c] = d[c].map(lambda v: ";".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
+        write_out(d.to_csv(index=False, lineterminator="\n"))
+    else:
+        _table(df, title)
+
+
+def _table(df: Any, title: str = "") -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    from negah.actions._data import json_value
+
+    t = Table(title=title or None)
+    for c in df.columns:
+        t.add_column(str(c))
+    for row in df.itertuples(index=False, name=None):
+        cells = []
+        for v in row:
+            v = json_value(v)
+            if isinstance(v, float):
+                cells.append(f"{v:.4g}")
+            elif isinstance(v, list):
+                cells.append(", ".join(map(str, v[:5])) + (" …" if len(v) > 5 else ""))
+            else:
+                cells.append("" if v is None else str(v))
+        t.add_row(*cells)
+    Console(width=200).print(t)
+
+
+def _json(obj: Any) -> None:
+    import json
+
+    write_out(json.dumps(obj, ensure_ascii=False, indent=1))
+
+
+def register(app: typer.Typer) -> None:
+    actions = typer.Typer(help="Action lists for CRM campaigns.", no_args_is_help=True)
+    app.add_typer(actions, name="actions")
+
+    @actions.command("at-risk")
+    @handle_errors
+    def at_risk_cmd(store: Optional[str] = StoreOpt, data: Optional[str] = DataOpt,
+                    top: Optional[int] = typer.Option(None, "--top", help="Only the first N customers."),
+                    segment: Optional[list[str]] = typer.Option(None, "--segment", help="Only these RFM segments (repeat)."),
+                    scores: Optional[str] = typer.Option(None, "--scores", help="CSV/Parquet of classifier scores: customer_id, churn_probability[, reasons]."),
+                    as_of: Optional[str] = typer.Option(None, "--as-of"),
+                    margin: float = typer.Option(1.0, "--margin", help="Profit margin applied to CLV."),
+                    fmt: Format = FormatOpt) -> None:
+        """Customers ranked by value at risk = churn probability × CLV, with reasons and next step."""
+        from negah.actions.at_risk import at_risk
+
+        sc = _read_frame(scores) if scores else None
+        with open_source(store, data) as s:
+            df = at_risk(s, top=top, segment=segment or None, scores=sc, as_of=as_of, margin=margin)
+        _emit(df, fmt, "at risk")
+
+    @app.command("segments")
+    @handle_errors
+    def segments_cmd(store: Optional[str] = StoreOpt, data: Optional[str] = DataOpt,
+                     summary: bool = typer.Option(False, "--summary", help="One row per segment instead of per customer."),
+                     margin: float = typer.Option(1.0, "--margin"),
+                     min_clv: Optional[float] = typer.Option(None, "--min-clv", help="CLV at or above which a customer is profitable (default: median)."),
+                     as_of: Optional[str] = typer.Option(None, "--as-of"),
+                     fmt: Format = FormatOpt) -> None:
+        """RFM scores, named segments, CLV deciles and profitable customers."""
+        from negah.actions.segments import rfm, segment_summary
+
+        with open_source(store, data) as s:
+            df = rfm(s, as_of=as_of, margin=margin, min_clv=min_clv)
+        _emit(segment_summary(df) if summary else df, fmt, "segments")
+
+    @app.command("reasons")
+    @handle_errors
+    def reasons_cmd(store: Optional[str] = StoreOpt, data: Optional[str] = DataOpt,
+                    period: str = typer.Option("month", "--period"),
+                    calendar: str = typer.Option("gregorian", "--calendar"),
+                    window: int = typer.Option(180, "--window", help="Days without a purchase that count as churned."),
+                    fdr: float = typer.Option(0.05, "--fdr", help="False discovery rate of spike detection."),
+                    exposure: str = typer.Option("time", "--exposure", help="time, orders or complaints."),
+                    pick_list: Optional[str] = typer.Option(None, "--pick-list", help="Comma-separated configured reasons (listed first; not a whitelist)."),
+                    as_of: Optional[str] = typer.Option(None, "--as-of"),
+                    fmt: Format = FormatOpt) -> None:
+        """Why customers leave: complaints by reason/product, churn vs comparable customers, spikes."""
+        from negah.actions.reasons import analyse
+
+        picks = [p for p in (pick_list or "").split(",") if p.strip()]
+        with open_source(store, data) as s:
+            rep = analyse(s, period=period, calendar=calendar, window_days=window, fdr=fdr, exposure=exposure,
+                          pick_list=picks, as_of=as_of)
+        if fmt == Format.json:
+            _json(rep.to_dict())
+        elif fmt == Format.csv:
+            _emit(rep.spikes, fmt)
+        else:
+            _table(rep.by_reason, "complaints by reason")
+            _table(rep.churn_by_reason, f"churn within {window} days after a complaint")
+            if rep.churn_by_nps is not None:
+                _table(rep.churn_by_nps, "churn by NPS group")
+            _table(rep.spikes.drop(columns=["customers"]), "spikes")
+
+    @app.command("contact-plan")
+    @handle_errors
+    def contact_cmd(store: Optional[str] = StoreOpt, data: Optional[str] = DataOpt,
+                    min_contacts: int = typer.Option(0, "--min-contacts"),
+                    fmt: Format = FormatOpt) -> None:
+        """Best channel, hour and weekday per customer, shrunk toward the population."""
+        from negah.actions.contact import contact_plan
+
+        with open_source(store, data) as s:
+            df = contact_plan(s, min_contacts=min_contacts)
+        _emit(df, fmt, "contact plan")
+
+    @app.command("evaluate-program")
+    @handle_errors
+    def program_cmd(store: Optional[str] = StoreOpt, data: Optional[str] = DataOpt,
+                    members: Optional[str] = typer.Option(None, "--members", help="CSV/Parquet customer_id, joined (default: customers.loyalty_joined)."),
+                    horizon: int = typer.Option(180, "--horizon", help="Follow-up days for retention and revenue."),
+                    bootstrap: int = typer.Option(200, "--bootstrap"),
+                    seed: int = typer.Option(0, "--seed"),
+                    as_of: Optional[str] = typer.Option(None, "--as-of"),
+                    fmt: Format = FormatOpt) -> None:
+        """Members against comparable non-members (weighted on pre-join behaviour), with CIs and a log-rank test."""
+        from negah.actions.programs import evaluate_program
+
+        mem = _read_frame(members) if members else None
+        with open_source(store, data) as s:
+            rep = evaluate_program(s, members=mem, horizon_days=horizon, bootstrap=bootstrap, seed=seed, as_of=as_of)
+        if fmt == Format.json:
+            _json(rep.to_dict())
+        elif fmt == Format.csv:
+            _emit(rep.effects, fmt)
+        else:
+            _table(rep.effects, "effects (members − weighted comparable non-members)")
+            _table(rep.balance, "balance before / after weighting")
+            from negah.actions._data import json_value
+
+            write_out(f"log-rank: {json_value(rep.logrank)}")
+
+    @app.command("campaigns")
+    @handle_errors
+    def campaigns_cmd(store: Optional[str] = StoreOpt, data: Optional[str] = DataOpt,
+                      by: str = typer.Option("offer", "--by", help="offer, campaign_id or both."),
+                      window: int = typer.Option(30, "--window", help="Days after the send for revenue and retention."),
+                      fmt: Format = FormatOpt) -> None:
+        """Response, conversion and retained revenue by offer."""
+        from negah.actions.campaigns import campaign_report
+
+        with open_source(store, data) as s:
+            df = campaign_report(s, by=by, window_days=window)
+        _emit(df, fmt, "campaigns")
+
+    @app.command("check")
+    @handle_errors
+    def check_cmd(store: Optional[str] = StoreOpt, data: Optional[str] = DataOpt,
+                  config: Optional[str] = typer.Option(None, "--config", help="Alert config (TOML); default negah.toml next to the store."),
+                  repeat: bool = typer.Option(False, "--repeat", help="Send alerts again even if already delivered."),
+                  fmt: Format = FormatOpt) -> None:
+        """Evaluate alert rules on complete periods and deliver them (exit 3 if something was not delivered)."""
+        from pathlib import Path
+
+        from negah import config as nconfig
+        from negah.actions.alerts import check
+        from negah.cli.common import err_console
+
+        if config is None:
+            base = Path(data) if data else Path(store or nconfig.default_store()).resolve().parent
+            config = str(base / "negah.toml")
+        con = err_console()
+        echo = (lambda m: con.print(m, highlight=False, markup=False)) if fmt == Format.json else \
+            (lambda m: write_out(m))
+        with open_source(store, data) as s:
+            res = check(s, config, repeat=repeat, echo=echo)
+        if fmt == Format.json:
+            _json(res.to_dict())
+        else:
+            fired = [a for a in res.alerts if a.get("fired")]
+            con.print(f"{len(res.alerts)} rule result(s), {len(fired)} fired, "
+                      f"{sum(1 for d in res.deliveries if d.get('delivered'))} delivered, {len(res.pending)} pending",
+                      highlight=False)
+            for p in res.pending:
+                con.print(f"[red]not delivered[/]: {p['id']} → {p['channel']}: {p.get('error')}", highlight=False)
+        if not res.ok:
+            raise typer.Exit(3)
+
+    @app.command("whatif")
+    @handle_errors
+    def whatif_cmd(store: Optional[str] = StoreOpt, data: Optional[str] = DataOpt,
+                   churn: float = typer.Option(..., "--churn", help="Target churn per period, e.g. 0.05."),
+                   periods: int = typer.Option(24, "--periods"),
+                   period: str = typer.Option("month", "--period"),
+                   new: Optional[float] = typer.Option(None, "--new", help="New customers per period (default: recent mean)."),
+                   model: str = typer.Option("sbg", "--model", help="sbg or constant."),
+                   fmt: Format = FormatOpt) -> None:
+        """Customers and revenue over N periods at the current churn and at --churn."""
+        from negah.actions.whatif import whatif
+
+        with open_source(store, data) as s:
+            df = whatif(s, churn=churn, periods=periods, period=period, new_per_period=new, model=model)
+        if fmt == Format.table:
+            from negah.cli.common import err_console
+
+            a = df.attrs
+            err_console().print(f"current churn {a['current_churn']:.4f} → {a['target_churn']:.4f} per {a['period']} "
+                                f"(base {a['base_period']}, arpu {a['arpu']:.2f}, model {a['model']})", highlight=False)
+        _emit(df, fmt, "what if")
+
+
+def _read_frame(path: str):
+    import pandas as pd
+
+    from negah.errors import InputError
+
+    if path.lower().endswith((".parquet", ".pq")):
+        return pd.read_parquet(path)
+    if path.lower().endswith(".csv"):
+        return pd.read_csv(path, dtype={"customer_id": str})
+    raise InputError(f"{path}: expected a .csv or .parquet file")

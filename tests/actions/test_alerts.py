@@ -1,0 +1,188 @@
+"""Alerts end to end: a local HTTP server for webhooks, aiosmtpd for e-mail, including
+servers that are down or slow — nothing is lost (outbox), and the next run delivers."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from negah.actions.alerts import check, load_config
+from negah.actions.notify import DeliveryError, SmtpSettings, post_webhook, send_email
+
+
+class Hook:
+    def __init__(self, delay: float = 0.0, status: int = 200):
+        self.received: list[dict] = []
+        self.delay, self.status = delay, status
+        hook = self
+
+        class H(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                time.sleep(hook.delay)
+                hook.received.append(json.loads(body))
+                self.send_response(hook.status)
+                self.end_headers()
+
+            def log_message(self, *a):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def free_port() -> int:
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+@pytest.fixture()
+def smtp_server():
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.handlers import Sink
+
+    class Keep(Sink):
+        def __init__(self):
+            self.messages = []
+
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802
+            self.messages.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
+            return "250 OK"
+
+    h = Keep()
+    c = Controller(h, hostname="127.0.0.1", port=free_port())
+    c.start()
+    yield c, h
+    c.stop()
+
+
+def store_with_churn(tmp_path: Path) -> Path:
+    """Two complete years: 10 customers in 2022, 5 of them back in 2023 → churn 0.5 in 2023."""
+    d = tmp_path / "data"
+    d.mkdir()
+    rows = [(f"c{i}", "2022-03-01", 10) for i in range(10)] + [(f"c{i}", "2023-05-01", 10) for i in range(5)]
+    rows += [("c0", "2023-12-31", 1)]
+    pd.DataFrame(rows, columns=["customer_id", "order_date", "amount"]).to_csv(d / "orders.csv", index=False)
+    return d
+
+
+def write_config(tmp_path: Path, *, url: str, smtp_port: int, timeout: float = 1.0) -> Path:
+    p = tmp_path / "negah.toml"
+    p.write_text(f"""
+[alerts]
+retries = 1
+backoff = 0.05
+timeout = {timeout}
+
+[[alerts.rule]]
+name = "yearly churn above 10%"
+metric = "churn_rate"
+period = "year"
+above = 0.10
+notify = ["print", "ops", "team"]
+
+[alerts.channel.ops]
+type = "webhook"
+url = "{url}"
+
+[alerts.channel.team]
+type = "email"
+to = ["retention@example.com"]
+
+[smtp]
+host = "127.0.0.1"
+port = {smtp_port}
+from = "negah@example.com"
+""")
+    return p
+
+
+def test_webhook_and_email_delivered_once(tmp_path, smtp_server):
+    ctl, handler = smtp_server
+    hook = Hook()
+    try:
+        data = store_with_churn(tmp_path)
+        cfg = write_config(tmp_path, url=hook.url, smtp_port=ctl.port)
+        printed: list[str] = []
+        res = check(str(data), cfg, echo=printed.append)
+        assert res.ok
+        fired = [a for a in res.alerts if a["fired"]]
+        assert len(fired) == 1 and fired[0]["period"] == "2023" and fired[0]["value"] == 0.5
+        assert len(hook.received) == 1 and hook.received[0]["metric"] == "churn_rate"
+        assert len(handler.messages) == 1 and handler.messages[0][0] == ["retention@example.com"]
+        assert "churn_rate" in printed[0]
+        # cron: the same alert is not sent again
+        res2 = check(str(data), cfg, echo=printed.append)
+        assert res2.ok and len(hook.received) == 1 and len(handler.messages) == 1
+    finally:
+        hook.close()
+
+
+def test_down_and_slow_servers_lose_nothing(tmp_path, smtp_server):
+    ctl, handler = smtp_server
+    data = store_with_churn(tmp_path)
+    slow = Hook(delay=2.0)
+    down_smtp = free_port()
+    try:
+        cfg = write_config(tmp_path, url=slow.url, smtp_port=down_smtp, timeout=0.5)
+        res = check(str(data), cfg, echo=lambda m: None)
+        assert not res.ok
+        pend = {p["channel"]: p for p in res.pending}
+        assert set(pend) == {"ops", "team"}
+        assert pend["ops"]["attempts"] == 2 and "timed out" in pend["ops"]["error"].lower()
+        assert "127.0.0.1" in pend["team"]["error"]
+        outbox = [json.loads(x) for x in (tmp_path / "negah-outbox.jsonl").read_text().splitlines()]
+        assert {o["channel"] for o in outbox} == {"ops", "team"}
+    finally:
+        slow.close()
+    # servers back: the next run delivers the outbox and empties it
+    good = Hook()
+    try:
+        cfg = write_config(tmp_path, url=good.url, smtp_port=ctl.port)
+        res = check(str(data), cfg, echo=lambda m: None)
+        assert res.ok, res.pending
+        assert len(good.received) == 1 and len(handler.messages) == 1
+        assert (tmp_path / "negah-outbox.jsonl").read_text() == ""
+    finally:
+        good.close()
+
+
+def test_cli_check_exit_code(tmp_path):
+    from typer.testing import CliRunner
+
+    from negah.cli.main import app
+
+    data = store_with_churn(tmp_path)
+    cfg = write_config(tmp_path, url=f"http://127.0.0.1:{free_port()}/x", smtp_port=free_port(), timeout=0.3)
+    r = CliRunner().invoke(app, ["check", "--data", str(data), "--config", str(cfg), "--format", "json"])
+    assert r.exit_code == 3, r.output
+    d = json.loads(r.stdout)
+    assert d["ok"] is False and len(d["pending"]) == 2
+
+
+def test_senders_raise_delivery_error(tmp_path):
+    with pytest.raises(DeliveryError, match="webhook"):
+        post_webhook(f"http://127.0.0.1:{free_port()}/", {"a": 1}, timeout=0.5)
+    with pytest.raises(DeliveryError, match="e-mail via"):
+        send_email(SmtpSettings(port=free_port(), host="127.0.0.1", timeout=0.5), "a@b.c", "s", "b")
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[alerts.rule]]\nname = "x"\nmetric = "churn_rate"\nabove = 0.1\nnotify = ["nowhere"]\n')
+    from negah.errors import InputError
+
+    with pytest.raises(InputError, match="notify 'nowhere'"):
+        load_config(bad)
