@@ -32,10 +32,15 @@ _EXPORTS: dict[str, tuple[str, str]] = {
 }
 
 
+_SUBPACKAGES = {"store", "models", "predict", "actions", "datasets", "calendars", "reports", "errors", "config"}
+
+
 def __getattr__(name: str) -> Any:
     if name == "metrics":
         # negah.metrics is a callable package: negah.metrics(store, period="month", ...)
         return importlib.import_module("negah.metrics")
+    if name in _SUBPACKAGES:
+        return importlib.import_module(f"negah.{name}")
     if name in _EXPORTS:
         mod, attr = _EXPORTS[name]
         value = getattr(importlib.import_module(mod), attr)
@@ -45,4 +50,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(list(globals()) + list(_EXPORTS) + ["metrics"])
+    return sorted(list(globals()) + list(_EXPORTS) + list(_SUBPACKAGES) + ["metrics"])
