@@ -1,0 +1,24 @@
+"""Layering and start-up: the contracts in pyproject.toml hold; `import negah` stays light."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_import_layers_hold():
+    exe = shutil.which("lint-imports") or str(Path(sys.executable).parent / "lint-imports")
+    r = subprocess.run([exe], cwd=ROOT, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "0 broken" in r.stdout
+
+
+def test_import_negah_loads_no_heavy_library():
+    code = ("import sys, negah, negah.cli.main; heavy = [m for m in ('pandas', 'ibis', 'scipy', 'lightgbm', "
+            "'pyspark', 'fastapi', 'lifelines', 'sklearn', 'duckdb') if m in sys.modules]; print(','.join(heavy))")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert r.stdout.strip() == "", f"imported at start-up: {r.stdout.strip()}"
