@@ -175,31 +175,75 @@ def _sniff_delimiter(path: Path) -> str | None:
     return best if counts[best] > 0 else None
 
 
-def _open_csv(raw, path: Path, label: str, idx: int, delimiter: str | None) -> _Source:
+def _open_csv(raw, path: Path, label: str, idx: int, delimiter: str | None,
+              spec: S.Table | None = None, mapping: dict[str, str] | None = None) -> _Source:
     if path.stat().st_size == 0:
         raise InputError(f"{label} is empty", [Problem(label, None, None, None, "is empty (no header, no rows)",
                                                          "export the table again with a header row")])
     delim = delimiter or _sniff_delimiter(path)
     name = f"_negah_src_{idx}"
-    opts = ["header = true", "all_varchar = true", "null_padding = true", "strict_mode = false",
-            "encoding = 'utf-8'"]
+    opts = ["header = true", "null_padding = true", "strict_mode = false", "encoding = 'utf-8'"]
     if delim is not None:
         opts.append(f"delim = {ql(delim)}")
         opts.append("quote = '\"'")
-    try:
-        raw.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM read_csv({ql(str(path))}, {', '.join(opts)})")
-    except Exception as e:  # duckdb.Error
-        msg = str(e).split("\n")[0]
-        raise InputError(f"{label} could not be read as CSV: {msg}", [Problem(
-            label, None, None, None, f"could not be read as CSV: {msg}",
-            "check that it is UTF-8 text with one header row; name the delimiter with --delimiter")]) from None
-    cols = [r[0] for r in raw.execute(f"DESCRIBE {name}").fetchall()]
+    read = f"read_csv({ql(str(path))}, {', '.join(opts)}"
+    types = _fast_types(raw, read, label, spec, mapping or {}) if spec is not None else None
+    cols: dict[str, str] | None = None
+    if types:
+        # Fast path: ISO dates and plain numbers parsed by DuckDB's parallel CSV reader. Any
+        # failure, or a date before 1700 (a Jalali date written as YYYY-MM-DD), falls back to
+        # reading text and converting with the full rules below.
+        struct = "{" + ", ".join(f"{ql(c)}: {ql(t)}" for c, t in types.items()) + "}"
+        # (Errors must not abort the import's transaction, so rejected lines are recorded, not raised.)
+        rej, scan = f"_negah_rej_{idx}", f"_negah_scan_{idx}"
+        raw.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {read}, types = {struct}, "
+                    f"dateformat = '%Y-%m-%d', store_rejects = true, rejects_table = {ql(rej)}, rejects_scan = {ql(scan)})")
+        n_rej = raw.execute(f"SELECT count(*) FROM {rej}").fetchone()[0]
+        raw.execute(f"DROP TABLE IF EXISTS {rej}")
+        raw.execute(f"DROP TABLE IF EXISTS {scan}")
+        dates = [c for c, t in types.items() if t == "DATE"]
+        if not n_rej and dates and raw.execute(
+                f"SELECT count(*) FROM {name} WHERE " + " OR ".join(f"{qi(c)} < DATE '1700-01-01'" for c in dates)
+        ).fetchone()[0]:
+            n_rej = 1
+        if n_rej:
+            raw.execute(f"DROP TABLE IF EXISTS {name}")
+        else:
+            cols = {r[0]: r[1] for r in raw.execute(f"DESCRIBE {name}").fetchall()}
+    if cols is None:
+        try:
+            raw.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {read}, all_varchar = true)")
+        except Exception as e:  # duckdb.Error
+            msg = str(e).split("\n")[0]
+            raise InputError(f"{label} could not be read as CSV: {msg}", [Problem(
+                label, None, None, None, f"could not be read as CSV: {msg}",
+                "check that it is UTF-8 text with one header row; name the delimiter with --delimiter")]) from None
+        cols = {r[0]: "VARCHAR" for r in raw.execute(f"DESCRIBE {name}").fetchall()}
     view = f"_negah_rel_{idx}"
     # rowid follows file order; inside a transaction it starts at an offset, so count from the first.
     base = raw.execute(f"SELECT coalesce(min(rowid), 0) FROM {name}").fetchone()[0]
     raw.execute(f"CREATE TEMP VIEW {view} AS SELECT rowid - {int(base)} + 1 AS _row, * FROM {name}")
     n = raw.execute(f"SELECT count(*) FROM {name}").fetchone()[0]
-    return _Source(label, view, {c: "VARCHAR" for c in cols}, None, n, [f"VIEW {view}", f"TABLE {name}"])
+    return _Source(label, view, cols, None, n, [f"VIEW {view}", f"TABLE {name}"])
+
+
+def _fast_types(raw, read: str, label: str, spec: S.Table, mapping: dict[str, str]) -> dict[str, str] | None:
+    """Column types for the fast CSV read: DATE and DECIMAL for canonical columns, text for all else."""
+    try:
+        header = [r[0] for r in raw.execute(f"DESCRIBE SELECT * FROM {read}, all_varchar = true)").fetchall()]
+    except Exception:
+        return None
+    probe = _Source(label, "", {c: "VARCHAR" for c in header}, None)
+    matched, problems = _match_columns(spec, probe, mapping)
+    if problems:
+        return None
+    types = {c: "VARCHAR" for c in header}
+    fast = {"date": "DATE", "money": "DECIMAL(18,4)", "number": "DECIMAL(18,4)"}
+    for canon, col in matched.items():
+        kind = spec.column(canon).kind
+        if kind in fast:
+            types[col] = fast[kind]
+    return types if any(t != "VARCHAR" for t in types.values()) else None
 
 
 def _open_parquet(raw, path: Path, label: str, idx: int) -> _Source:
@@ -631,7 +675,7 @@ def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, deli
                 elif suffix == ".xlsx":
                     src = _open_xlsx(raw, path, label, idx)
                 else:
-                    src = _open_csv(raw, path, label, idx, delimiter)
+                    src = _open_csv(raw, path, label, idx, delimiter, spec, maps)
                 source_name = str(path.resolve())
             else:
                 df, label, token = frame
@@ -693,10 +737,13 @@ def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, deli
             for c in extras:
                 values[_extra_name(c)] = qi(c)
             conv = f"_negah_conv_{idx}"
-            raw.execute(f"CREATE TEMP TABLE {conv} AS SELECT *, "
-                        + ", ".join(f"{v} AS {k}" for k, v in conv_cols.items()) + f" FROM {src.relation}")
+            inner = (f"SELECT *, " + ", ".join(f"{v} AS {k}" for k, v in conv_cols.items())
+                     + f" FROM {src.relation}") if conv_cols else f"SELECT * FROM {src.relation}"
+            flags = "".join(f", ({c[1]}) AS {qi(f'__b{i}')}" for i, c in enumerate(checks))
+            raw.execute(f"CREATE TEMP TABLE {conv} AS SELECT *{flags} FROM ({inner})")
             src.cleanup.insert(0, f"TABLE {conv}")
             src.relation = conv
+            checks = [(c[0], qi(f"__b{i}"), c[2], c[3]) for i, c in enumerate(checks)]
 
             bad_rows_sql = " OR ".join(f"({c[1]})" for c in checks) or "false"
             n_bad = 0
