@@ -56,4 +56,6 @@ def _iso(v: Any) -> str | None:
             return None
     except (TypeError, ValueError):
         pass
+    if hasattr(v, "hour") and (v.hour, v.minute, v.second, getattr(v, "microsecond", 0)) == (0, 0, 0, 0):
+        v = v.date()  # a DATE column read back as a midnight timestamp
     return v.isoformat() if hasattr(v, "isoformat") else str(v)
