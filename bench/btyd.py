@@ -14,16 +14,21 @@ The competitors run in their own environments, outside the project's extras:
 
 Run (one run, all tools):
 
-    .venv/bin/python bench/btyd.py            # lifetimes Pareto/NBD at 100k (as in the issue)
+    .venv/bin/python bench/btyd.py > bench/out/btyd.jsonl   # lifetimes Pareto/NBD at 100k (as in the issue)
     .venv/bin/python bench/btyd.py --full     # also lifetimes Pareto/NBD at 1M (minutes)
 
-A missing environment is reported as skipped, never faked.
+A missing environment is reported as skipped, never faked. Every output row carries the
+1-minute load average when it was written (``loadavg_1m``): on a shared machine absolute
+times are inflated, and the ratios between tools measured in the same run are the numbers
+to compare. negah is warmed up on 2,000 rows first so that its timing, like the
+competitors', excludes imports.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -59,6 +64,9 @@ def time_negah(model: str, x, tx, T):
     from negah.models import BGNBD, ParetoNBD
 
     cls = BGNBD if model == "bgnbd" else ParetoNBD
+    # warm-up on 2,000 rows so that imports (scipy.optimize, pandas) are not timed,
+    # as they are not in the competitors' timings either
+    cls().fit(x[:2000], tx[:2000], T[:2000])
     t0 = time.perf_counter()
     m = cls().fit(x, tx, T)
     dt = time.perf_counter() - t0
@@ -123,8 +131,11 @@ def main() -> None:
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="negah-bench-"))
     results = []
+    print(json.dumps({"start": time.strftime("%Y-%m-%d %H:%M:%S"), "loadavg": [round(v, 2) for v in os.getloadavg()],
+                      "cpus": os.cpu_count()}), flush=True)
 
     def report(row):
+        row["loadavg_1m"] = round(os.getloadavg()[0], 2)
         results.append(row)
         print(json.dumps(row), flush=True)
 

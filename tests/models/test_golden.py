@@ -16,13 +16,17 @@ def _check(model, expected: dict, ll: float | None = None, rel=2e-3):
         assert model.log_likelihood_ == pytest.approx(ll, abs=0.05)
 
 
+# Fader, Hardie & Lee (2005), "Counting your customers the easy way", Marketing Science
+# 24(2), section 7, on the 2,357-customer CDNOW sample (weeks, calibration to 1997-09-30).
+# The same four numbers are asserted by lifetimes' test_params_out_is_close_to_Hardie_paper
+# (CamDavidsonPilon/lifetimes, tests/test_estimation.py) and printed by BTYDplus'
+# bgnbd.EstimateParameters demo (mplatzer/BTYDplus, demos/cdnow.r).
 BGNBD_FHL2005 = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 
 
 def test_bgnbd_fader_hardie_lee_2005_summary(cdnow_rfm, cdnow_cbs):
-    """Fader, Hardie & Lee (2005), "Counting your customers the easy way", Marketing Science
-    24(2), section 4 / Hardie's BG/NBD spreadsheet: r = 0.243, alpha = 4.414, a = 0.793,
-    b = 2.426, LL = -9582.4 on the 2,357-customer CDNOW sample (weeks, calibration to 1997-09-30)."""
+    """BG/NBD parameters of Fader, Hardie & Lee (2005) (see BGNBD_FHL2005) and the paper's
+    LL = -9582.4 (section 7; read from a public summary of the paper, not from the paper here)."""
     for df in (cdnow_rfm, cdnow_cbs.rename(columns={"x": "frequency", "t_x": "recency"})):
         m = BGNBD().fit(df["frequency"], df["recency"], df["T"])
         _check(m, BGNBD_FHL2005, -9582.4)
@@ -36,19 +40,50 @@ def test_bgnbd_fader_hardie_lee_2005_raw_transactions(cdnow_orders):
     _check(m, BGNBD_FHL2005, -9582.4)
 
 
-def test_paretonbd_fader_hardie_lee_2005_rfm_clv(cdnow_cbs):
-    """Fader, Hardie & Lee (2005), "RFM and CLV: Using iso-value curves", JMR 42(4), and
-    Hardie's Pareto/NBD note: r = 0.553, alpha = 10.578, s = 0.606, beta = 11.669, LL = -9595.0."""
+def test_paretonbd_lifetimes_test_values(cdnow_rfm):
+    """lifetimes' ParetoNBDFitter test_params_out_is_close_to_Hardie_paper (CamDavidsonPilon/
+    lifetimes, tests/test_estimation.py): r = 0.553, alpha = 10.578, s = 0.606, beta = 11.669
+    to 3 decimals on this file (lifetimes' cdnow_customers_summary.csv, the same 2-decimal
+    summary). These are the Pareto/NBD estimates Fader, Hardie & Lee (2005, Marketing
+    Science, section 7) report next to the BG/NBD."""
+    m = ParetoNBD().fit(cdnow_rfm)
+    for k, v in {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}.items():
+        assert m.params_[k] == pytest.approx(v, abs=1.5e-3), k
+
+
+def test_paretonbd_btydplus_cdnow_demo(cdnow_cbs):
+    """BTYDplus' CDNOW demo (mplatzer/BTYDplus, demos/cdnow.r) on BTYD's cdnowSummary$cbs
+    (the exact summary, = cdnow_cbs): pnbd.EstimateParameters gives 0.553, 10.580, 0.606,
+    11.656 (rounded to 3 decimals) and pnbd.cbs.LL -9594.976.
+
+    BTYD's optimiser stops a little earlier on the flat s-beta ridge; lifetimes 0.11.3
+    (ParetoNBDFitter, computed here) reaches LL -9594.9762 on the same data, as does negah."""
     m = ParetoNBD().fit(cdnow_cbs["x"], cdnow_cbs["t_x"], cdnow_cbs["T"])
-    _check(m, {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}, -9595.0, rel=5e-3)
+    assert m.log_likelihood_ == pytest.approx(-9594.976, abs=1e-3)
+    _check(m, {"r": 0.553, "alpha": 10.580, "s": 0.606, "beta": 11.656}, rel=2e-3)
 
 
-def test_mbgnbd_batislam_2007_on_cdnow_as_in_lifetimes(cdnow_rfm):
-    """MBG/NBD (Batislam, Denizel & Filiztekin 2007) on CDNOW; reference values from
-    lifetimes 0.11.3's ModifiedBetaGeoFitter test on the same file: r = 0.525,
-    alpha = 6.183, a = 0.891, b = 1.614 (recomputed in bench/btyd.py)."""
+MBGNBD_BTYDPLUS = {"r": 0.525, "alpha": 6.183, "a": 0.891, "b": 1.614}
+
+
+@pytest.mark.parametrize("data", ["cdnow_rfm", "cdnow_cbs"])
+def test_mbgnbd_btydplus_cdnow_demo(request, data):
+    """MBG/NBD (Batislam, Denizel & Filiztekin 2007) on CDNOW: r = 0.525, alpha = 6.183,
+    a = 0.891, b = 1.614 from BTYDplus' CDNOW demo (mplatzer/BTYDplus, demos/cdnow.r, where
+    the model is still called CBG/NBD), also asserted to 3 decimals by lifetimes'
+    ModifiedBetaGeoFitter test_params_out_is_close_to_BTYDplus (tests/test_estimation.py)."""
+    df = request.getfixturevalue(data).rename(columns={"x": "frequency", "t_x": "recency"})
+    m = MBGNBD().fit(df["frequency"], df["recency"], df["T"])
+    for k, v in MBGNBD_BTYDPLUS.items():
+        assert m.params_[k] == pytest.approx(v, abs=1.5e-3), k
+
+
+def test_mbgnbd_lifetimes_0_11_3_fit(cdnow_rfm):
+    """lifetimes 0.11.3 ModifiedBetaGeoFitter().fit(x, t_x, T) on this file (computed here,
+    see docs/models.md): r = 0.524838, alpha = 6.182988, a = 0.891356, b = 1.614000."""
     m = MBGNBD().fit(cdnow_rfm)
-    _check(m, {"r": 0.525, "alpha": 6.183, "a": 0.891, "b": 1.614})
+    for k, v in {"r": 0.524838, "alpha": 6.182988, "a": 0.891356, "b": 1.614000}.items():
+        assert m.params_[k] == pytest.approx(v, rel=2e-4), k
 
 
 def test_gammagamma_fader_hardie_2013(cdnow_cbs):

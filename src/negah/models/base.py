@@ -40,6 +40,8 @@ def as_float_array(values: Any, name: str) -> np.ndarray:
         arr = np.asarray(values, dtype=np.float64).reshape(-1)
     except (TypeError, ValueError):
         raise InputError(f"column {name!r}: expected numbers, received {type(values).__name__}") from None
+    if np.isfinite(arr.sum()):  # one pass, no temporary; a sum overflowing to inf is checked below
+        return arr
     bad = ~np.isfinite(arr)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
@@ -48,8 +50,10 @@ def as_float_array(values: Any, name: str) -> np.ndarray:
 
 
 def rfm_arrays(frequency: Any, recency: Any = None, T: Any = None,
-               weights: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+               weights: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """Validate (x, t_x, T[, weights]); ``frequency`` may be a DataFrame with the columns.
+
+    ``weights`` comes back as None when none were given (every row one customer).
 
     Rules: frequency is a whole number >= 0; 0 <= recency <= T; recency = 0 when
     frequency = 0; T >= 0 (a customer first seen on the last day adds nothing); weights >= 0.
@@ -74,20 +78,30 @@ def rfm_arrays(frequency: Any, recency: Any = None, T: Any = None,
         raise InputError(f"frequency, recency and T must have one length; received {len(x)}, {len(tx)}, {len(TT)}")
     if len(x) == 0:
         raise InputError("summary table: no customers to fit")
-    _check(x < 0, x, "frequency", "must be >= 0")
-    _check(x != np.floor(x), x, "frequency", "must be a whole number (repeat purchase count)")
-    _check(tx < 0, tx, "recency", "must be >= 0")
-    _check(TT < 0, TT, "T", "must be >= 0 (customer age at the end of calibration)")
-    _check(tx > TT * (1 + 1e-12), tx, "recency", "must be <= T")
-    _check((x == 0) & (tx != 0), tx, "recency", "must be 0 when frequency is 0")
+    # cheap whole-array reductions first; the row-by-row masks only to report a failure
+    if x.min() < 0:
+        _check(x < 0, x, "frequency", "must be >= 0")
+    if not np.array_equal(x, np.floor(x)):
+        _check(x != np.floor(x), x, "frequency", "must be a whole number (repeat purchase count)")
+    if tx.min() < 0:
+        _check(tx < 0, tx, "recency", "must be >= 0")
+    if TT.min() < 0:
+        _check(TT < 0, TT, "T", "must be >= 0 (customer age at the end of calibration)")
+    over = float((tx - TT).max())
+    if over > 0:
+        _check(tx > TT * (1 + 1e-12), tx, "recency", "must be <= T")
+        tx = np.minimum(tx, TT)
+    zero = x == 0
+    if np.count_nonzero(tx[zero]):
+        _check(zero & (tx != 0), tx, "recency", "must be 0 when frequency is 0")
     if weights is None:
-        w = np.ones_like(x)
+        w = None
     else:
         w = as_float_array(weights, "weight")
         if len(w) != len(x):
             raise InputError(f"weights: length {len(w)} differs from {len(x)} customers")
         _check(w < 0, w, "weight", "must be >= 0")
-    return x, np.minimum(tx, TT), TT, w
+    return x, tx, TT, w
 
 
 def _check(bad: np.ndarray, values: np.ndarray, name: str, rule: str) -> None:
@@ -96,47 +110,113 @@ def _check(bad: np.ndarray, values: np.ndarray, name: str, rule: str) -> None:
         raise InputError(f"column {name!r} row {i}: {values[i]!r} {rule} ({int(bad.sum())} row(s) break this)")
 
 
-def collapse(*columns: np.ndarray, weights: np.ndarray | None = None) -> tuple[list[np.ndarray], np.ndarray, np.ndarray]:
+def _codes(col: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, sorted distinct values) of a float column; codes follow value order.
+
+    Whole numbers in a small range (purchase counts, days) are coded by a bincount;
+    whole days in weeks (days / 7, the summary's ``time_unit="week"``) by their day
+    number, checked to identify each value exactly; anything else by pandas' hash
+    factorisation (one O(n) pass plus a sort of the distinct values).
+    """
+    import pandas as pd
+
+    if len(col) and col.dtype.kind == "f":
+        lo, hi = col.min(), col.max()
+        if lo >= 0 and hi < 1_000_000:
+            ic = col.astype(np.int64)
+            if np.array_equal(ic, col):
+                present = np.bincount(ic) > 0
+                uniq = np.flatnonzero(present)
+                if len(uniq) == hi + 1:
+                    return ic, uniq.astype(np.float64)
+                lut = np.cumsum(present) - 1
+                return lut[ic], uniq.astype(np.float64)
+        if lo >= 0:
+            # times in days, or in weeks of whole days (days / 7): code by the day number,
+            # then make sure that the day number identifies the value exactly
+            for scale in (7.0,):
+                top = hi * scale
+                if top >= 4 * len(col) + (1 << 20):
+                    break
+                ic = np.rint(col * scale).astype(np.int64)
+                vals = np.zeros(int(top) + 2)
+                vals[ic] = col
+                if np.array_equal(vals[ic], col):
+                    present = np.zeros(len(vals), dtype=bool)
+                    present[ic] = True
+                    lut = np.cumsum(present) - 1
+                    return lut[ic], vals[present]
+    codes, uniq = pd.factorize(col, sort=True)
+    return codes.astype(np.int64, copy=False), np.asarray(uniq, dtype=np.float64)
+
+
+def collapse(*columns: np.ndarray, weights: np.ndarray | None = None,
+             inverse: bool = True) -> tuple[list[np.ndarray], np.ndarray, np.ndarray | None]:
     """Collapse identical rows of ``columns`` into distinct rows with summed weights.
 
     Returns ``(distinct_columns, weights, inverse)``: ``distinct_columns[k][inverse]``
-    gives back ``columns[k]``. The result is sorted (so it does not depend on row order).
-    Cost: one factorisation per column and one sort of an int64 key.
+    gives back ``columns[k]`` (``inverse`` is None when not asked for). The result is
+    sorted (so it does not depend on row order).
+
+    Cost: one code per value and column (see :func:`_codes`), then the codes are
+    combined into one int64 key; when the key range (product of the numbers of distinct
+    values) is at most a few times the number of rows, the distinct keys come from a
+    bincount over that range (no sort, no hash table), otherwise from a hash
+    factorisation of the key. No Python loop over rows.
     """
     import pandas as pd
 
     n = len(columns[0])
-    key = np.zeros(n, dtype=np.int64)
-    uniques = []
-    codes_all = []
-    for col in columns:
-        # sort=True: codes follow value order, so the collapsed table is row-order free
-        codes, uniq = pd.factorize(col, sort=True)
-        uniques.append(np.asarray(uniq, dtype=np.float64))
-        codes_all.append(codes.astype(np.int64))
+    cols = [np.asarray(c, dtype=np.float64) for c in columns]
+    coded = [_codes(c) for c in cols]
+    sizes = [max(len(u), 1) for _, u in coded]
     total = 1
-    for u in uniques:
-        total *= max(len(u), 1)
-    if total < 2**62:
-        mult = 1
-        for codes, u in zip(reversed(codes_all), reversed(uniques)):
-            key += codes * mult
-            mult *= max(len(u), 1)
-        ukey, inverse = np.unique(key, return_inverse=True)
-        rem = ukey.copy()
-        parts = []
-        for u in reversed(uniques):
-            size = max(len(u), 1)
-            parts.append(u[rem % size])
-            rem //= size
-        out = list(reversed(parts))
-    else:  # pragma: no cover - astronomically many distinct values
+    for s_ in sizes:
+        total *= s_
+    if total >= 2**62:  # pragma: no cover - astronomically many distinct values
         stacked = np.column_stack(columns)
-        uniq_rows, inverse = np.unique(stacked, axis=0, return_inverse=True)
-        out = [uniq_rows[:, k] for k in range(len(columns))]
-    inverse = inverse.reshape(-1)
-    w = np.bincount(inverse, weights=weights, minlength=len(out[0])).astype(np.float64)
-    return out, w, inverse
+        uniq_rows, inv = np.unique(stacked, axis=0, return_inverse=True)
+        inv = inv.reshape(-1)
+        w = np.bincount(inv, weights=weights, minlength=len(uniq_rows)).astype(np.float64)
+        return [uniq_rows[:, k] for k in range(len(columns))], w, (inv if inverse else None)
+    key = coded[0][0].astype(np.int64, copy=True)
+    for (codes, _), size in zip(coded[1:], sizes[1:]):
+        key *= size
+        key += codes
+    if total <= max(4 * n, 1 << 22):
+        counts = np.bincount(key, minlength=total)
+        ukey = np.flatnonzero(counts)
+        if weights is None:
+            w = counts[ukey].astype(np.float64)
+        else:
+            w = np.bincount(key, weights=weights, minlength=total)[ukey]
+        inv = None
+        if inverse:
+            lut = np.empty(total, dtype=np.int64)
+            lut[ukey] = np.arange(len(ukey))
+            inv = lut[key]
+    else:
+        inv, ukey = pd.factorize(key, sort=True)
+        ukey = np.asarray(ukey)
+        w = np.bincount(inv, weights=weights, minlength=len(ukey)).astype(np.float64)
+        inv = inv.astype(np.int64, copy=False) if inverse else None
+    rem = ukey.copy()
+    parts = []
+    for (_, u), size in zip(reversed(coded[1:]), reversed(sizes[1:])):
+        parts.append(u[rem % size])
+        rem //= size
+    parts.append(coded[0][1][rem])
+    return list(reversed(parts)), w, inv
+
+
+def wsum(a: np.ndarray, b: np.ndarray) -> float:
+    """Σ a·b without BLAS.
+
+    ``np.dot`` on long vectors goes to a multi-threaded BLAS whose threads spin-wait for
+    cores; on a busy machine that made a likelihood evaluation several times slower.
+    ``einsum``'s own loop is single-threaded and as fast on one core.
+    """
+    return float(np.einsum("i,i->", a, b))
 
 
 # ------------------------------------------------------------------------------------
@@ -174,6 +254,7 @@ def maximise(
     restarts: Sequence[np.ndarray] = (),
     maxiter: int = 2000,
     tol: float = 1e-12,
+    std_errors: bool = True,
 ) -> FitResult:
     """Maximise a log-likelihood over log-parameters.
 
@@ -228,6 +309,10 @@ def maximise(
     if np.any(np.abs(best.x) > 18.0):
         raise fail(f"a parameter ran to the edge of its range: {at}")
     theta = best.x
+    if not std_errors:
+        k = len(theta)
+        return FitResult(np.exp(theta), -float(best.fun) / scale, np.full(k, np.nan), np.full((k, k), np.nan),
+                         True, int(best.nit), str(best.message))
     cov_log, H_ok = _inverse_hessian(negll_and_grad, theta)
     if not H_ok:
         raise fail(f"the log-likelihood is flat or not at a maximum at {at}: the parameters are not identified")
@@ -358,20 +443,38 @@ class RFMData:
     """Collapsed (x, t_x, T) rows with weights, plus index maps to distinct values.
 
     Likelihood terms that depend only on x (gamma functions) are computed once per
-    distinct x; ``log(alpha + t)`` once per distinct t_x and T.
+    distinct x; ``log(alpha + t)`` once per distinct t_x and T. Models keep their own
+    precomputed index arrays in ``cache``.
     """
 
-    def __init__(self, x: np.ndarray, tx: np.ndarray, T: np.ndarray, w: np.ndarray):
-        (self.x, self.tx, self.T), self.w, _ = collapse(x, tx, T, weights=w)
-        keep = self.w > 0
+    def __init__(self, x: np.ndarray, tx: np.ndarray, T: np.ndarray, w: np.ndarray, *, collapsed: bool = False):
+        if not collapsed:
+            (x, tx, T), w, _ = collapse(x, tx, T, weights=w, inverse=False)
+        keep = w > 0
         if not keep.all():
-            self.x, self.tx, self.T, self.w = self.x[keep], self.tx[keep], self.T[keep], self.w[keep]
+            x, tx, T, w = x[keep], tx[keep], T[keep], w[keep]
+        self.x, self.tx, self.T, self.w = x, tx, T, w
         self.ux, self.ix = np.unique(self.x, return_inverse=True)
-        self.wx = np.bincount(self.ix, weights=self.w)
+        self.wx = np.bincount(self.ix, weights=self.w, minlength=len(self.ux))
         self.utx, self.itx = np.unique(self.tx, return_inverse=True)
         self.uT, self.iT = np.unique(self.T, return_inverse=True)
         self.total = float(self.w.sum())
         self.n_rows = len(self.x)
+        self.cache: dict[str, Any] = {}
+
+    def thin(self, customers: float, seed: int = 0) -> "RFMData":
+        """A random subsample of about ``customers`` customers, still collapsed.
+
+        Whole-number weights are thinned binomially (an exact simple random sample of
+        customers); other weights by Poisson thinning. Used for cheap starting values.
+        """
+        rng = np.random.default_rng(seed)
+        frac = min(1.0, customers / max(self.total, 1.0))
+        if np.array_equal(self.w, np.floor(self.w)):
+            w = rng.binomial(self.w.astype(np.int64), frac).astype(np.float64)
+        else:
+            w = rng.poisson(self.w * frac).astype(np.float64)
+        return RFMData(self.x, self.tx, self.T, w, collapsed=True)
 
 
 class PurchaseModel(BaseModel):
@@ -379,6 +482,10 @@ class PurchaseModel(BaseModel):
 
     #: whether P(alive) is 1 for a customer without repeat purchases (x = 0)
     alive_when_no_repeat: bool = False
+    #: above this many distinct rows, start from a fit on a subsample of customers
+    subsample_rows: int = 20_000
+    #: size of that subsample (customers)
+    subsample_customers: int = 50_000
 
     def fit(self, frequency: Any, recency: Any = None, T: Any = None, *, weights: Any = None):
         """Fit by maximum likelihood.
@@ -405,9 +512,21 @@ class PurchaseModel(BaseModel):
         if d.total <= 0:
             raise InputError(f"{type(self).__name__}: all weights are 0")
         start = self._theta0(self._start(d))
+        restarts = [np.log(np.array(r)) for r in self._restarts()]
+        if d.n_rows > self.subsample_rows and not self.initial_params:
+            # a fit on a random subsample of customers is a cheap, good start for the full fit
+            sub = d.thin(self.subsample_customers)
+            if sub.total > 0 and np.any(sub.x > 0):
+                try:
+                    pre = maximise(lambda th: self._negll(th, sub), start, names=self.param_names,
+                                   model=type(self).__name__, total_weight=sub.total, restarts=restarts,
+                                   tol=1e-8, std_errors=False)
+                    restarts = [start, *restarts]
+                    start = np.log(pre.params)
+                except ConvergenceError:
+                    pass
         res = maximise(lambda th: self._negll(th, d), start, names=self.param_names,
-                       model=type(self).__name__, total_weight=d.total,
-                       restarts=[np.log(np.array(r)) for r in self._restarts()])
+                       model=type(self).__name__, total_weight=d.total, restarts=restarts)
         self._set_result(res, d.total, d.n_rows)
         return self
 

@@ -23,45 +23,83 @@ from typing import Any
 import numpy as np
 from scipy.special import digamma, expit, gammaln, hyp2f1
 
-from negah.models.base import PurchaseModel, RFMData
+from negah.models.base import PurchaseModel, RFMData, wsum
 
 __all__ = ["BGNBD", "sample"]
 
 
+class _BGIndex:
+    """Precomputed index arrays of collapsed data for the BG/NBD-family likelihood.
+
+    With z = A4 − A3 = ln a − ln(b + x − 1 + k) + (r + x)·(ln(α+T) − ln(α+t_x))
+    (k = 1 for the MBG/NBD), the row term is A3 + softplus(z). The A3 part is summed
+    per distinct T (weights W_T and Σ w·x per T), so the only per-row work is z, its
+    softplus and its logistic function, on the rows that have an A4 term at all (x > 0
+    for the BG/NBD; every row for the MBG/NBD).
+    """
+
+    def __init__(self, d: RFMData, modified: bool):
+        self.k = 1.0 if modified else 0.0
+        pos = np.ones(d.n_rows, dtype=bool) if modified else d.x > 0
+        self.WT = np.bincount(d.iT, weights=d.w, minlength=len(d.uT))
+        self.WXT = np.bincount(d.iT, weights=d.w * d.x, minlength=len(d.uT))
+        self.w = d.w[pos]
+        self.x = d.x[pos]
+        self.ix = d.ix[pos]
+        self.itx = d.itx[pos]
+        self.iT = d.iT[pos]
+        # b + x − 1 + k per distinct x (ux > 0 whenever it is used for the BG/NBD)
+        self.cb = d.ux - 1.0 + self.k
+
+
+def _bg_index(d: RFMData, modified: bool) -> _BGIndex:
+    key = "bg_index_mbg" if modified else "bg_index_bg"
+    idx = d.cache.get(key)
+    if idx is None:
+        idx = d.cache[key] = _BGIndex(d, modified)
+    return idx
+
+
 def bg_family_negll(theta: np.ndarray, d: RFMData, modified: bool) -> tuple[float, np.ndarray]:
-    """Total negative log-likelihood of BG/NBD (or MBG/NBD) and its gradient in log-params."""
+    """Total negative log-likelihood of BG/NBD (or MBG/NBD) and its analytic gradient in log-params."""
     r, alpha, a, b = np.exp(theta)
     ux, wx = d.ux, d.wx
-    k = 1.0 if modified else 0.0  # MBG: b+x+1 where BG has b+x
-    # terms per distinct x
-    A1 = gammaln(r + ux) - gammaln(r) + r * np.log(alpha)
-    A2 = gammaln(a + b) + gammaln(b + ux + k) - gammaln(b) - gammaln(a + b + ux + k)
-    x = d.x
-    xr = r + x
-    la_T = np.log(alpha + d.uT)[d.iT]
-    la_tx = np.log(alpha + d.utx)[d.itx]
-    A3 = -xr * la_T
-    if modified:
-        bx = b + x
-        A4 = np.log(a) - np.log(bx) - xr * la_tx
-        has4 = np.ones(len(x), dtype=bool)
-    else:
-        has4 = x > 0
-        bx = np.where(has4, b + x - 1.0, 1.0)
-        A4 = np.where(has4, np.log(a) - np.log(bx) - xr * la_tx, -np.inf)
-    lse = np.logaddexp(A3, A4)
-    w = d.w
-    ll = float(np.dot(wx, A1 + A2) + np.dot(w, lse))
-    p3 = np.exp(A3 - lse)
-    p4 = np.where(has4, np.exp(A4 - lse), 0.0)
+    g = _bg_index(d, modified)
+    k = g.k
+    # terms per distinct x: A1 + A2
+    A12 = (gammaln(r + ux) - gammaln(r) + r * np.log(alpha)
+           + gammaln(a + b) + gammaln(b + ux + k) - gammaln(b) - gammaln(a + b + ux + k))
+    # A3 summed per distinct T
+    laT_u = np.log(alpha + d.uT)
+    invT_u = 1.0 / (alpha + d.uT)
+    A3sum = -(r * wsum(g.WT, laT_u) + wsum(g.WXT, laT_u))
+    # per row with an A4 term: z = c_x + (r + x) D, D = ln(α+T) − ln(α+t_x) >= 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lbx_u = np.log(b + g.cb)
+        c_u = np.log(a) - lbx_u
+    D = laT_u[g.iT] - np.log(alpha + d.utx)[g.itx]
+    xr = g.x + r
+    z = c_u[g.ix] + xr * D
+    e = np.exp(-np.abs(z))
+    sp = np.maximum(z, 0.0) + np.log1p(e)          # softplus(z) = ln(1 + e^z)
+    p = np.where(z >= 0, 1.0, e) / (1.0 + e)        # logistic(z): the share of the "dropped out" term
+    wp = g.w * p
+    ll = float(wsum(wx, A12) + A3sum + wsum(g.w, sp))
     # gradient (natural scale)
-    psi_rx = digamma(r + ux)
-    g_r = np.dot(wx, psi_rx - digamma(r) + np.log(alpha)) - np.dot(w, p3 * la_T + p4 * la_tx)
-    g_alpha = d.total * r / alpha - np.dot(w, xr * (p3 / (alpha + d.T) + p4 / (alpha + d.tx)))
     psi_ab = digamma(a + b)
     psi_abx = digamma(a + b + ux + k)
-    g_a = np.dot(wx, psi_ab - psi_abx) + np.dot(w, p4) / a
-    g_b = np.dot(wx, psi_ab + digamma(b + ux + k) - digamma(b) - psi_abx) - np.dot(w, p4 / bx)
+    E = invT_u[g.iT]
+    E = 1.0 / (alpha + d.utx)[g.itx] - E              # 1/(α+t_x) − 1/(α+T) >= 0
+    g_r = (wsum(wx, digamma(r + ux)) - d.total * (digamma(r) - np.log(alpha))
+           - wsum(g.WT, laT_u) + wsum(wp, D))
+    g_alpha = (d.total * r / alpha - r * wsum(g.WT, invT_u) - wsum(g.WXT, invT_u)
+               - wsum(wp * xr, E))
+    sum_wp = float(wp.sum())
+    g_a = wsum(wx, psi_ab - psi_abx) + sum_wp / a
+    with np.errstate(divide="ignore"):
+        inv_bx_u = 1.0 / (b + g.cb)
+    g_b = (wsum(wx, psi_ab + digamma(b + ux + k) - digamma(b) - psi_abx)
+           - wsum(np.bincount(g.ix, weights=wp, minlength=len(ux)), np.where(np.isfinite(inv_bx_u), inv_bx_u, 0.0)))
     grad = np.array([g_r, g_alpha, g_a, g_b]) * np.array([r, alpha, a, b])
     return -ll, -grad
 
@@ -81,7 +119,7 @@ def bg_family_loglik_rows(theta, x, tx, T, modified: bool) -> np.ndarray:
 
 def _start_values(d: RFMData) -> dict[str, float]:
     """Method-of-moments-like start: purchase rate from buyers, drop-out from the share of x = 0."""
-    rate = max(float(np.dot(d.w, d.x) / max(np.dot(d.w, d.T), 1e-12)), 1e-6)
+    rate = max(wsum(d.w, d.x) / max(wsum(d.w, d.T), 1e-12), 1e-6)
     return {"r": 1.0, "alpha": 1.0 / rate, "a": 1.0, "b": 3.0}
 
 

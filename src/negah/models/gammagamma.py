@@ -22,7 +22,7 @@ import numpy as np
 from scipy.special import digamma, gammaln
 
 from negah.errors import InputError, ModelError
-from negah.models.base import BaseModel, as_float_array, collapse, maximise
+from negah.models.base import BaseModel, as_float_array, collapse, maximise, wsum
 
 __all__ = ["GammaGamma", "sample"]
 
@@ -126,11 +126,11 @@ def _negll(theta, x, m, w):
     p, q, g = np.exp(theta)
     px = p * x
     lgm = np.log(g + x * m)
-    ll = np.dot(w, _ll_rows(p, q, g, x, m))
+    ll = wsum(w, _ll_rows(p, q, g, x, m))
     psi = digamma(px + q)
-    dp = np.dot(w, x * psi - x * digamma(px) + x * np.log(m) + x * np.log(x) - x * lgm)
-    dq = np.dot(w, psi - digamma(q) + np.log(g) - lgm)
-    dg = np.dot(w, q / g - (px + q) / (g + x * m))
+    dp = wsum(w, x * psi - x * digamma(px) + x * np.log(m) + x * np.log(x) - x * lgm)
+    dq = wsum(w, psi - digamma(q) + np.log(g) - lgm)
+    dg = wsum(w, q / g - (px + q) / (g + x * m))
     return -float(ll), -np.array([dp * p, dq * q, dg * g])
 
 

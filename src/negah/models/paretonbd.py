@@ -25,9 +25,11 @@ overflow, and the difference h(t_x) − h(T) > 0 is taken as
 log h(t_x) + log(1 − exp(log h(T) − log h(t_x))). ``tests/models`` checks the result
 against direct numerical quadrature of I over extreme parameters.
 
-h depends on (x, τ) only, so it is computed once per distinct (x, t_x) and (x, T) pair;
-the gradient is by central differences on those (there is no closed form for the
-derivatives of ₂F₁ in its parameters).
+h depends on (x, τ) only, so it is computed once per distinct (x, t_x) and (x, T) pair.
+The ₂F₁(1, b; c; z) factor is summed as its power series together with its derivatives in
+b, c and z (:func:`f21_series`), which gives the exact gradient of log h and, by the chain
+rule, of the log-likelihood (:func:`_negll_and_grad`); only points where the series would
+need more than 5,000 terms fall back to scipy's ``hyp2f1`` and central differences.
 """
 
 from __future__ import annotations
@@ -35,15 +37,26 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from scipy.special import expit, gammaln, hyp2f1
+from scipy.special import digamma, expit, gammaln, hyp2f1
 
-from negah.models.base import PurchaseModel, RFMData, collapse
+from negah.models.base import PurchaseModel, RFMData, collapse, wsum
 
-__all__ = ["ParetoNBD", "sample", "log_h", "log_integral"]
+__all__ = ["ParetoNBD", "sample", "log_h", "log_h_and_grad", "log_integral", "f21_series"]
 
 
 def log_h(tau: np.ndarray, x: np.ndarray, r: float, alpha: float, s: float, beta: float) -> np.ndarray:
-    """log h(τ) of the module docstring (so that I = (h(t_x) − h(T)) / (r+s+x))."""
+    """log h(τ) of the module docstring (so that I = (h(t_x) − h(T)) / (r+s+x)).
+
+    The ₂F₁ factor by its series (:func:`f21_series`), which stays accurate where scipy's
+    ``hyp2f1`` gives up (large r + x and s together); scipy's value where the series would
+    need more than 5,000 terms.
+    """
+    tau, x = np.broadcast_arrays(np.asarray(tau, dtype=float), np.asarray(x, dtype=float))
+    return log_h_and_grad(tau.reshape(-1), x.reshape(-1), r, alpha, s, beta, grad=False)[0].reshape(tau.shape)
+
+
+def _log_h_scipy(tau: np.ndarray, x: np.ndarray, r: float, alpha: float, s: float, beta: float) -> np.ndarray:
+    """log h(τ) with scipy's ``hyp2f1`` (the fallback where the series is too long)."""
     rx = r + x
     n = rx + s
     la = np.log(alpha + tau)
@@ -65,6 +78,99 @@ def log_integral(x, tx, T, r, alpha, s, beta) -> np.ndarray:
         return h1 + np.log(-np.expm1(dlt)) - np.log(n)
 
 
+def f21_series(b: np.ndarray, c: np.ndarray, z: np.ndarray, *, tol: float = 1e-17, max_terms: int = 5000):
+    """₂F₁(1, b; c; z) and its partial derivatives in b, c and z, from the power series.
+
+    Here 0 < b < c and 0 <= z < 1, so the terms t_k = t_{k−1}·(b+k−1)/(c+k−1)·z are
+    positive and their ratios below z: the sum stops once the remaining tail (bounded by
+    a geometric series) is below ``tol`` relative to the sum, for the value and for the
+    derivatives alike. Derivatives of each term: ∂t_k/∂b = t_k Σ_{j<k} 1/(b+j),
+    ∂t_k/∂c = −t_k Σ_{j<k} 1/(c+j), ∂t_k/∂z = k t_k / z. Returns (F, F_b, F_c, F_z, ok);
+    ``ok`` is False where ``max_terms`` did not reach the tolerance (z very close to 1).
+    """
+    m = len(z)
+    F = np.ones(m)
+    Fb = np.zeros(m)
+    Fc = np.zeros(m)
+    Fz = np.zeros(m)
+    ok = np.zeros(m, dtype=bool)
+    act = np.arange(m)
+    bb, cc, zz = (np.array(np.broadcast_to(v, (m,)), dtype=np.float64) for v in (b, c, z))
+    t = np.ones(m)
+    S, Sb, Sc, Sz = np.ones(m), np.zeros(m), np.zeros(m), np.zeros(m)
+    hb, hc = np.zeros(m), np.zeros(m)
+    geo = 1.0 / (1.0 - zz) ** 2
+    for k in range(1, max_terms + 1):
+        ratio = (bb + (k - 1)) / (cc + (k - 1))
+        Sz += k * t * ratio
+        t = t * ratio * zz
+        hb += 1.0 / (bb + (k - 1))
+        hc += 1.0 / (cc + (k - 1))
+        S += t
+        Sb += t * hb
+        Sc -= t * hc
+        # tail of Σ t_j·(poly factor) after k is below t_k·(k+1)·(1 + h)·z/(1−z)² in all four sums
+        done = t * (k + 1) * (1.0 + hb + hc) * geo <= tol * S
+        if k % 8 == 0 or k == max_terms or done.all():
+            if done.any():
+                idx = act[done]
+                F[idx], Fb[idx], Fc[idx], Fz[idx] = S[done], Sb[done], Sc[done], Sz[done]
+                ok[idx] = True
+                keep = ~done
+                act, bb, cc, zz, t = act[keep], bb[keep], cc[keep], zz[keep], t[keep]
+                S, Sb, Sc, Sz, hb, hc, geo = S[keep], Sb[keep], Sc[keep], Sz[keep], hb[keep], hc[keep], geo[keep]
+            if len(act) == 0:
+                break
+    return F, Fb, Fc, Fz, ok
+
+
+def log_h_and_grad(tau: np.ndarray, x: np.ndarray, r: float, alpha: float, s: float, beta: float,
+                   grad: bool = True):
+    """log h(τ) (module docstring) and its gradient in (r, α, s, β), shape (4, len(τ)).
+
+    Exact: the ₂F₁ factor and its parameter derivatives come from :func:`f21_series`.
+    Where the series does not reach full precision in 5,000 terms (argument within about
+    1e-3 of 1, i.e. one of α, β hundreds of times the other) the value falls back to
+    scipy's ``hyp2f1`` and the gradient to central differences of it, on those points only.
+    """
+    rx = r + x
+    la = np.log(alpha + tau)
+    lb = np.log(beta + tau)
+    ia = 1.0 / (alpha + tau)
+    ib = 1.0 / (beta + tau)
+    G = np.empty((4, len(tau)))
+    if alpha >= beta:
+        b_, c_ = rx, rx + s + 1.0
+        z = (alpha - beta) * ia
+        F, Fb, Fc, Fz, ok = f21_series(b_, c_, z)
+        lh = -rx * la - s * lb + np.log(F)
+        G[0] = -la + (Fb + Fc) / F
+        G[1] = -rx * ia + Fz / F * (beta + tau) * ia * ia
+        G[2] = -lb + Fc / F
+        G[3] = -s * ib - Fz / F * ia
+    else:
+        b_, c_ = s + 1.0, rx + s + 1.0
+        z = (beta - alpha) * ib
+        F, Fb, Fc, Fz, ok = f21_series(b_, c_, z)
+        lh = (1.0 - rx) * la - (s + 1.0) * lb + np.log(F)
+        G[0] = -la + Fc / F
+        G[1] = (1.0 - rx) * ia - Fz / F * ib
+        G[2] = -lb + (Fb + Fc) / F
+        G[3] = -(s + 1.0) * ib + Fz / F * (alpha + tau) * ib * ib
+    if not ok.all():
+        bad = ~ok
+        tb, xb = tau[bad], x[bad]
+        p0 = np.array([r, alpha, s, beta])
+        lh[bad] = _log_h_scipy(tb, xb, *p0)
+        for i in range(4 if grad else 0):
+            e = 1e-6 * p0[i]
+            up, dn = p0.copy(), p0.copy()
+            up[i] += e
+            dn[i] -= e
+            G[i, bad] = (_log_h_scipy(tb, xb, *up) - _log_h_scipy(tb, xb, *dn)) / (2 * e)
+    return lh, G
+
+
 class _Pairs:
     """Distinct (x, t_x) and (x, T) pairs of collapsed data, for one h() call each."""
 
@@ -73,18 +179,53 @@ class _Pairs:
         (self.x2, self.t2), _, self.i2 = collapse(d.x, d.T)
 
 
-def _loglik_parts(theta: np.ndarray, d: RFMData, pairs: _Pairs) -> float:
+def _negll_and_grad(theta: np.ndarray, d: RFMData, pairs: _Pairs) -> tuple[float, np.ndarray]:
+    """Total negative log-likelihood and its exact gradient in log-parameters."""
     r, alpha, s, beta = np.exp(theta)
     x = d.x
-    A0 = gammaln(r + d.ux) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
-    h1 = log_h(pairs.t1, pairs.x1, r, alpha, s, beta)[pairs.i1]
-    h2 = log_h(pairs.t2, pairs.x2, r, alpha, s, beta)[pairs.i2]
+    ux = d.ux
+    A0 = gammaln(r + ux) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
+    dA0 = np.array([wsum(d.wx, digamma(r + ux)) - d.total * (digamma(r) - np.log(alpha)),
+                    d.total * r / alpha, d.total * np.log(beta), d.total * s / beta])
+    lh1, G1 = log_h_and_grad(pairs.t1, pairs.x1, r, alpha, s, beta)
+    lh2, G2 = log_h_and_grad(pairs.t2, pairs.x2, r, alpha, s, beta)
+    h1, h2 = lh1[pairs.i1], lh2[pairs.i2]
     dlt = np.minimum(h2 - h1, 0.0)
+    q = np.exp(dlt)                       # h(T) / h(t_x) in [0, 1]
+    one_q = -np.expm1(dlt)
+    n = r + s + x
     with np.errstate(divide="ignore"):
-        logI = h1 + np.log(-np.expm1(dlt)) - np.log(r + s + x)
-    logS = -(r + x) * np.log(alpha + d.uT)[d.iT] - s * np.log(beta + d.uT)[d.iT]
-    ll = np.dot(d.wx, A0) + np.dot(d.w, np.logaddexp(logS, np.log(s) + logI))
-    return float(ll)
+        logI = h1 + np.log(one_q) - np.log(n)
+    B = np.log(s) + logI                   # log(s · I)
+    laT = np.log(alpha + d.uT)[d.iT]
+    lbT = np.log(beta + d.uT)[d.iT]
+    logS = -(r + x) * laT - s * lbT
+    lse = np.logaddexp(logS, B)
+    ll = wsum(d.wx, A0) + wsum(d.w, lse)
+    pS = np.exp(logS - lse)
+    wI = d.w * np.exp(B - lse)             # weight × share of "died in (t_x, T]"
+    safe = one_q > 0
+    inv1q = np.where(safe, 1.0 / np.where(safe, one_q, 1.0), 0.0)
+    wS = d.w * pS
+    g = dA0.copy()
+    # d log S
+    g[0] -= wsum(wS, laT)
+    g[1] -= wsum(wS * (r + x), 1.0 / (alpha + d.uT)[d.iT])
+    g[2] -= wsum(wS, lbT)
+    g[3] -= s * wsum(wS, 1.0 / (beta + d.uT)[d.iT])
+    # d log(s I) = (dh1 − q dh2) / (1 − q) − dn/n  (+ 1/s for s)
+    wIq = wI * inv1q
+    wIqq = wIq * q
+    for i in range(4):
+        g[i] += wsum(wIq, G1[i][pairs.i1]) - wsum(wIqq, G2[i][pairs.i2])
+    winv_n = wsum(wI, 1.0 / n)
+    g[0] -= winv_n
+    g[2] += wI.sum() / s - winv_n
+    return -float(ll), -g * np.array([r, alpha, s, beta])
+
+
+def _loglik_parts(theta: np.ndarray, d: RFMData, pairs: _Pairs) -> float:
+    return -_negll_and_grad(theta, d, pairs)[0]
 
 
 class ParetoNBD(PurchaseModel):
@@ -102,24 +243,17 @@ class ParetoNBD(PurchaseModel):
     alive_when_no_repeat = False
 
     def _start(self, d: RFMData) -> dict[str, float]:
-        rate = max(float(np.dot(d.w, d.x) / max(np.dot(d.w, d.T), 1e-12)), 1e-6)
+        rate = max(wsum(d.w, d.x) / max(wsum(d.w, d.T), 1e-12), 1e-6)
         return {"r": 1.0, "alpha": 1.0 / rate, "s": 1.0, "beta": float(np.average(d.T, weights=d.w))}
 
     def _restarts(self) -> list[list[float]]:
         return [[0.5, 10.0, 0.5, 10.0], [1.0, 1.0, 1.0, 1.0]]
 
     def _negll(self, theta, d):
-        pairs = getattr(d, "_pnbd_pairs", None)
+        pairs = d.cache.get("pnbd_pairs")
         if pairs is None:
-            pairs = d._pnbd_pairs = _Pairs(d)
-        f0 = -_loglik_parts(theta, d, pairs)
-        g = np.empty(len(theta))
-        h = 1e-6
-        for i in range(len(theta)):
-            e = np.zeros(len(theta))
-            e[i] = h
-            g[i] = (-_loglik_parts(theta + e, d, pairs) + _loglik_parts(theta - e, d, pairs)) / (2 * h)
-        return f0, g
+            pairs = d.cache["pnbd_pairs"] = _Pairs(d)
+        return _negll_and_grad(theta, d, pairs)
 
     def _loglik_rows(self, theta, x, tx, T):
         r, alpha, s, beta = np.exp(theta)
