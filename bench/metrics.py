@@ -1,0 +1,172 @@
+"""Benchmark of the metrics engine (run on demand; results in docs/performance.md).
+
+    .venv/bin/python bench/metrics.py --rows 1000000 5000000 10000000 [--pandas-max 10000000] [--cli]
+
+For each size it writes a synthetic orders Parquet file (vectorised numpy, fixed seed:
+customers buy on random days over two years, ~4% return lines) into bench/out/, then times
+
+* ``engine``: all default metrics, monthly, computed by negah on DuckDB reading the
+  Parquet file in place (a view with the canonical casts);
+* ``cli``: the whole ``negah metrics --data DIR --format json`` command (start-up and the
+  validating import of the folder included), with ``--cli``;
+* ``pandas``: a straightforward pandas implementation of the same definitions.
+
+(The orders are generated here rather than by ``negah synth`` so that the benchmark
+needs nothing but numpy and controls the row count exactly.)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+OUT = Path(__file__).parent / "out"
+
+
+def generate(n: int, path: Path, seed: int = 1) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    if path.exists():
+        return
+    rng = np.random.default_rng(seed)
+    n_cust = max(1, n // 12)
+    # customers differ in activity: a skewed choice of who buys
+    cust = (rng.pareto(1.5, n) * n_cust / 8).astype(np.int64) % n_cust
+    start = np.datetime64("2022-01-01")
+    day = start + rng.integers(0, 730, n).astype("timedelta64[D]")
+    amount = np.round(rng.gamma(2.0, 25.0, n), 2)
+    ret = rng.random(n) < 0.04
+    amount[ret] = -amount[ret]
+    qty = rng.integers(1, 4, n)
+    qty[ret] = -qty[ret]
+    ids = np.char.add("c", np.char.zfill(cust.astype(str), 8))
+    table = pa.table({
+        "customer_id": pa.array(ids, pa.string()),
+        "order_date": pa.array(day.astype("datetime64[D]"), pa.date32()),
+        "amount": pa.array(amount, pa.float64()).cast(pa.decimal128(18, 4)),
+        "quantity": pa.array(qty, pa.int64()),
+    })
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, path, row_group_size=1_000_000)
+
+
+def engine_time(path: Path) -> tuple[float, list]:
+    import duckdb
+    import ibis
+
+    from negah.metrics.engine import compute_records
+    from negah.store.connect import Store
+
+    t0 = time.perf_counter()
+    raw = duckdb.connect(":memory:")
+    raw.execute(f"CREATE VIEW orders AS SELECT * FROM read_parquet('{path}')")
+    store = Store(ibis.duckdb.from_connection(raw), "duckdb", str(path), read_only=True)
+    recs = compute_records(store, period="month")
+    return time.perf_counter() - t0, recs
+
+
+def cli_time(folder: Path) -> float:
+    t0 = time.perf_counter()
+    subprocess.run([str(Path(sys.executable).parent / "negah"), "metrics", "--data", str(folder), "--format", "json"],
+                   check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def pandas_metrics(path: Path) -> tuple[float, pd.DataFrame]:
+    """A straightforward pandas implementation of the spec's default order metrics."""
+    t0 = time.perf_counter()
+    df = pd.read_parquet(path)
+    df["amount"] = df["amount"].astype(float)
+    ret = (df.amount < 0) | (df.quantity < 0)
+    df["amount"] = np.where(ret, -df.amount.abs(), df.amount)
+    df["units"] = df.quantity.abs()
+    df["ret"] = ret
+    df["p"] = pd.to_datetime(df.order_date).dt.to_period("M")
+    pur = df[~ret]
+    orders_cp = pur.groupby(["customer_id", "p"]).size().rename("n").reset_index()
+    first = orders_cp.groupby("customer_id").p.min().rename("first")
+    orders_cp = orders_cp.join(first, on="customer_id")
+    rev = df.groupby(["customer_id", "p"]).amount.sum()
+    periods = pd.period_range(df.p.min(), df.p.max(), freq="M")
+    active = {p: set() for p in periods}
+    for p, g in orders_cp.groupby("p"):
+        active[p] = set(g.customer_id)
+    out = []
+    prev = None
+    days = pur[["customer_id", "order_date"]].drop_duplicates().sort_values(["customer_id", "order_date"])
+    days["gap"] = days.groupby("customer_id").order_date.diff().dt.days if hasattr(days.order_date, "dt") else (
+        pd.to_datetime(days.order_date).groupby(days.customer_id).diff().dt.days)
+    days["p"] = pd.to_datetime(days.order_date).dt.to_period("M")
+    gm = days.dropna(subset=["gap"]).groupby(["p", "customer_id"]).gap.mean().groupby("p").agg(["sum", "count"])
+    units = df.groupby(["p", "ret"]).units.sum().unstack(fill_value=0)
+    revenue = df.groupby("p").amount.sum()
+    revd = rev.to_dict()
+    for p in periods:
+        a = active[p]
+        cp = orders_cp[orders_cp.p == p]
+        n = set(cp.customer_id[cp["first"] == p])
+        rep = int(((cp.n - (cp["first"] == p)) >= 1).sum())
+        ln = int(((cp["first"] == p) & (cp.n >= 2)).sum())
+        rec = {"p": str(p), "A": len(a), "N": len(n), "repeat": rep / len(a) if a else None}
+        if prev is not None:
+            s = active[prev]
+            c = s - a
+            r0 = sum(revd.get((x, prev), 0.0) for x in s)
+            kept = sum(revd.get((x, p), 0.0) for x in s)
+            lost = sum(max(0.0, revd.get((x, prev), 0.0) - revd.get((x, p), 0.0)) for x in s)
+            rec.update(churn=len(c) / len(s) if s else None, S=len(s),
+                       gross=lost / r0 if r0 else None, net=(r0 - kept) / r0 if r0 else None,
+                       loyal=(len(s & a) + ln) / (len(s) + len(n)) if (s or n) else None,
+                       growth=(len(a) - len(s)) / len(s) if s else None)
+        sold = units.loc[p, False] if p in units.index else 0
+        rec["returns"] = (units.loc[p, True] / sold) if sold else None
+        rec["tbp"] = gm.loc[p, "sum"] / gm.loc[p, "count"] if p in gm.index else None
+        rec["arpu"] = revenue.get(p, 0.0) / len(a) if a else None
+        out.append(rec)
+        prev = p
+    return time.perf_counter() - t0, pd.DataFrame(out)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, nargs="+", default=[1_000_000])
+    ap.add_argument("--pandas-max", type=int, default=10_000_000)
+    ap.add_argument("--cli", action="store_true", help="also time the whole CLI command on a --data folder")
+    args = ap.parse_args()
+    results = []
+    for n in args.rows:
+        folder = OUT / f"metrics_{n}"
+        path = folder / "orders.parquet"
+        t0 = time.perf_counter()
+        generate(n, path)
+        gen = time.perf_counter() - t0
+        te, recs = engine_time(path)
+        row = {"rows": n, "generate_s": round(gen, 1), "engine_s": round(te, 2), "records": len(recs)}
+        if args.cli:
+            row["cli_s"] = round(cli_time(folder), 2)
+        if n <= args.pandas_max:
+            tp, pdf = pandas_metrics(path)
+            row["pandas_s"] = round(tp, 2)
+            row["speedup_engine"] = round(tp / te, 1)
+            if "cli_s" in row:
+                row["speedup_cli"] = round(tp / row["cli_s"], 1)
+            # sanity: churn agrees with the engine
+            churn = [r["value"] for r in recs if r["metric"] == "churn_rate"][1:]
+            ref = pdf["churn"].tolist()[1:]
+            assert all(abs(a - b) < 1e-9 for a, b in zip(churn, ref) if a is not None), "churn differs from pandas"
+        print(json.dumps(row), flush=True)
+        results.append(row)
+    print(json.dumps({"cores": os.cpu_count(), "results": results}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,237 @@
+"""``negah metrics``, ``negah cohorts``, ``negah growth`` and ``negah benchmark``.
+
+Thin shells over :mod:`negah.metrics`; Ibis, pandas and engines load inside the commands.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import List, Optional
+
+import typer
+
+from negah.cli.common import DataOpt, Format, StoreOpt, handle_errors, write_out
+
+
+class PeriodName(str, Enum):
+    week = "week"
+    month = "month"
+    quarter = "quarter"
+    year = "year"
+
+
+class CalendarName(str, Enum):
+    gregorian = "gregorian"
+    jalali = "jalali"
+
+
+class Basis(str, Enum):
+    orders = "orders"
+    subscriptions = "subscriptions"
+
+
+class Lang(str, Enum):
+    en = "en"
+    fa = "fa"
+
+
+class Engine(str, Enum):
+    duckdb = "duckdb"
+    spark = "spark"
+
+
+class CohortValue(str, Enum):
+    customers = "customers"
+    revenue = "revenue"
+
+
+class Industry(str, Enum):
+    saas = "saas"
+    retail = "retail"
+    finance = "finance"
+    consulting = "consulting"
+
+
+PeriodOpt = typer.Option(PeriodName.month, "--period", "-p", help="Period length.")
+CalendarOpt = typer.Option(None, "--calendar", "-c", help="gregorian (default) or jalali (default with --lang fa).")
+FromOpt = typer.Option(None, "--from", help="First period to print (a date inside it; Jalali dates such as 1399-01-01 work).")
+ToOpt = typer.Option(None, "--to", help="Last period to print (a date inside it).")
+FormatOpt = typer.Option(Format.table, "--format", "-f", help="table (default), json or csv.")
+LangOpt = typer.Option(Lang.en, "--lang", help="Display language of the table: en or fa (Persian digits, Jalali labels).")
+EngineOpt = typer.Option(Engine.duckdb, "--engine", help="Engine for --data: duckdb (default) or spark (Parquet/CSV, e.g. on a cluster).")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("metrics")(metrics_cmd)
+    app.command("cohorts")(cohorts_cmd)
+    app.command("growth")(growth_cmd)
+    app.command("benchmark")(benchmark_cmd)
+
+
+def _calendar(calendar: Optional[CalendarName], lang: Lang) -> str:
+    if calendar is not None:
+        return calendar.value
+    return "jalali" if lang == Lang.fa else "gregorian"
+
+
+def _source(store: Optional[str], data: Optional[str], engine: Engine):
+    from negah.cli.common import open_source
+
+    return open_source(store, data, engine=engine.value)
+
+
+def _emit(records: list, fmt: Format, lang: Lang, title: str) -> None:
+    from negah.metrics import output
+
+    if fmt == Format.json:
+        write_out(output.to_json(records))
+    elif fmt == Format.csv:
+        write_out(output.to_csv(records) or "\n")
+    else:
+        write_out(output.render_table(records, lang=lang.value, title=title))
+
+
+@handle_errors
+def metrics_cmd(
+    store: Optional[str] = StoreOpt,
+    data: Optional[str] = DataOpt,
+    period: PeriodName = PeriodOpt,
+    calendar: Optional[CalendarName] = CalendarOpt,
+    from_: Optional[str] = FromOpt,
+    to: Optional[str] = ToOpt,
+    metric: List[str] = typer.Option([], "--metric", "-m", help="Metric name (repeatable; default: every metric of the spec)."),
+    segment: Optional[str] = typer.Option(None, "--segment", help="A customers column (plan, country, acquisition_channel, loyalty_member, …)."),
+    basis: Basis = typer.Option(Basis.orders, "--basis", help="orders (default) or subscriptions (MRR metrics)."),
+    active_window: Optional[str] = typer.Option(None, "--active-window", help="Also report activity-window churn: active = bought in the window before an instant, e.g. 90d."),
+    fmt: Format = FormatOpt,
+    lang: Lang = LangOpt,
+    engine: Engine = EngineOpt,
+) -> None:
+    """Retention metrics per period (churn, retention, revenue churn, repeat, loyal, returns, NPS, ARPU, CLV, growth).
+
+    Definitions: docs/metrics.md. JSON/CSV go to stdout alone, byte-identical run after run.
+    """
+    from negah.metrics.engine import compute_records
+
+    cal = _calendar(calendar, lang)
+    src = _source(store, data, engine)
+    with src:
+        recs = compute_records(src, period.value, cal, metric or None, segment, from_, to,
+                               basis.value, active_window)
+    _emit(recs, fmt, lang, f"negah metrics ({period.value}, {cal})")
+
+
+@handle_errors
+def growth_cmd(
+    store: Optional[str] = StoreOpt,
+    data: Optional[str] = DataOpt,
+    period: PeriodName = PeriodOpt,
+    calendar: Optional[CalendarName] = CalendarOpt,
+    from_: Optional[str] = FromOpt,
+    to: Optional[str] = ToOpt,
+    segment: Optional[str] = typer.Option(None, "--segment", help="A customers column."),
+    fmt: Format = FormatOpt,
+    lang: Lang = LangOpt,
+    engine: Engine = EngineOpt,
+) -> None:
+    """Growth against churn per period: new, reactivated, churned, net adds, quick ratio."""
+    from negah.metrics.engine import compute_records
+
+    cal = _calendar(calendar, lang)
+    names = ["active_customers", "new_customers", "reactivated_customers", "churned_customers",
+             "net_customer_adds", "quick_ratio"]
+    with _source(store, data, engine) as src:
+        recs = compute_records(src, period.value, cal, names, segment, from_, to)
+    _emit(recs, fmt, lang, f"negah growth ({period.value}, {cal})")
+
+
+@handle_errors
+def cohorts_cmd(
+    store: Optional[str] = StoreOpt,
+    data: Optional[str] = DataOpt,
+    period: PeriodName = PeriodOpt,
+    calendar: Optional[CalendarName] = CalendarOpt,
+    value: CohortValue = typer.Option(CohortValue.customers, "--value", help="customers (share active) or revenue (vs the first period)."),
+    from_: Optional[str] = FromOpt,
+    to: Optional[str] = ToOpt,
+    fmt: Format = FormatOpt,
+    lang: Lang = LangOpt,
+    engine: Engine = EngineOpt,
+) -> None:
+    """Acquisition-cohort retention matrix (cohort = period of the first purchase)."""
+    from negah.metrics.cohorts import cohort_records
+
+    cal = _calendar(calendar, lang)
+    with _source(store, data, engine) as src:
+        recs = cohort_records(src, period.value, cal, value.value, from_, to)
+    if fmt != Format.table:
+        _emit(recs, fmt, lang, "")
+        return
+    write_out(_cohort_table(recs, lang, value.value))
+
+
+def _cohort_table(recs: list, lang: Lang, value: str) -> str:
+    import io
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from negah.calendars import persian_digits
+
+    fa = lang == Lang.fa
+    offsets = sorted({r["offset"] for r in recs})
+    t = Table(title=f"cohorts ({value})")
+    t.add_column("cohort")
+    t.add_column("size" if value == "customers" else "revenue", justify="right")
+    for k in offsets:
+        t.add_column(persian_digits(k) if fa else str(k), justify="right")
+    rows: dict[str, dict[int, dict]] = {}
+    for r in recs:
+        rows.setdefault(r["cohort"], {})[r["offset"]] = r
+    for cohort, cells in rows.items():
+        den = cells[0]["denominator"]
+        size = f"{den:,}" if isinstance(den, int) else f"{den:,.2f}"
+        vals = [("—" if cells[k]["value"] is None else f"{100 * cells[k]['value']:.1f}%") if k in cells else ""
+                for k in offsets]
+        row = [cohort, size] + vals
+        t.add_row(*[persian_digits(c) if fa else c for c in row])
+    buf = io.StringIO()
+    Console(file=buf, width=max(100, 9 * (len(offsets) + 3)), force_terminal=False, color_system=None).print(t)
+    return buf.getvalue()
+
+
+@handle_errors
+def benchmark_cmd(
+    industry: Industry = typer.Option(..., "--industry", help="saas, retail, finance or consulting."),
+    store: Optional[str] = StoreOpt,
+    data: Optional[str] = DataOpt,
+    basis: Basis = typer.Option(Basis.orders, "--basis", help="orders: yearly churn_rate; subscriptions: monthly churn compounded."),
+    calendar: Optional[CalendarName] = CalendarOpt,
+    fmt: Format = FormatOpt,
+    lang: Lang = LangOpt,
+    engine: Engine = EngineOpt,
+) -> None:
+    """Yearly churn against the industry ranges; flags yearly churn above 10%."""
+    from negah.metrics.benchmarks import benchmark
+    from negah.metrics.output import to_csv, to_json
+
+    cal = _calendar(calendar, lang)
+    with _source(store, data, engine) as src:
+        recs = benchmark(src, industry.value, basis.value, cal)
+    if fmt == Format.json:
+        write_out(to_json(recs))
+    elif fmt == Format.csv:
+        write_out(to_csv(recs))
+    else:
+        lines = []
+        for r in recs:
+            v = "—" if r["value"] is None else f"{100 * r['value']:.1f}%"
+            lo = "" if r["range_low"] is None else f"{100 * r['range_low']:.0f}%"
+            hi = f"{100 * r['range_high']:.0f}%"
+            part = "" if r["complete"] else " (incomplete period)"
+            lines.append(f"{r['metric']} {r['period'] or ''}{part}: {v}  [{r['industry']} range {lo}–{hi}]  "
+                         f"{'ALERT ' if r['alert'] else ''}{r['message']}")
+        text = "\n".join(lines)
+        from negah.calendars import persian_digits
+
+        write_out(persian_digits(text) if lang == Lang.fa else text)

@@ -1,0 +1,164 @@
+"""What every metric family shares: opening the source, the purchase/return rule,
+the date range and the calendar table.
+
+The spec's purchase/return rule lives in ONE function, :func:`normalize_orders`; the
+store keeps the raw values (a company's own PostgreSQL table is read in place).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from negah.errors import InputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import ibis.expr.types as ir
+
+    from negah.calendars import Calendar
+    from negah.store.connect import Store
+
+MONEY = "decimal(18,4)"
+
+
+def open_source(source: Any, engine: str = "duckdb") -> tuple["Store", bool]:
+    """A :class:`Store` for ``source`` and whether negah opened it (and must close it).
+
+    ``source`` is a Store, a DuckDB file path, a database URL (``postgresql://``,
+    ``mysql://``) or a folder of canonical files (read in place with
+    :func:`negah.store.open_folder`).
+    """
+    from negah.store.connect import Store, open_store
+
+    if isinstance(source, Store):
+        return source, False
+    if source is None:
+        return open_store(None, read_only=True, create=False), True
+    s = str(source)
+    if "://" not in s and Path(s).is_dir():
+        from negah.store import open_folder
+
+        return open_folder(s, engine=engine), True
+    return open_store(s, read_only=True, create=False), True
+
+
+def normalize_orders(t: "ir.Table") -> "ir.Table":
+    """The spec's purchase/return rule, applied once.
+
+    A row is a return when ``kind`` = ``return`` (case and spaces ignored),
+    ``quantity`` < 0 or ``amount`` < 0; ``kind`` = ``purchase`` does not override a
+    negative value. A return row's amount and quantity are taken as −|value|; every
+    other row (amount 0 included) is a purchase line. Missing quantity counts 1 unit.
+
+    Returns ``customer_id``, ``order_id`` (only when the input has it), ``day`` (date),
+    ``is_return`` (bool), ``amount`` (signed, DECIMAL) and ``units`` (|quantity|, DECIMAL).
+    """
+    import ibis
+
+    cols = set(t.columns)
+    amount = t.amount.cast(MONEY)
+    is_ret = (amount < 0).fill_null(False)
+    if "quantity" in cols:
+        qty = t.quantity.cast(MONEY)
+        is_ret = is_ret | (qty < 0).fill_null(False)
+        units = qty.abs().fill_null(ibis.literal(1).cast(MONEY))
+    else:
+        units = ibis.literal(1).cast(MONEY)
+    if "kind" in cols:
+        is_ret = is_ret | (t.kind.lower().strip() == "return").fill_null(False)
+    sel: dict[str, Any] = {"customer_id": t.customer_id.cast("string")}
+    if "order_id" in cols:
+        sel["order_id"] = t.order_id.cast("string")
+    sel["day"] = t.order_date
+    sel["is_return"] = is_ret
+    sel["amount"] = ibis.ifelse(is_ret, -amount.abs(), amount)
+    sel["units"] = units
+    return t.select(**sel)
+
+
+def date_range(store: "Store", tables: tuple[str, ...] = ("orders", "responses")) -> tuple[_dt.date, _dt.date] | None:
+    """First and last date over the date columns of ``tables`` (all data), or None."""
+    import ibis
+
+    from negah.store import schema as S
+
+    lo: list[_dt.date] = []
+    hi: list[_dt.date] = []
+    for name in tables:
+        t = store.table(name)
+        if t is None:
+            continue
+        col = t[S.table(name).date_column]
+        exprs = [col.min().name("lo"), col.max().name("hi")]
+        if name == "subscriptions" and "end_date" in t.columns:
+            # an end is an event of the day before it (the customer is gone at end_date)
+            exprs.append(t.end_date.max().name("hi2"))
+        row = store.execute(t.aggregate(exprs)).iloc[0]
+        for k, v in row.items():
+            if v is None or (isinstance(v, float) and v != v):
+                continue
+            try:
+                import pandas as pd
+
+                if pd.isna(v):
+                    continue
+            except (TypeError, ValueError):
+                pass
+            d = _as_date(v)
+            if k == "lo":
+                lo.append(d)
+            elif k == "hi":
+                hi.append(d)
+            else:
+                hi.append(d - _dt.timedelta(days=1))
+    if not lo:
+        return None
+    return min(lo), max(hi)
+
+
+def _as_date(v: Any) -> _dt.date:
+    if isinstance(v, _dt.datetime):
+        return v.date()
+    if isinstance(v, _dt.date):
+        return v
+    if hasattr(v, "to_pydatetime"):
+        return v.to_pydatetime().date()
+    return _dt.date.fromisoformat(str(v)[:10])
+
+
+def calendar_table(store: "Store", cal: "Calendar") -> "ir.Table":
+    """The calendar's day table (``d``, ``dn``, ``pkey``) inside the store's engine."""
+    import ibis
+
+    df = cal.days_frame()
+    if store.kind == "spark":
+        from negah.store.spark import temp_table
+
+        return temp_table(store, df, "negah_calendar")
+    return ibis.memtable(df, schema={"d": "date", "dn": "int64", "pkey": "int64"})
+
+
+def segment_table(store: "Store", segment: str | None) -> "ir.Table | None":
+    """``customer_id`` → ``seg`` from the customers table (one value per customer)."""
+    if segment is None:
+        return None
+    cust = store.table("customers")
+    if cust is None:
+        raise InputError(
+            f"segment {segment!r}: there is no customers table; segments are columns of customers "
+            "(add customers.csv with customer_id and the column)"
+        )
+    if segment not in cust.columns or segment == "customer_id":
+        choices = [c for c in cust.columns if c != "customer_id"]
+        raise InputError(
+            f"segment {segment!r} is not a column of customers: expected one of {', '.join(choices) or '(none)'}"
+        )
+    return cust.select(customer_id=cust.customer_id.cast("string"), seg=cust[segment]).distinct()
+
+
+def flag(cond: Any) -> Any:
+    """1 where ``cond`` holds, else 0 (PostgreSQL cannot cast booleans to integers)."""
+    import ibis
+
+    return ibis.ifelse(cond.fill_null(False), 1, 0)

@@ -1,0 +1,390 @@
+"""The metrics engine: from a store to the spec's output records.
+
+:func:`compute` runs the engine once (see :mod:`negah.metrics.rollup`) and evaluates the
+requested metric definitions for every (segment, period), in the spec's order.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from decimal import Decimal
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
+
+from negah.errors import InputError
+from negah.metrics import churn, clv, growth, nps, purchases, returns, revenue
+from negah.metrics.facts import PeriodFacts, Value
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from negah.calendars import Calendar
+    from negah.store.connect import Store
+
+# The spec's metric table, in its order. nps only when there are responses.
+SPEC_METRICS: dict[str, Callable[[PeriodFacts], Value]] = {
+    "active_customers": churn.active_customers,
+    "new_customers": churn.new_customers,
+    "churned_customers": churn.churned_customers,
+    "churn_rate": churn.churn_rate,
+    "retention_rate": churn.retention_rate,
+    "revenue_churn_gross": revenue.revenue_churn_gross,
+    "revenue_churn_net": revenue.revenue_churn_net,
+    "net_revenue_retention": revenue.net_revenue_retention,
+    "repeat_purchase_rate": purchases.repeat_purchase_rate,
+    "loyal_customer_rate": purchases.loyal_customer_rate,
+    "product_return_rate": returns.product_return_rate,
+    "time_between_purchases_days": purchases.time_between_purchases_days,
+    "nps": nps.nps,
+    "arpu": revenue.arpu,
+    "clv": clv.clv,
+    "customer_growth_rate": growth.customer_growth_rate,
+}
+
+# Further metrics on orders, reported when asked for by name (or by `negah growth`).
+GROWTH_METRICS: dict[str, Callable[[PeriodFacts], Value]] = {
+    "reactivated_customers": growth.reactivated_customers,
+    "net_customer_adds": growth.net_customer_adds,
+    "quick_ratio": growth.quick_ratio,
+}
+
+# Metrics whose value is a count or an amount: numerator/denominator print null.
+COUNT_METRICS = {"active_customers", "new_customers", "churned_customers", "reactivated_customers",
+                 "net_customer_adds", "acquisition_spend", "mrr", "mrr_new", "mrr_expansion",
+                 "mrr_contraction", "mrr_churned", "mrr_reactivated"}
+
+RATE_METRICS = {"churn_rate", "retention_rate", "revenue_churn_gross", "revenue_churn_net",
+                "net_revenue_retention", "repeat_purchase_rate", "loyal_customer_rate",
+                "product_return_rate", "customer_growth_rate"}
+
+_WINDOW_RE = re.compile(r"^\s*(\d+)\s*(d|day|days|w|week|weeks)?\s*$", re.I)
+
+
+def parse_window(value: Any) -> int | None:
+    """``90d`` / ``12w`` / ``90`` → days (None stays None)."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, int):
+        days = value
+    else:
+        m = _WINDOW_RE.match(str(value))
+        if not m:
+            raise InputError(f"active window {value!r} is not a duration: expected days such as 90d or weeks such as 12w")
+        days = int(m.group(1)) * (7 if (m.group(2) or "d").lower().startswith("w") else 1)
+    if days <= 0:
+        raise InputError(f"active window {value!r} must be at least one day")
+    return days
+
+
+def available_metrics(basis: str = "orders", window: int | None = None) -> list[str]:
+    """Every metric name ``compute`` accepts for ``basis``."""
+    if basis == "subscriptions":
+        from negah.metrics.subscriptions import SUBSCRIPTION_METRICS
+
+        return list(SUBSCRIPTION_METRICS)
+    from negah.metrics.acquisition import ACQUISITION_METRICS
+    from negah.metrics.window import window_names
+
+    names = list(SPEC_METRICS) + list(GROWTH_METRICS) + list(ACQUISITION_METRICS)
+    names += window_names(window or 90)
+    return names
+
+
+def _select(requested: Sequence[str] | None, basis: str, has_responses: bool, has_spend: bool,
+            window: int | None) -> list[str]:
+    from negah.metrics.acquisition import ACQUISITION_METRICS
+    from negah.metrics.window import window_names
+
+    allowed = available_metrics(basis, window)
+    if requested:
+        out: list[str] = []
+        for name in requested:
+            n = str(name).strip().lower()
+            if n not in allowed:
+                raise InputError(f"metric {name!r} is not known for basis {basis!r}: expected one of {', '.join(allowed)}")
+            if n == "nps" and not has_responses:
+                raise InputError("metric 'nps' needs survey answers: there is no responses table (responses.csv with customer_id, response_date, score)")
+            if n in ACQUISITION_METRICS and not has_spend:
+                raise InputError(f"metric {n!r} needs acquisition spend: there is no spend table (spend.csv with spend_date, amount[, channel])")
+            if n not in out:
+                out.append(n)
+        # report in the canonical order
+        return [m for m in allowed if m in out]
+    if basis == "subscriptions":
+        return allowed
+    names = [m for m in SPEC_METRICS if m != "nps" or has_responses]
+    if has_spend:
+        names += list(ACQUISITION_METRICS)
+    if window:
+        names += window_names(window)
+    return names
+
+
+def compute_records(source: Any, period: str = "month", calendar: str = "gregorian",
+                    metrics: Sequence[str] | str | None = None, segment: str | None = None,
+                    start: Any = None, end: Any = None, basis: str = "orders",
+                    active_window: Any = None, engine: str = "duckdb") -> list[dict[str, Any]]:
+    """The spec's output records (list of dicts, JSON-ready) — see :func:`compute`."""
+    from negah.calendars import Calendar, check, to_date
+    from negah.metrics.base import date_range, open_source
+
+    period, calendar = check(period, calendar)
+    basis = str(basis).lower().strip()
+    if basis not in ("orders", "subscriptions"):
+        raise InputError(f"basis {basis!r} is not known: expected orders or subscriptions")
+    if isinstance(metrics, str):
+        metrics = [metrics]
+    window = parse_window(active_window)
+    lo = to_date(start) if start is not None else None
+    hi = to_date(end) if end is not None else None
+    store, opened = open_source(source, engine=engine)
+    try:
+        if basis == "subscriptions":
+            from negah.metrics.subscriptions import subscription_records
+
+            names = _select(metrics, basis, False, False, None)
+            return subscription_records(store, period, calendar, names, segment, lo, hi)
+        has_orders = store.table("orders") is not None
+        has_resp = store.table("responses") is not None
+        has_spend = store.table("spend") is not None
+        if not has_orders and not has_resp:
+            raise InputError(
+                f"{store.location}: no orders and no responses table: import orders "
+                "(customer_id, order_date, amount) first, or use --basis subscriptions"
+            )
+        names = _select(metrics, basis, has_resp, has_spend, window)
+        rng = date_range(store, ("orders", "responses"))
+        if rng is None:
+            return []
+        cal = Calendar(rng[0], rng[1], period, calendar)
+        facts = period_facts(store, cal, segment, names, window)
+        return build_records(cal, facts, names, rng, segment is not None, lo, hi)
+    finally:
+        if opened:
+            store.close()
+
+
+def period_facts(store: "Store", cal: "Calendar", segment: str | None, names: Iterable[str],
+                 window: int | None = None) -> dict[tuple[Any, int], PeriodFacts]:
+    """Run the engine and assemble one :class:`PeriodFacts` per (segment, period)."""
+    from negah.metrics.rollup import nps_facts, order_facts
+
+    names = list(names)
+    grid: dict[tuple[Any, int], PeriodFacts] = {}
+    segs: set[Any] = set()
+
+    def get(seg: Any, pkey: int) -> PeriodFacts:
+        key = (seg, pkey)
+        if key not in grid:
+            grid[key] = PeriodFacts(pkey=pkey, has_prev=pkey > 0)
+        segs.add(seg)
+        return grid[key]
+
+    def rows(df: "pd.DataFrame"):
+        cols = list(df.columns)
+        for tup in df.itertuples(index=False, name=None):
+            r = dict(zip(cols, tup))
+            yield (_py(r.get("seg")) if segment is not None else None), int(r["pkey"]), r
+
+    if store.table("orders") is not None:
+        f = order_facts(store, cal, segment)
+        for seg, pk, r in rows(f.current):
+            x = get(seg, pk)
+            x.A, x.N, x.SA, x.R, x.LN = (_int(r[k]) for k in ("A", "N", "SA", "R", "LN"))
+            x.kept = _dec(r["kept"])
+            x.lost += _dec(r["lost_cur"])
+            x.revenue, x.sold, x.returned = _dec(r["revenue"]), _dec(r["sold"]), _dec(r["returned"])
+        for seg, pk, r in rows(f.previous):
+            if pk >= len(cal):
+                continue
+            x = get(seg, pk)
+            x.S = _int(r["S"])
+            x.R0 = _dec(r["R0"])
+            x.lost += _dec(r["lost_next"])
+        for seg, pk, r in rows(f.gaps):
+            x = get(seg, pk)
+            k = _int(r["k"])
+            x.gap_customers += k
+            x.gap_sum_of_means += Fraction(k * _int(r["sumgaps"]), _int(r["ngaps"]))
+    if "nps" in names:
+        df = nps_facts(store, cal, segment)
+        if df is not None:
+            for seg, pk, r in rows(df):
+                x = get(seg, pk)
+                x.responses, x.promoters, x.detractors = (_int(r[k]) for k in ("responses", "promoters", "detractors"))
+    if segment is None:
+        segs.add(None)
+    # the full grid: every period for every segment
+    for seg in segs:
+        for p in cal.periods:
+            get(seg, p.index)
+    for (seg, pk), x in grid.items():
+        if pk > 0:
+            x.prevA = grid[(seg, pk - 1)].A
+    from negah.metrics.acquisition import ACQUISITION_METRICS, add_spend
+    from negah.metrics.window import add_window, window_names
+
+    if any(n in ACQUISITION_METRICS for n in names):
+        add_spend(store, cal, segment, grid)
+    if window and any(n in window_names(window) for n in names):
+        add_window(store, cal, segment, grid, window)
+    return grid
+
+
+def metric_function(name: str) -> Callable[[PeriodFacts], Value]:
+    if name in SPEC_METRICS:
+        return SPEC_METRICS[name]
+    if name in GROWTH_METRICS:
+        return GROWTH_METRICS[name]
+    from negah.metrics.acquisition import ACQUISITION_METRICS
+
+    if name in ACQUISITION_METRICS:
+        return ACQUISITION_METRICS[name]
+    from negah.metrics.window import window_function
+
+    return window_function(name)
+
+
+def build_records(cal: "Calendar", grid: dict[tuple[Any, int], PeriodFacts], names: list[str],
+                  rng: tuple[_dt.date, _dt.date], segmented: bool, lo: _dt.date | None,
+                  hi: _dt.date | None, funcs: Callable[[str], Callable] | None = None) -> list[dict[str, Any]]:
+    """Records ordered by period, then segment, then the metric table's order."""
+    funcs = funcs or metric_function
+    segs = sorted({s for s, _ in grid}, key=_seg_key)
+    fns = [(n, funcs(n)) for n in names]
+    out: list[dict[str, Any]] = []
+    for p in cal.periods:
+        if lo is not None and p.end <= lo:
+            continue
+        if hi is not None and p.start > hi:
+            continue
+        complete = p.start >= rng[0] and p.end - _dt.timedelta(days=1) <= rng[1]
+        for seg in segs:
+            x = grid[(seg, p.index)]
+            for name, fn in fns:
+                v = fn(x)
+                num, den = v.numerator, v.denominator
+                if name in COUNT_METRICS:
+                    num = den = None
+                rec: dict[str, Any] = {
+                    "metric": name,
+                    "period": p.label,
+                    "start": p.start.isoformat(),
+                    "end": p.end.isoformat(),
+                    "value": _out(v.value),
+                    "numerator": _out(num),
+                    "denominator": _out(den),
+                    "complete": bool(complete),
+                }
+                if segmented:
+                    rec["segment"] = seg
+                out.append(rec)
+    return out
+
+
+def _seg_key(v: Any) -> tuple:
+    return (v is None, type(v).__name__, v if v is not None else 0)
+
+
+def _out(v: Any) -> Any:
+    """JSON-ready: ints stay ints, exact values become the nearest float, None stays None."""
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return int(v)
+    if isinstance(v, int):
+        return v
+    return float(v)  # Fraction and Decimal: the nearest float, correctly rounded
+
+
+def _int(v: Any) -> int:
+    if v is None:
+        return 0
+    try:
+        import pandas as pd
+
+        if pd.isna(v):
+            return 0
+    except (TypeError, ValueError):
+        pass
+    return int(v)
+
+
+def _dec(v: Any) -> Decimal:
+    if v is None:
+        return Decimal(0)
+    if isinstance(v, Decimal):
+        return v if v.is_finite() else Decimal(0)
+    try:
+        import pandas as pd
+
+        if pd.isna(v):
+            return Decimal(0)
+    except (TypeError, ValueError):
+        pass
+    if isinstance(v, float):
+        return Decimal(repr(v))
+    return Decimal(v)
+
+
+def _py(v: Any) -> Any:
+    """A segment value as a plain Python scalar (None for missing)."""
+    if v is None:
+        return None
+    try:
+        import pandas as pd
+
+        if pd.isna(v):
+            return None
+    except (TypeError, ValueError):
+        pass
+    if hasattr(v, "item"):
+        return v.item()
+    return v
+
+
+def compute(source: Any, period: str = "month", calendar: str = "gregorian",
+            metrics: Sequence[str] | str | None = None, segment: str | None = None,
+            start: Any = None, end: Any = None, basis: str = "orders",
+            active_window: Any = None, engine: str = "duckdb") -> "pd.DataFrame":
+    """Retention metrics per period, as a DataFrame of the spec's output records.
+
+    Parameters
+    ----------
+    source
+        A :class:`~negah.store.connect.Store`, a DuckDB file, a database URL
+        (``postgresql://…``, ``mysql://…``) or a folder of canonical files.
+    period, calendar
+        ``week|month|quarter|year`` and ``gregorian|jalali``.
+    metrics
+        Metric names (default: every metric of the spec's table; ``nps`` only with
+        responses; acquisition metrics when a spend table exists).
+    segment
+        A column of ``customers``: every metric per value of it.
+    start, end
+        Only report periods overlapping ``[start, end]`` ("ever" and "first" still look
+        at all the data).
+    basis
+        ``orders`` (default) or ``subscriptions`` (the spec's MRR table).
+    active_window
+        ``"90d"``: also report activity-window churn (``churn_rate_90d`` …).
+    engine
+        ``duckdb`` or ``spark``, for a folder source.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``metric, period, start, end, value, numerator, denominator, complete``
+        (+ ``segment``), ordered by period, then the spec's metric order.
+    """
+    import pandas as pd
+
+    recs = compute_records(source, period, calendar, metrics, segment, start, end, basis,
+                           active_window, engine)
+    cols = ["metric", "period", "start", "end", "value", "numerator", "denominator", "complete"]
+    if segment is not None:
+        cols.append("segment")
+    df = pd.DataFrame({c: pd.Series([r.get(c) for r in recs], dtype=object) for c in cols})
+    df["complete"] = df["complete"].astype(bool)
+    return df
