@@ -281,3 +281,23 @@ def test_month_first_dates(store_path: Path, tmp_path: Path):
     with open_store(store_path, read_only=True) as s:
         df = s.execute(s.table("orders").filter(lambda t: t.customer_id == "m1"))
     assert days(df.order_date) == ["2024-03-25"]
+
+
+def test_folder_reads_parquet_in_place_with_the_same_checks(tmp_path: Path):
+    from negah.store import open_folder
+
+    d = tmp_path / "data"
+    d.mkdir()
+    pd.DataFrame({"customer_id": ["a", "b"], "order_date": pd.to_datetime(["2024-01-01", "2024-02-01"]),
+                  "amount": [1.5, 2.5]}).to_parquet(d / "orders.parquet")
+    write(d / "responses.csv", "customer_id,response_date,score\na,2024-01-03,10\n")
+    with open_folder(d) as s:
+        assert s.list_tables() == ["orders", "responses"]
+        assert s.row_count("orders") == 2 and s.row_count("responses") == 1
+        assert float(s.execute(s.table("orders").amount.sum())) == 4.0
+    pd.DataFrame({"customer_id": ["a", None], "order_date": pd.to_datetime(["2024-01-01", "2024-02-01"]),
+                  "amount": [1.5, 2.5]}).to_parquet(d / "orders.parquet")
+    with pytest.raises(InputError, match="1 problem") as ei:
+        open_folder(d)
+    p = ei.value.problems[0]
+    assert (p.file, p.row, p.column) == ("orders.parquet", 2, "customer_id")

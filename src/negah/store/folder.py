@@ -54,10 +54,16 @@ def open_folder(path: str | Path, *, engine: str = "duckdb", progress: bool = Fa
         from negah.store.connect import open_store
         from negah.store.ingest import import_files
 
+        from negah.store.ingest import attach_parquet
+
         store = open_store(":memory:")
+        parquet = {t: fs for t, fs in files.items() if fs[0].suffix.lower() in (".parquet", ".pq")}
+        other = [f for t, fs in files.items() if t not in parquet for f in fs]
         try:
-            import_files(store, [f for fs in files.values() for f in fs if f.is_file() and f.parent == Path(path)]
-                         or [f for fs in files.values() for f in fs], progress=progress)
+            if other:  # CSV and Excel are validated and loaded into memory (read once)
+                import_files(store, other, progress=progress)
+            if parquet:  # Parquet is validated in one pass and then read in place through views
+                attach_parquet(store, parquet, progress=progress)
         except Exception:
             store.close()
             raise

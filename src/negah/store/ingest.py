@@ -246,14 +246,17 @@ def _fast_types(raw, read: str, label: str, spec: S.Table, mapping: dict[str, st
     return types if any(t != "VARCHAR" for t in types.values()) else None
 
 
-def _open_parquet(raw, path: Path, label: str, idx: int) -> _Source:
+def _open_parquet(raw, path: Path | list[Path], label: str, idx: int) -> _Source:
     view = f"_negah_rel_{idx}"
+    paths = path if isinstance(path, list) else [path]
+    files = "[" + ", ".join(ql(str(p)) for p in paths) + "]"
     try:
+        # Row numbers count within each file (the message names the file when there are several).
         raw.execute(
             f"CREATE TEMP VIEW {view} AS SELECT file_row_number + 1 AS _row, * EXCLUDE (file_row_number) "
-            f"FROM read_parquet({ql(str(path))}, file_row_number = true)")
+            f"FROM read_parquet({files}, file_row_number = true, union_by_name = true)")
         cols = {r[0]: r[1] for r in raw.execute(f"DESCRIBE {view}").fetchall() if r[0] != "_row"}
-        n = raw.execute(f"SELECT count(*) FROM read_parquet({ql(str(path))})").fetchone()[0]
+        n = raw.execute(f"SELECT count(*) FROM read_parquet({files}, union_by_name = true)").fetchone()[0]
     except Exception as e:
         msg = str(e).split("\n")[0]
         raise InputError(f"{label} could not be read as Parquet: {msg}", [Problem(
@@ -608,6 +611,20 @@ def import_files(
                        date_order=date_order, progress=progress, max_problems=max_problems)
 
 
+def attach_parquet(store: "Store", files: dict[str, list[Path]], *, progress: bool = False,
+                   max_problems: int = MAX_PROBLEMS) -> list[ImportReport]:
+    """Make each table a validated *view* over its Parquet file(s), read in place.
+
+    The same conversions and checks as an import run in one pass over the files; a problem
+    raises :class:`InputError` with its location. Used by ``--data DIR`` for Parquet, so that
+    large files are not copied before a query.
+    """
+    return _run_import(store, [(fs if len(fs) > 1 else fs[0], t, None) for t, fs in files.items()],
+                       mapping=None, mode="append", key=None, skip_invalid=False, rejects=None,
+                       delimiter=None, date_order="dmy", progress=progress, max_problems=max_problems,
+                       as_views=True)
+
+
 def import_frame(
     store: "Store",
     table: str,
@@ -645,7 +662,7 @@ def _frame_hash(df: "pd.DataFrame") -> str:
 
 
 def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, delimiter, date_order,
-                progress, max_problems) -> list[ImportReport]:
+                progress, max_problems, as_views: bool = False) -> list[ImportReport]:
     if mode not in ("append", "replace", "upsert"):
         raise InputError(f"mode {mode!r}: expected append, replace or upsert")
     if mode == "upsert" and not key:
@@ -666,17 +683,19 @@ def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, deli
             t0 = time.monotonic()
             spec = S.table(tname)
             if frame is None:
-                label = path.name
+                parts = path if isinstance(path, list) else None
+                first = parts[0] if parts else path
+                label = f"{first.parent.name}/" if parts and len(parts) > 1 else first.name
                 bar.start(label)
-                sha = file_sha256(path)
-                suffix = path.suffix.lower()
+                sha = "views" if as_views else file_sha256(first)
+                suffix = first.suffix.lower()
                 if suffix in (".parquet", ".pq"):
                     src = _open_parquet(raw, path, label, idx)
                 elif suffix == ".xlsx":
                     src = _open_xlsx(raw, path, label, idx)
                 else:
                     src = _open_csv(raw, path, label, idx, delimiter, spec, maps)
-                source_name = str(path.resolve())
+                source_name = str(first.resolve())
             else:
                 df, label, token = frame
                 bar.start(label)
@@ -688,7 +707,7 @@ def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, deli
             report = ImportReport(tname, label, mode=mode)
 
             # Already imported (and its rows still in the store)? Then nothing changes.
-            if mode == "append":
+            if mode == "append" and not as_views:
                 prev = raw.execute(
                     f"SELECT import_id, imported_at FROM {S.IMPORTS_TABLE} WHERE table_name = ? AND sha256 = ? "
                     "AND mode IN ('append', 'upsert', 'replace') ORDER BY import_id LIMIT 1", [tname, sha]).fetchone()
@@ -740,8 +759,9 @@ def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, deli
             inner = (f"SELECT *, " + ", ".join(f"{v} AS {k}" for k, v in conv_cols.items())
                      + f" FROM {src.relation}") if conv_cols else f"SELECT * FROM {src.relation}"
             flags = "".join(f", ({c[1]}) AS {qi(f'__b{i}')}" for i, c in enumerate(checks))
-            raw.execute(f"CREATE TEMP TABLE {conv} AS SELECT *{flags} FROM ({inner})")
-            src.cleanup.insert(0, f"TABLE {conv}")
+            kind = "VIEW" if as_views else "TABLE"
+            raw.execute(f"CREATE TEMP {kind} {conv} AS SELECT *{flags} FROM ({inner})")
+            src.cleanup.insert(0, f"{kind} {conv}")
             src.relation = conv
             checks = [(c[0], qi(f"__b{i}"), c[2], c[3]) for i, c in enumerate(checks)]
 
@@ -776,6 +796,16 @@ def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, deli
             if n_bad and skip_invalid:
                 report.rejected = int(n_bad)
                 report.rejects_file = _write_rejects(raw, src, checks, bad_rows_sql, rejects, label, len(items) > 1)
+
+            if as_views:
+                # Read in place: the canonical table is a view over the file(s); the checks above
+                # were one pass over them. Nothing is copied.
+                select = ", ".join(f"{v} AS {qi(k)}" for k, v in values.items())
+                raw.execute(f"CREATE TEMP VIEW {qi(tname)} AS SELECT {select} FROM {src.relation} WHERE {good}")
+                report.rows = int(src.n_rows - (n_bad or 0))
+                reports.append(report)
+                bar.done()
+                continue
 
             # Target table: create or add new extra columns.
             bar.step("writing")
