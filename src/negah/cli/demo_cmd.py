@@ -79,5 +79,8 @@ def _print_headline(h: dict) -> None:
         for rec in b:
             v = rec.get("value")
             shown = "–" if v is None else f"{100 * float(v):.1f}%"
-            Console().print(f"benchmark ({rec.get('industry', 'retail')}): {rec.get('metric')} {shown} "
-                            f"{rec.get('verdict') or rec.get('assessment') or ''}", highlight=False)
+            rng = ""
+            if rec.get("range_low") is not None:
+                rng = f" (industry range {100 * rec['range_low']:.0f}–{100 * rec['range_high']:.0f}%: {rec.get('position')})"
+            Console().print(f"benchmark ({rec.get('industry', 'retail')}): {rec.get('metric')} {rec.get('period')} "
+                            f"{shown}{rng} — {rec.get('message', '')}", highlight=False)
