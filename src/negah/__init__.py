@@ -23,7 +23,6 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "import_files": ("negah.store.ingest", "import_files"),
     "import_frame": ("negah.store.ingest", "import_frame"),
     # synthetic data and bundled samples
-    "synth": ("negah.synth", "generate"),
     "load_cdnow": ("negah.datasets", "load_cdnow"),
     # errors
     "NegahError": ("negah.errors", "NegahError"),
@@ -32,7 +31,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
 }
 
 
-_SUBPACKAGES = {"store", "models", "predict", "actions", "datasets", "calendars", "reports", "errors", "config"}
+_SUBPACKAGES = {"synth", "demo", "store", "models", "predict", "actions", "datasets", "calendars", "reports", "errors", "config"}
 
 
 def __getattr__(name: str) -> Any:

@@ -27,8 +27,6 @@ def test_best_channel_matches_planted(tmp_path, monkeypatch):
     assert few["channel_rate"].between(0.05, 0.6).all()
 
 
-@pytest.mark.xfail(strict=True, reason="residual confounding: join depends on latent dropout p; measured "
-                   "effect 0.20 [0.18, 0.27] vs truth 0.10 on seed 1 / 4000 customers (see docs/actions.md)")
 def test_loyalty_effect_inside_interval(synth_small):
     from negah.actions.programs import evaluate_program
 
