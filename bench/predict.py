@@ -1,0 +1,175 @@
+"""Benchmarks of churn prediction: snapshot mode, train on 1M customers, score 10M.
+
+    .venv/bin/python bench/predict.py all --train-rows 1000000 --score-rows 10000000 --dir /tmp/negah-bench
+    .venv/bin/python bench/predict.py synth --customers 20000     # AUC against negah synth's ground truth
+
+Each stage runs in its own process and reports wall time and that process's peak
+resident memory (ru_maxrss). The table is Telco-like: 12 columns (numbers, numbers stored
+as text, categories, Yes/No flags, blanks), churn driven by tenure, contract, charges and
+complaints. Scoring streams the Parquet file in chunks and writes CSV (probability and
+three reasons per customer).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+
+def make_table(n: int, seed: int, path: Path, labelled: bool, chunk: int = 1_000_000) -> None:
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    writer = None
+    for start in range(0, n, chunk):
+        m = min(chunk, n - start)
+        rng = np.random.default_rng([seed, start])
+        tenure = rng.integers(0, 72, m)
+        charges = rng.normal(70, 25, m).clip(15, 130).round(2)
+        contract = rng.choice(np.array(["Month-to-month", "One year", "Two year"]), m, p=[0.5, 0.3, 0.2])
+        internet = rng.choice(np.array(["DSL", "Fiber optic", "No"]), m, p=[0.35, 0.45, 0.2])
+        paperless = rng.choice(np.array(["Yes", "No"]), m)
+        complaints = rng.poisson(0.4, m)
+        support_calls = rng.poisson(1.2, m)
+        nps = rng.integers(0, 11, m).astype(float)
+        nps[rng.random(m) < 0.3] = np.nan
+        logit = (-0.8 - 0.045 * tenure + 0.015 * (charges - 70) + np.where(contract == "Month-to-month", 1.6, 0.0)
+                 + 0.45 * complaints + np.where(internet == "Fiber optic", 0.4, 0.0) - 0.08 * np.nan_to_num(nps - 7))
+        churn = rng.random(m) < 1 / (1 + np.exp(-logit))
+        total = (tenure * charges).round(2).astype(str)
+        total[rng.random(m) < 0.01] = " "
+        df = pd.DataFrame({
+            "customer_id": np.char.add("C", np.arange(start, start + m).astype(str)),
+            "tenure": tenure, "MonthlyCharges": charges, "TotalCharges": total, "Contract": contract,
+            "InternetService": internet, "PaperlessBilling": paperless, "Complaints": complaints,
+            "SupportCalls": support_calls, "LastNPS": nps,
+            "Region": rng.choice(np.array(["north", "south", "east", "west", "center"]), m),
+            "SeniorCitizen": rng.integers(0, 2, m),
+        })
+        if labelled:
+            df["Churn"] = np.where(churn, "Yes", "No")
+        t = pa.Table.from_pandas(df, preserve_index=False)
+        if writer is None:
+            writer = pq.ParquetWriter(path, t.schema)
+        writer.write_table(t, row_group_size=250_000)
+    writer.close()
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def stage(argv: list[str]) -> dict:
+    """Run one stage in a child process; returns its JSON report."""
+    t = time.perf_counter()
+    out = subprocess.run([sys.executable, __file__, *argv], capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(out.stderr)
+    rep = json.loads(out.stdout.strip().splitlines()[-1])
+    rep["wall_s_including_start"] = round(time.perf_counter() - t, 1)
+    return rep
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("what", choices=["all", "make", "train", "score", "synth"])
+    ap.add_argument("--train-rows", type=int, default=1_000_000)
+    ap.add_argument("--score-rows", type=int, default=10_000_000)
+    ap.add_argument("--dir", default="/tmp/negah-bench")
+    ap.add_argument("--max-rounds", type=int, default=1000)
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--model", default="lightgbm", help="auto, lightgbm or logistic (default lightgbm: SHAP reasons)")
+    ap.add_argument("--customers", type=int, default=20000)
+    a = ap.parse_args()
+    d = Path(a.dir)
+    d.mkdir(parents=True, exist_ok=True)
+    train_path, score_path = d / f"train_{a.train_rows}.parquet", d / f"score_{a.score_rows}.parquet"
+    model_path = d / "bench.model"
+    if a.what == "make":
+        t = time.perf_counter()
+        if not train_path.exists():
+            make_table(a.train_rows, 1, train_path, True)
+        if not score_path.exists():
+            make_table(a.score_rows, 2, score_path, False)
+        print(json.dumps({"stage": "make", "seconds": round(time.perf_counter() - t, 1)}))
+    elif a.what == "train":
+        from negah.predict.snapshot import read_table, train_table
+
+        t = time.perf_counter()
+        df = read_table(train_path)
+        t_read = time.perf_counter() - t
+        m = train_table(df, "Churn", id_column="customer_id", max_rounds=a.max_rounds, num_threads=a.threads,
+                        model=a.model)
+        m.save(model_path)
+        print(json.dumps({"stage": "train", "rows": len(df), "seconds": round(time.perf_counter() - t, 1),
+                          "read_seconds": round(t_read, 1), "peak_rss_mb": round(peak_mb()),
+                          "model": m.classifier.kind_, "settings": m.classifier.settings_["name"],
+                          "rounds": m.classifier.rounds_, "cv_auc": round(m.classifier.cv_auc_, 4),
+                          "cv": m.classifier.cv_results_}))
+    elif a.what == "score":
+        from negah.predict.modelfile import ChurnModel
+        from negah.predict.snapshot import score_file
+
+        t = time.perf_counter()
+        m = ChurnModel.load(model_path)
+        m.classifier.num_threads = a.threads
+        with open(d / "scores.csv", "w", encoding="utf-8", newline="") as f:
+            n = score_file(m, score_path, f, fmt="csv", chunk_rows=250_000)
+        print(json.dumps({"stage": "score", "rows": n, "seconds": round(time.perf_counter() - t, 1),
+                          "peak_rss_mb": round(peak_mb()), "output_mb": round(os.path.getsize(d / 'scores.csv') / 2**20)}))
+    elif a.what == "synth":
+        synth_quality(a.customers, d)
+    else:
+        base = ["--train-rows", str(a.train_rows), "--score-rows", str(a.score_rows), "--dir", str(d),
+                "--max-rounds", str(a.max_rounds), "--threads", str(a.threads), "--model", a.model]
+        for s in ("make", "train", "score"):
+            print(json.dumps(stage([s, *base])), flush=True)
+
+
+def synth_quality(customers: int, d: Path) -> None:
+    """Train on `negah synth` data in store mode and compare with its ground truth."""
+    import warnings
+
+    import pandas as pd
+
+    from negah.predict.backtest import score_store, train_store
+    from negah.predict.classifier import roc_auc
+    from negah.store import open_folder
+
+    out = d / f"synth_{customers}"
+    if not (out / "ground_truth.json").exists():
+        subprocess.run([sys.executable, "-m", "negah.cli.main", "synth", str(out), "--customers", str(customers),
+                        "--seed", "1"], check=True, capture_output=True)
+    truth = pd.read_parquet(out / "truth_customers.parquet")
+    end = json.loads((out / "ground_truth.json").read_text())["end"]
+    as_of = (pd.Timestamp(end) - pd.Timedelta(days=89)).date()  # labels run to the last day of the data
+    st = open_folder(str(out))
+    t = time.perf_counter()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        m = train_store(st, as_of, horizon=90)
+        s = score_store(m, st, as_of)
+    j = s.merge(truth, on="customer_id")
+    reasons = pd.Series(j[["reason_1", "reason_2", "reason_3"]].to_numpy().ravel())
+    reasons = reasons[reasons != ""].str.replace(r"[0-9][0-9.,]*", "N", regex=True)
+    print(json.dumps({
+        "stage": "synth", "customers": customers, "as_of": str(as_of), "seconds": round(time.perf_counter() - t, 1),
+        "model": m.classifier.kind_, "settings": m.classifier.settings_["name"],
+        "backtest": {k: v for k, v in m.meta["metrics"].items() if k != "calibration"},
+        "auc_vs_ground_truth": round(roc_auc((~j["alive_at_end"]).astype(int).to_numpy(),
+                                             j["churn_probability"].to_numpy()), 4),
+        "scored": len(j), "top_features": [n for n, _ in m.classifier.importance()[:10]],
+        "top_reasons": reasons.value_counts().head(12).to_dict()}, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,280 @@
+"""Turning a messy table into the numeric matrix a classifier needs, the same way every time.
+
+A :class:`Preparer` learns, from the training table, what each column is:
+
+``numeric``      numbers, also numbers stored as text (``"1,234.5"``, ``"۱۲"``, ``"12%"``);
+                 cells that do not parse become missing;
+``bool``         yes/no, true/false, 1/0 and their Persian forms, stored as 1/0;
+``categorical``  a small set of text values, stored as codes of a saved vocabulary
+                 (the most frequent values; the rest share ``(other)``);
+``dropped``      identifiers and free text (too many distinct values to learn from).
+
+It then turns any later table (scoring, evaluation) into the same float64 matrix, so that
+no pandas string dtype (pandas 3's default) or object column ever reaches LightGBM.
+Missing cells stay NaN: LightGBM learns where to send them; the logistic baseline imputes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Sequence
+
+import numpy as np
+
+from negah.errors import InputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+MISSING_TEXT = {"", "na", "n/a", "nan", "null", "none", "nat", "#n/a", "?", "-", "--", "missing", " "}
+TRUE_TEXT = {"yes", "y", "true", "t", "1", "1.0", "churn", "churned", "left", "lost", "بله", "آری", "اره", "بلی"}
+FALSE_TEXT = {"no", "n", "false", "f", "0", "0.0", "stay", "stayed", "active", "retained", "kept", "خیر", "نه"}
+OTHER = "(other)"
+PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"
+ARABIC_DIGITS = "٠١٢٣٤٥٦٧٨٩"
+_DIGIT_TABLE = str.maketrans(PERSIAN_DIGITS + ARABIC_DIGITS + "٫٬", "0123456789" * 2 + ".,")
+ID_NAMES = ("customer_id", "customerid", "customer", "client_id", "clientid", "account_id", "accountid",
+            "user_id", "userid", "id")
+
+
+def norm_name(name: Any) -> str:
+    return re.sub(r"[\s\-\.]+", "_", str(name).strip().lstrip("\ufeff").lower())
+
+
+BOOL_MAP = {**{w: 1.0 for w in TRUE_TEXT}, **{w: 0.0 for w in FALSE_TEXT}}
+
+
+def as_text(values: "pd.Series") -> "pd.Series":
+    """Values as an object Series of stripped str (ASCII digits), every blank-like cell NaN."""
+    import pandas as pd
+
+    s = pd.Series(values, copy=False)
+    t = s.astype(object).where(s.notna(), "").astype(str)
+    t = t.str.strip().str.translate(_DIGIT_TABLE).astype(object)
+    missing = t.str.lower().isin(MISSING_TEXT)
+    return t.where(~missing, np.nan)
+
+
+def parse_numbers(text: "pd.Series") -> "pd.Series":
+    """Text (see :func:`as_text`) to float64: thousands separators, currency signs and % are
+    dropped; what still does not parse is NaN."""
+    import pandas as pd
+
+    t = text.str.replace(r"[\s$€£¥%]|ریال|تومان", "", regex=True)
+    t = t.str.replace(r"(?<=\d),(?=\d{3}(?:\D|$))", "", regex=True)
+    return pd.to_numeric(t, errors="coerce").astype("float64")
+
+
+def bool_values(text: "pd.Series") -> "pd.Series | None":
+    """1.0/0.0 (NaN for missing) when every present value is a yes/no word, else None."""
+    low = text.str.lower()
+    present = low.dropna()
+    if present.empty or not set(present.unique()) <= set(BOOL_MAP):
+        return None
+    return low.map(BOOL_MAP).astype("float64")
+
+
+def is_numeric_dtype(s: "pd.Series") -> bool:
+    import pandas as pd
+
+    return (pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)) and not \
+        isinstance(s.dtype, pd.CategoricalDtype)
+
+
+@dataclass
+class ColumnSpec:
+    """What :class:`Preparer` learned about one column."""
+
+    name: str
+    kind: str                      # numeric | bool | categorical | dropped
+    vocab: list[str] = field(default_factory=list)
+    median: float | None = None
+    why: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "kind": self.kind, "vocab": self.vocab, "median": self.median,
+                "why": self.why}
+
+
+class Preparer:
+    """Learn column kinds from a training table and turn tables into float64 matrices.
+
+    Parameters
+    ----------
+    max_categories
+        Largest vocabulary kept per categorical column (most frequent values first).
+    numeric_share
+        Share of the present cells that must parse as numbers for a text column to be
+        numeric.
+    """
+
+    def __init__(self, max_categories: int = 50, numeric_share: float = 0.9):
+        self.max_categories = max_categories
+        self.numeric_share = numeric_share
+        self.columns_: list[ColumnSpec] = []
+
+    # ------------------------------------------------------------------------------
+    def fit(self, df: "pd.DataFrame", exclude: Sequence[str] = ()) -> "Preparer":
+        ex = set(exclude)
+        specs = []
+        n = len(df)
+        for name in df.columns:
+            if name in ex:
+                continue
+            s = df[name]
+            specs.append(self._learn(str(name), s, n))
+        self.columns_ = specs
+        if not self.features:
+            raise InputError(
+                "no usable feature columns: every column is an identifier, free text or empty "
+                f"(columns: {', '.join(map(str, df.columns))})")
+        return self
+
+    def _learn(self, name: str, s: "pd.Series", n: int) -> ColumnSpec:
+        if is_numeric_dtype(s):
+            vals = s.astype("float64")
+            if vals.notna().sum() == 0:
+                return ColumnSpec(name, "dropped", why="empty")
+            uniq = vals.dropna().unique()
+            if len(uniq) <= 2 and set(uniq) <= {0.0, 1.0}:
+                return ColumnSpec(name, "bool", median=float(vals.median()))
+            return ColumnSpec(name, "numeric", median=float(vals.median()))
+        text = as_text(s)
+        present = text.dropna()
+        if present.empty:
+            return ColumnSpec(name, "dropped", why="empty")
+        b = bool_values(text)
+        if b is not None:
+            return ColumnSpec(name, "bool", median=float(b.median()))
+        num = parse_numbers(text)
+        if num.notna().sum() >= self.numeric_share * len(present):
+            return ColumnSpec(name, "numeric", median=float(num.median()))
+        counts = present.value_counts()
+        if len(counts) > self.max_categories and len(counts) > 0.5 * len(present):
+            return ColumnSpec(name, "dropped", why=f"{len(counts)} distinct values (identifier or free text)")
+        order = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        vocab = [k for k, c in order[: self.max_categories]]
+        if len(order) > self.max_categories:
+            vocab.append(OTHER)
+        return ColumnSpec(name, "categorical", vocab=vocab)
+
+    # ------------------------------------------------------------------------------
+    @property
+    def features(self) -> list[ColumnSpec]:
+        return [c for c in self.columns_ if c.kind != "dropped"]
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [c.name for c in self.features]
+
+    @property
+    def categorical_indices(self) -> list[int]:
+        return [i for i, c in enumerate(self.features) if c.kind == "categorical"]
+
+    def transform(self, df: "pd.DataFrame") -> np.ndarray:
+        """The float64 matrix (rows of ``df``, columns :attr:`feature_names`)."""
+        missing = [c.name for c in self.features if c.name not in df.columns]
+        if missing:
+            raise InputError(
+                f"table lacks {len(missing)} column(s) the model was trained on: {', '.join(missing[:20])}; "
+                "score a table with the same columns as the training table")
+        out = np.empty((len(df), len(self.features)), dtype=np.float64)
+        for j, c in enumerate(self.features):
+            out[:, j] = self.column_values(c, df[c.name])
+        return out
+
+    def column_values(self, c: ColumnSpec, s: "pd.Series") -> np.ndarray:
+        import pandas as pd
+
+        if c.kind in ("numeric", "bool"):
+            if is_numeric_dtype(s):
+                return s.astype("float64").to_numpy()
+            text = as_text(s)
+            num = parse_numbers(text)
+            if c.kind == "bool":
+                b = text.str.lower().map(BOOL_MAP).astype("float64")
+                num = b.where(b.notna(), num)
+            return num.to_numpy(dtype=np.float64)
+        # categorical
+        text = as_text(s)
+        codes = pd.Categorical(text, categories=c.vocab).codes.astype(np.float64)
+        unseen = (codes < 0) & text.notna().to_numpy()
+        codes[codes < 0] = np.nan
+        if OTHER in c.vocab:
+            codes[unseen] = float(c.vocab.index(OTHER))
+        return codes
+
+    def display_value(self, j: int, x: float) -> str:
+        """A matrix value back in the table's own words (category text, number, yes/no)."""
+        c = self.features[j]
+        if x != x:
+            return ""
+        if c.kind == "categorical":
+            i = int(x)
+            return c.vocab[i] if 0 <= i < len(c.vocab) else ""
+        if c.kind == "bool":
+            return "yes" if x >= 0.5 else "no"
+        return format_number(x)
+
+    # ------------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        return {"max_categories": self.max_categories, "numeric_share": self.numeric_share,
+                "columns": [c.as_dict() for c in self.columns_]}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "Preparer":
+        p = cls(d["max_categories"], d["numeric_share"])
+        p.columns_ = [ColumnSpec(**c) for c in d["columns"]]
+        return p
+
+
+def format_number(x: float) -> str:
+    """Short human form: whole numbers without decimals, others with up to 2."""
+    if x != x:
+        return ""
+    if abs(x - round(x)) < 1e-9:
+        return str(int(round(x)))
+    return f"{x:.2f}".rstrip("0").rstrip(".")
+
+
+def parse_labels(values: "pd.Series", column: str, positive: str | None = None) -> np.ndarray:
+    """A churn label column (Yes/No, 1/0, true/false, churned/active, ...) as 0/1 integers.
+
+    Raises :class:`InputError` naming the column and the values received when the labels
+    cannot be read, or when a label cell is blank.
+    """
+    text = as_text(values)
+    blank = text.isna()
+    if blank.any():
+        rows = (np.flatnonzero(blank.to_numpy())[:5] + 1).tolist()
+        raise InputError(
+            f"label column {column!r} has {int(blank.sum())} blank cell(s) (data rows {rows}); "
+            "every training row needs a label: remove those rows or fill them in")
+    low = text.str.lower()
+    vals = sorted(set(low.unique()))
+    if positive is not None:
+        pos = str(positive).strip().lower()
+        if pos not in vals:
+            raise InputError(f"label column {column!r}: --positive {positive!r} is not one of its values "
+                             f"{', '.join(vals[:10])}")
+        return (low == pos).astype("int8").to_numpy()
+    num = parse_numbers(text)
+    if num.notna().all() and set(num.unique()) <= {0.0, 1.0}:
+        return num.astype("int8").to_numpy()
+    if set(vals) <= (TRUE_TEXT | FALSE_TEXT):
+        return low.map(BOOL_MAP).astype("int8").to_numpy()
+    raise InputError(
+        f"label column {column!r}: cannot tell churned from kept in values {', '.join(vals[:10])}"
+        f"{' …' if len(vals) > 10 else ''}; expected Yes/No, 1/0, true/false or churned/active, "
+        "or name the churn value with --positive VALUE")
+
+
+def guess_id_column(columns: Sequence[Any], df: "pd.DataFrame") -> str | None:
+    """The identifier column by name (customer_id, CustomerID, id, ...) when its values are unique."""
+    by_norm = {norm_name(c).replace("_", ""): c for c in columns}
+    for cand in ID_NAMES:
+        c = by_norm.get(cand.replace("_", ""))
+        if c is not None and df[c].is_unique:
+            return str(c)
+    return None
