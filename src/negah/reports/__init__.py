@@ -1,0 +1,1 @@
+"""Tables, charts and HTML reports: one chart definition for the dashboard and the report."""

@@ -1,0 +1,137 @@
+"""English and Persian strings, number and date formatting for the dashboard and reports.
+
+English is the default. Persian pages are right-to-left, show Persian digits and Jalali
+dates and periods. JSON and CSV keep ASCII digits; only display text is translated.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+from typing import Any
+
+LANGS = ("en", "fa")
+
+STRINGS: dict[str, dict[str, str]] = {
+    "en": {
+        "app": "negah", "overview": "Overview", "trends": "Churn and retention", "cohorts": "Cohorts",
+        "revenue": "Revenue churn and MRR", "growth": "Growth vs churn", "nps": "NPS", "clv": "CLV",
+        "at_risk": "At risk", "complaints": "Complaint reasons", "contact_plan": "Contact plan",
+        "customer": "Customer", "customers": "Customers", "login": "Log in", "logout": "Log out",
+        "api_key": "API key", "language": "فارسی", "period": "Period", "calendar": "Calendar",
+        "segment": "Segment", "apply": "Apply", "week": "Week", "month": "Month", "quarter": "Quarter",
+        "year": "Year", "gregorian": "Gregorian", "jalali": "Jalali", "none": "(all)",
+        "active_customers": "Active customers", "new_customers": "New customers",
+        "churned_customers": "Churned customers", "churn_rate": "Churn rate",
+        "retention_rate": "Retention rate", "revenue_churn_gross": "Gross revenue churn",
+        "revenue_churn_net": "Net revenue churn", "net_revenue_retention": "Net revenue retention",
+        "repeat_purchase_rate": "Repeat purchase rate", "loyal_customer_rate": "Loyal customer rate",
+        "product_return_rate": "Product return rate", "time_between_purchases_days": "Days between purchases",
+        "arpu": "ARPU", "customer_growth_rate": "Customer growth rate", "reactivated_customers": "Reactivated",
+        "mrr": "MRR", "mrr_new": "New MRR", "mrr_expansion": "Expansion MRR", "mrr_contraction": "Contraction MRR",
+        "mrr_churned": "Churned MRR", "yearly_churn": "Yearly churn",
+        "store_customers": "Customers", "store_orders": "Order lines", "store_revenue": "Revenue",
+        "store_range": "Data from", "benchmark": "Benchmark", "alert": "Alert", "alert_ok": "OK",
+        "alert_warn": "Watch", "alert_alert": "Alert", "not_available": "Not available yet",
+        "score_distribution": "Score distribution", "responses": "Responses", "comment": "Comment",
+        "score": "Score", "date": "Date", "reason": "Reason", "product": "Product", "count": "Count",
+        "spike": "Spike", "risk": "Risk", "customer_id": "Customer", "timeline": "Timeline",
+        "log_complaint": "Log a complaint", "save": "Save", "saved": "Saved", "text": "Text",
+        "kind": "Kind", "amount": "Amount", "detail": "Detail", "report_title": "negah retention report",
+        "generated": "Generated", "store": "Store", "cohort": "Cohort", "periods_since": "Periods since first purchase",
+        "survey_title": "How likely are you to recommend us to a friend or colleague?",
+        "survey_low": "Not at all likely", "survey_high": "Extremely likely", "submit": "Send",
+        "survey_thanks": "Thank you for your answer.", "survey_used": "This link has already been used or is not valid.",
+        "value": "Value", "clv_distribution": "CLV distribution", "segments": "Segments", "channel": "Channel",
+        "open_customer": "Open", "search_customer": "Customer id", "revenue_total": "Revenue",
+        "series_value": "Value", "error": "Error", "login_help": "Paste an API key created with `negah keys create`.",
+    },
+    "fa": {
+        "app": "نگاه", "overview": "نمای کلی", "trends": "ریزش و ماندگاری", "cohorts": "کوهورت‌ها",
+        "revenue": "ریزش درآمد و درآمد ماهانه", "growth": "رشد در برابر ریزش", "nps": "شاخص خالص ترویج",
+        "clv": "ارزش طول عمر مشتری", "at_risk": "مشتریان در خطر", "complaints": "دلایل شکایت",
+        "contact_plan": "برنامه تماس", "customer": "مشتری", "customers": "مشتریان", "login": "ورود",
+        "logout": "خروج", "api_key": "کلید دسترسی", "language": "English", "period": "دوره",
+        "calendar": "تقویم", "segment": "بخش", "apply": "اعمال", "week": "هفته", "month": "ماه",
+        "quarter": "فصل", "year": "سال", "gregorian": "میلادی", "jalali": "شمسی", "none": "(همه)",
+        "active_customers": "مشتریان فعال", "new_customers": "مشتریان جدید",
+        "churned_customers": "مشتریان ریزش‌کرده", "churn_rate": "نرخ ریزش", "retention_rate": "نرخ ماندگاری",
+        "revenue_churn_gross": "ریزش ناخالص درآمد", "revenue_churn_net": "ریزش خالص درآمد",
+        "net_revenue_retention": "ماندگاری خالص درآمد", "repeat_purchase_rate": "نرخ خرید تکراری",
+        "loyal_customer_rate": "نرخ مشتریان وفادار", "product_return_rate": "نرخ مرجوعی",
+        "time_between_purchases_days": "فاصله میان خریدها (روز)", "arpu": "درآمد به ازای هر مشتری",
+        "customer_growth_rate": "نرخ رشد مشتری", "reactivated_customers": "بازگشته",
+        "mrr": "درآمد ماهانه تکرارشونده", "mrr_new": "درآمد ماهانه جدید", "mrr_expansion": "افزایش درآمد ماهانه",
+        "mrr_contraction": "کاهش درآمد ماهانه", "mrr_churned": "درآمد ماهانه از دست رفته",
+        "yearly_churn": "ریزش سالانه", "store_customers": "مشتریان", "store_orders": "ردیف‌های سفارش",
+        "store_revenue": "درآمد", "store_range": "داده از", "benchmark": "معیار صنعت", "alert": "هشدار",
+        "alert_ok": "خوب", "alert_warn": "مراقبت", "alert_alert": "هشدار", "not_available": "هنوز در دسترس نیست",
+        "score_distribution": "توزیع امتیاز", "responses": "پاسخ‌ها", "comment": "نظر", "score": "امتیاز",
+        "date": "تاریخ", "reason": "دلیل", "product": "محصول", "count": "تعداد", "spike": "جهش",
+        "risk": "ریسک", "customer_id": "مشتری", "timeline": "رویدادها", "log_complaint": "ثبت شکایت",
+        "save": "ذخیره", "saved": "ذخیره شد", "text": "متن", "kind": "نوع", "amount": "مبلغ", "detail": "جزئیات",
+        "report_title": "گزارش ماندگاری نگاه", "generated": "تهیه شده", "store": "پایگاه داده",
+        "cohort": "کوهورت", "periods_since": "دوره‌ها پس از نخستین خرید",
+        "survey_title": "چقدر احتمال دارد ما را به یک دوست یا همکار پیشنهاد کنید؟",
+        "survey_low": "اصلاً", "survey_high": "حتماً", "submit": "ارسال",
+        "survey_thanks": "از پاسخ شما سپاسگزاریم.", "survey_used": "این پیوند قبلاً استفاده شده یا معتبر نیست.",
+        "value": "مقدار", "clv_distribution": "توزیع ارزش طول عمر", "segments": "بخش‌ها", "channel": "کانال",
+        "open_customer": "باز کردن", "search_customer": "شناسه مشتری", "revenue_total": "درآمد",
+        "series_value": "مقدار", "error": "خطا", "login_help": "کلیدی را که با `negah keys create` ساخته‌اید وارد کنید.",
+    },
+}
+
+_FA_DIGITS = str.maketrans("0123456789.,-", "۰۱۲۳۴۵۶۷۸۹٫٬−")
+
+
+def check_lang(lang: str | None) -> str:
+    lang = (lang or "en").lower().strip()
+    return lang if lang in LANGS else "en"
+
+
+def t(key: str, lang: str = "en") -> str:
+    """The display string for ``key`` in ``lang`` (English, then the key itself, as fallback)."""
+    return STRINGS.get(lang, STRINGS["en"]).get(key) or STRINGS["en"].get(key) or key
+
+
+def digits(text: Any, lang: str = "en") -> str:
+    return str(text).translate(_FA_DIGITS) if lang == "fa" else str(text)
+
+
+def fmt(value: Any, kind: str = "num", lang: str = "en") -> str:
+    """Format a value for display: ``pct`` (fraction -> %), ``int``, ``num``, ``money``, ``pts``."""
+    if value is None:
+        return "—"
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return digits(value, lang)
+    if kind == "pct":
+        s = f"{v * 100:.1f}%"
+    elif kind == "int":
+        s = f"{v:,.0f}"
+    elif kind == "pts":
+        s = f"{v:.1f}"
+    elif kind == "money":
+        s = f"{v:,.0f}" if abs(v) >= 100 else f"{v:,.2f}"
+    else:
+        s = f"{v:,.2f}"
+    return digits(s, lang)
+
+
+def fmt_date(value: Any, lang: str = "en") -> str:
+    """ISO date for English; Jalali date with Persian digits for Persian."""
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        try:
+            value = _dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return digits(value, lang)
+    if isinstance(value, _dt.datetime):
+        value = value.date()
+    if lang == "fa":
+        import jdatetime
+
+        j = jdatetime.date.fromgregorian(date=value)
+        return digits(f"{j.year:04d}/{j.month:02d}/{j.day:02d}", lang)
+    return value.isoformat()

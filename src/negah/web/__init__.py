@@ -1,0 +1,1 @@
+"""Dashboard templates and static files (vendored uPlot and Vazirmatn; no CDN)."""

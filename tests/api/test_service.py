@@ -1,0 +1,190 @@
+"""Ingest, queries, customers, surveys, erasure: the service against the library."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+import negah
+
+ORDER = {"customer_id": "n1", "order_date": "1998-07-01", "amount": 12.5, "order_id": "o1"}
+BATCHES = {
+    "orders": [ORDER],
+    "subscriptions": [{"customer_id": "n1", "start_date": "1998-01-01", "mrr": 9}],
+    "responses": [{"customer_id": "n1", "response_date": "1998-05-02", "score": 9}],
+    "complaints": [{"customer_id": "n1", "complaint_date": "1998-05-02", "reason": "price"}],
+    "contacts": [{"customer_id": "n1", "contacted_at": "1998-05-02 09:30", "channel": "phone"}],
+    "campaigns": [{"customer_id": "n1", "sent_at": "1998-05-02 09:30", "offer": "10%"}],
+}
+
+
+@pytest.mark.parametrize("table", sorted(BATCHES))
+def test_ingest_every_table_idempotent(svc, table):
+    c, h = svc.client, svc.h("admin")
+    body = {"event_id": f"ev-{table}", "rows": BATCHES[table]}
+    r1 = c.post(f"/api/ingest/{table}", json=body, headers=h)
+    assert r1.status_code == 200, r1.text
+    assert r1.json()["rows"] == 1 and r1.json()["skipped"] is False
+    r2 = c.post(f"/api/ingest/{table}", json=body, headers=h)
+    assert r2.json()["skipped"] is True and r2.json()["rows"] == 0
+    with negah.open_store(str(svc.path), read_only=True) as s:
+        t = s.table(table)
+        assert s.execute(t.filter(t.customer_id == "n1").count()) == 1
+
+
+def test_ingest_all_or_nothing(svc):
+    c, h = svc.client, svc.h("admin")
+    rows = [ORDER, {"customer_id": "n2", "order_date": "31/02/1998", "amount": "x"}]
+    r = c.post("/api/ingest/orders", json={"event_id": "bad", "rows": rows}, headers=h)
+    assert r.status_code == 422
+    err = r.json()["error"]
+    assert err["code"] == "invalid_input" and "nothing was written" in err["message"]
+    cols = {(p["row"], p["column"]) for p in err["problems"]}
+    assert (2, "order_date") in cols and (2, "amount") in cols
+    with negah.open_store(str(svc.path), read_only=True) as s:
+        t = s.table("orders")
+        assert s.execute(t.filter(t.customer_id.isin(["n1", "n2"])).count()) == 0
+    missing = c.post("/api/ingest/orders", json={"event_id": "m", "rows": [{"customer_id": "a"}]}, headers=h)
+    assert missing.status_code == 422 and any(p["column"] in ("order_date", "amount") or "order_date" in p["message"]
+                                               for p in missing.json()["error"]["problems"])
+    for bad in ({"rows": [ORDER]}, {"event_id": "", "rows": [ORDER]}, {"event_id": "x", "rows": []},
+                {"event_id": "x", "rows": [ORDER], "extra": 1}):
+        assert c.post("/api/ingest/orders", json=bad, headers=h).status_code == 422
+    assert c.post("/api/ingest/spend", json={"event_id": "s", "rows": [ORDER]}, headers=h).status_code == 422
+
+
+def test_metrics_equal_library_and_refresh_after_ingest(svc):
+    c, h = svc.client, svc.h("viewer")
+    r = c.get("/api/metrics", params={"period": "quarter", "metric": ["churn_rate", "active_customers"]}, headers=h)
+    assert r.status_code == 200
+    want = negah.metrics.compute_records(str(svc.path), period="quarter", metrics=["churn_rate", "active_customers"])
+    got = r.json()["records"]
+    assert [(g["metric"], g["period"], g["value"]) for g in got] == \
+        [(w["metric"], w["period"], pytest.approx(w["value"]) if w["value"] is not None else None) for w in want]
+    before = {(g["metric"], g["period"]): g["value"] for g in got}
+    # an ingest changes the store version: the cached answer is not served again
+    c.post("/api/ingest/orders", json={"event_id": "late", "rows": [
+        {"customer_id": f"z{i}", "order_date": "1998-06-15", "amount": 1} for i in range(50)]},
+        headers=svc.h("admin"))
+    after = {(g["metric"], g["period"]): g["value"]
+             for g in c.get("/api/metrics", params={"period": "quarter", "metric": ["churn_rate", "active_customers"]},
+                            headers=h).json()["records"]}
+    assert after[("active_customers", "1998-Q2")] == before[("active_customers", "1998-Q2")] + 50
+
+
+def test_jalali_and_bad_parameters(ro_svc):
+    c, h = ro_svc.client, ro_svc.h("viewer")
+    r = c.get("/api/metrics", params={"calendar": "jalali", "period": "year", "metric": "churn_rate"}, headers=h)
+    assert [x["period"] for x in r.json()["records"]] == ["1375", "1376", "1377"]
+    assert c.get("/api/metrics", params={"period": "decade"}, headers=h).status_code == 422
+    assert c.get("/api/metrics", params={"metric": "nonsense"}, headers=h).status_code == 422
+    assert c.get("/api/metrics", params={"segment": "no_such_col"}, headers=h).status_code == 422
+    assert c.get("/api/metrics", params={"segment": "x; DROP TABLE orders"}, headers=h).status_code == 422
+    seg = c.get("/api/metrics", params={"segment": "plan", "metric": "active_customers", "period": "year"}, headers=h)
+    assert seg.status_code == 200 and {x.get("segment") for x in seg.json()["records"]} >= {"gold", "basic"}
+
+
+def test_dashboard_pages_answer_and_match_library(ro_svc):
+    c, h = ro_svc.client, ro_svc.h("viewer")
+    recs = negah.metrics.compute_records(str(ro_svc.path), period="month")
+    churn = [r for r in recs if r["metric"] == "churn_rate" and r["value"] is not None and r["complete"]][-1]
+    ov = c.get("/api/dashboard/overview", headers=h).json()
+    kpi = {k["key"]: k for k in ov["kpis"]}
+    assert kpi["churn_rate"]["value"] == pytest.approx(churn["value"]) and kpi["churn_rate"]["period"] == churn["period"]
+    assert kpi["store_customers"]["value"] == 2357 + 0
+    assert kpi["yearly_churn"]["band"]["low"] == 0.20 and kpi["yearly_churn"]["alert"] in ("ok", "warn", "alert")
+    coh = c.get("/api/dashboard/cohorts", headers=h).json()
+    assert coh["charts"][0]["type"] == "heatmap" and coh["charts"][0]["z"][0][0] == 1
+    nps = c.get("/api/dashboard/nps", headers=h).json()
+    assert sum(nps["charts"][-1]["series"][0]["values"]) == 30
+    for page in ("trends", "revenue", "growth", "clv", "at-risk", "complaints", "contact-plan"):
+        body = c.get(f"/api/dashboard/{page}", headers=h).json()
+        assert body["page"] == page.replace("-", "_")
+        assert body["charts"] or body["tables"] or body["notes"]
+
+
+def test_get_routes_answer_on_fresh_and_empty_stores(tmp_path):
+    """Every GET route without path parameters answers 200 on a fresh store (no model)
+    and on an empty one."""
+    from fastapi.testclient import TestClient
+
+    from negah.api import keys as K
+    from negah.api.app import create_app
+    from negah.store import open_store
+    from negah.store.ingest import import_frame
+
+    import pandas as pd
+
+    for name, rows in (("empty", None), ("fresh", [ORDER, {**ORDER, "customer_id": "n2"}])):
+        path = tmp_path / f"{name}.duckdb"
+        with open_store(str(path)) as s:
+            if rows:
+                import_frame(s, "orders", pd.DataFrame(rows))
+            key = K.create_key(s.con.con, "admin")[0]
+        app = create_app(str(path))
+        c = TestClient(app)
+        for p, ops in app.openapi()["paths"].items():
+            if "get" in ops and "{" not in p:
+                r = c.get(p, headers={"Authorization": f"Bearer {key}"})
+                assert r.status_code == 200, (name, p, r.text)
+
+
+def test_customer_profile_and_complaint(svc):
+    c = svc.client
+    prof = c.get("/api/customers/3", headers=svc.h("viewer")).json()
+    kinds = {e["kind"] for e in prof["timeline"]}
+    assert {"order", "nps", "complaint"} <= kinds
+    assert prof["customer"]["name"] == "Customer 3"
+    assert "risk" in prof and "clv" in prof and "reasons" in prof
+    assert c.get("/api/customers/nobody", headers=svc.h("viewer")).status_code == 404
+    reasons = c.get("/api/complaint-reasons", headers=svc.h("viewer")).json()["reasons"]
+    r = c.post("/api/customers/3/complaints", json={"reason": reasons[0], "text": "late again"},
+               headers=svc.h("analyst"))
+    assert r.status_code == 201
+    after = c.get("/api/customers/3", headers=svc.h("viewer")).json()
+    assert any(e["kind"] == "complaint" and e["detail"].get("text") == "late again" for e in after["timeline"])
+    audit = c.get("/api/audit", headers=svc.h("admin")).json()["entries"]
+    assert audit[0]["action"] == "complaint.create" and audit[0]["actor"].startswith("key:")
+
+
+def test_erase_customer_api(svc):
+    c = svc.client
+    r = c.delete("/api/customers/3", headers=svc.h("admin"))
+    body = r.json()
+    assert r.status_code == 200 and body["removed"]["orders"] > 0 and body["removed"]["customers"] == 1
+    assert "retrain" in body["note"]
+    assert c.get("/api/customers/3", headers=svc.h("viewer")).status_code == 404
+    assert c.get("/api/audit", headers=svc.h("admin")).json()["entries"][0]["action"] == "customer.erase"
+
+
+def test_survey_link_answers_once(svc):
+    c = svc.client
+    s = c.post("/api/surveys", json={"name": "Spring", "lang": "fa"}, headers=svc.h("analyst")).json()
+    links = c.get(f"/api/surveys/{s['survey_id']}/links", params={"limit": 100000},
+                  headers=svc.h("analyst")).json()
+    assert links["total"] >= 2357
+    link = next(x for x in links["links"] if x["customer_id"] == "5")
+    assert link["email"] == "c5@example.com"
+    path = re.sub(r"^https?://[^/]+", "", link["url"])
+    page = c.get(path)
+    assert page.status_code == 200 and 'dir="rtl"' in page.text and "۱۰" in page.text
+    before = c.get("/api/dashboard/nps", headers=svc.h("viewer")).json()
+    n0 = sum(before["charts"][-1]["series"][0]["values"])
+    r = c.post(path, data={"score": 10, "comment": "عالی"})
+    assert r.status_code == 200 and "سپاس" in r.text
+    after = c.get("/api/dashboard/nps", headers=svc.h("viewer")).json()
+    assert sum(after["charts"][-1]["series"][0]["values"]) == n0 + 1
+    assert after["charts"][-1]["series"][0]["values"][10] == before["charts"][-1]["series"][0]["values"][10] + 1
+    again = c.post(path, data={"score": 0})
+    assert again.status_code == 403
+    token = path.split("/s/")[1].split("?")[0]
+    forged = token.split(".")[0] + ".AAAAAAAAAAAAAAAAAAAAAAAA"
+    assert c.get(f"/s/{forged}").status_code == 403
+    assert c.post(f"/s/{forged}", data={"score": 5}).status_code == 403
+    assert c.post(path.replace(token, links["links"][0]["url"].split("/s/")[1].split("?")[0]),
+                  data={"score": 11}).status_code == 422
+    listed = c.get("/api/surveys", headers=svc.h("viewer")).json()["surveys"]
+    assert listed[0]["answers"] == 1
+    dry = c.post(f"/api/surveys/{s['survey_id']}/send", json={"dry_run": True}, headers=svc.h("analyst")).json()
+    assert dry["would_send"] == 40 and dry["without_email"] == links["total"] - 40
