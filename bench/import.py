@@ -55,6 +55,7 @@ def main() -> None:
             dt = time.perf_counter() - t0
         print(json.dumps({"format": fmt, "rows": rep[0].rows, "seconds": round(dt, 2),
                           "rows_per_s": int(rep[0].rows / dt), "cores": os.cpu_count(),
+                          "load_avg_1m": round(os.getloadavg()[0], 2),
                           "python": platform.python_version(), "duckdb": duckdb.__version__}))
 
 

@@ -301,3 +301,22 @@ def test_folder_reads_parquet_in_place_with_the_same_checks(tmp_path: Path):
         open_folder(d)
     p = ei.value.problems[0]
     assert (p.file, p.row, p.column) == ("orders.parquet", 2, "customer_id")
+
+
+def test_jalali_conversion_matches_jdatetime_for_every_year():
+    """Every 1 Farvardin and the last day of Esfand from 1200 to 1699, against jdatetime."""
+    import duckdb
+    import jdatetime
+
+    from negah.store.ingest import _jalali_sql
+
+    con = duckdb.connect()
+    rows = []
+    for y in range(1200, 1700):
+        last = 30 if jdatetime.date(y, 1, 1).isleap() else 29
+        rows += [(str(y), "1", "1", jdatetime.date(y, 1, 1).togregorian()),
+                 (str(y), "12", str(last), jdatetime.date(y, 12, last).togregorian()),
+                 (str(y), "12", str(last + 1), None)]
+    df = pd.DataFrame([r[:3] for r in rows], columns=["y", "m", "d"])  # noqa: F841 (read by DuckDB)
+    got = [r[0] for r in con.execute(f"SELECT CAST({_jalali_sql('y', 'm', 'd')} AS DATE) FROM df").fetchall()]
+    assert got == [r[3] for r in rows]

@@ -306,32 +306,33 @@ def _open_xlsx(raw, path: Path, label: str, idx: int) -> _Source:
 _DATE_HELP = "use YYYY-MM-DD (e.g. 2024-03-01), DD/MM/YYYY, or a Jalali date such as 1399/03/13"
 
 
-def _date_parts(expr: str, date_order: str) -> tuple[str, str, str, str]:
-    """SQL for (year, month, day, time-part) strings parsed from a text date ``expr``."""
+def _date_parts(expr: str, date_order: str) -> str:
+    """SQL struct {y, m, d, t} of year, month, day and time-of-day text parsed from ``expr``."""
     s = _digits(expr)
     ymd = f"regexp_extract({s}, '^(\\d{{4}})[-/.](\\d{{1,2}})[-/.](\\d{{1,2}})(?:$|[T ])', ['y','m','d'])"
     dmy = f"regexp_extract({s}, '^(\\d{{1,2}})[-/.](\\d{{1,2}})[-/.](\\d{{4}})(?:$|[T ])', ['a','b','y'])"
     first, second = ("a", "b") if date_order == "mdy" else ("b", "a")  # (month, day) groups
-    y = f"coalesce(nullif({ymd}.y, ''), nullif({dmy}.y, ''))"
-    m = f"coalesce(nullif({ymd}.m, ''), nullif({dmy}.{first}, ''))"
-    d = f"coalesce(nullif({ymd}.d, ''), nullif({dmy}.{second}, ''))"
     t = f"regexp_extract({s}, '^[0-9/.\\-]+[T ](\\d{{1,2}}:\\d{{2}}(?::\\d{{2}}(?:\\.\\d+)?)?)', 1)"
-    return y, m, d, t
+    return (f"struct_pack(y := coalesce(nullif({ymd}.y, ''), nullif({dmy}.y, '')), "
+            f"m := coalesce(nullif({ymd}.m, ''), nullif({dmy}.{first}, '')), "
+            f"d := coalesce(nullif({ymd}.d, ''), nullif({dmy}.{second}, '')), t := nullif({t}, ''))")
 
 
-def _date_sql(expr: str, date_order: str, with_time: bool) -> str:
-    """SQL converting a text date (Gregorian or Jalali, any digits) to DATE / TIMESTAMP."""
-    y, m, d, t = _date_parts(expr, date_order)
-    greg = f"try_strptime(({y}) || '-' || ({m}) || '-' || ({d}), '%Y-%m-%d')"
+def _date_sql(expr: str, parts: str, with_time: bool) -> str:
+    """SQL converting a text date (Gregorian or Jalali, any digits) to DATE / TIMESTAMP.
+
+    ``parts`` names a column holding :func:`_date_parts` of ``expr``, computed in an earlier
+    stage so that the expressions stay small (DuckDB plans huge nested expressions slowly).
+    """
+    y, m, d, t = (f"{parts}.y", f"{parts}.m", f"{parts}.d", f"{parts}.t")
+    greg = f"try_strptime({y} || '-' || {m} || '-' || {d}, '%Y-%m-%d')"
     day = (f"CASE WHEN try_cast({y} AS INTEGER) < 1700 THEN {_jalali_sql(y, m, d)} "
            f"ELSE {greg} END")
     if not with_time:
         # Fast path first: most exports use ISO dates; the general parse runs only where it fails.
         iso = f"try_strptime({expr}, '%Y-%m-%d')"
         return f"CAST(CASE WHEN {iso} IS NOT NULL THEN {iso} ELSE {day} END AS DATE)"
-    time_part = f"nullif({t}, '')"
-    general = (f"CASE WHEN {time_part} IS NULL THEN {day} ELSE {day} + "
-               f"try_cast({time_part} AS INTERVAL) END")
+    general = f"CASE WHEN {t} IS NULL THEN {day} ELSE {day} + try_cast({t} AS INTERVAL) END"
     iso = f"try_strptime({expr}, '%Y-%m-%d %H:%M:%S')"
     return f"CASE WHEN {iso} IS NOT NULL THEN {iso} ELSE {general} END"
 
@@ -340,8 +341,13 @@ _BOOL_TRUE = ("true", "t", "yes", "y", "1", "بله", "آری", "member")
 _BOOL_FALSE = ("false", "f", "no", "n", "0", "خیر", "نه", "")
 
 
-def _convert(col: S.Column, src: str, src_type: str, date_order: str) -> tuple[str, str, str]:
-    """(value SQL, bad-condition SQL, message) for one canonical column read from ``src``."""
+def _convert(col: S.Column, src: str, src_type: str, date_order: str,
+             pre: dict[str, str] | None = None) -> tuple[str, str, str]:
+    """(value SQL, bad-condition SQL, message) for one canonical column read from ``src``.
+
+    Helper columns the value needs are added to ``pre`` (alias -> SQL), to be computed in a
+    stage before the value.
+    """
     is_text = src_type.upper().startswith("VARCHAR")
     v = f"nullif(trim(CAST({src} AS VARCHAR)), '')"
     if col.kind in ("id",):
@@ -368,7 +374,11 @@ def _convert(col: S.Column, src: str, src_type: str, date_order: str) -> tuple[s
             else:
                 value = f"CAST({src} AS {target})"
             return value, "false", ""
-        value = _date_sql(v, date_order, with_time)
+        parts = qi(f"__p_{col.name}")
+        if pre is None:
+            raise ValueError("text dates need a pre-stage dict")
+        pre[parts] = _date_parts(v, date_order)
+        value = _date_sql(v, parts, with_time)
         return value, f"({v} IS NOT NULL AND ({value}) IS NULL)", \
             "is not a date" + (" and time" if with_time else "")
     if col.kind in ("money", "number"):
@@ -416,38 +426,27 @@ _FIX = {
 # ------------------------------------------------------------------------------------
 
 JALALI_FIRST_YEAR, JALALI_LAST_YEAR = 1200, 1699
-_JALALI_LISTS: tuple[str, str] | None = None
-
-
-def _jalali_lists() -> tuple[str, str]:
-    """SQL list literals: day number (since 1970-01-01) of 1 Farvardin, and leap flags."""
-    global _JALALI_LISTS
-    if _JALALI_LISTS is None:
-        import datetime as _dt
-
-        import jdatetime
-
-        epoch = _dt.date(1970, 1, 1)
-        starts, leaps = [], []
-        for y in range(JALALI_FIRST_YEAR, JALALI_LAST_YEAR + 1):
-            starts.append((jdatetime.date(y, 1, 1).togregorian() - epoch).days)
-            leaps.append(1 if jdatetime.date(y, 1, 1).isleap() else 0)
-        _JALALI_LISTS = ("[" + ",".join(map(str, starts)) + "]", "[" + ",".join(map(str, leaps)) + "]")
-    return _JALALI_LISTS
+_JALALI_LEAP_REMAINDERS = (1, 5, 9, 13, 17, 22, 26, 30)
+"""The 33-year arithmetic rule jdatetime uses: year % 33 in these is a leap year."""
 
 
 def _jalali_sql(y: str, m: str, d: str) -> str:
-    """SQL: the Gregorian TIMESTAMP of Jalali y/m/d (text parts), NULL when impossible."""
-    starts, leaps = _jalali_lists()
+    """SQL: the Gregorian TIMESTAMP of Jalali y/m/d (text parts), NULL when impossible.
+
+    The day number follows jdatetime's arithmetic (the 33-year cycle): days since
+    1600-01-01 = 365·(y−979) + 8·⌊(y−979)/33⌋ + ⌊((y−979) mod 33 + 3)/4⌋ + 79 + month
+    offset + day − 1. ``tests/store/test_ingest.py`` checks it against jdatetime for every
+    1 Farvardin and Esfand length from 1200 to 1699.
+    """
     yi, mi, di = (f"try_cast({y} AS INTEGER)", f"try_cast({m} AS INTEGER)", f"try_cast({d} AS INTEGER)")
-    idx = f"({yi} - {JALALI_FIRST_YEAR - 1})"
-    month_len = (f"CASE WHEN {mi} <= 6 THEN 31 WHEN {mi} <= 11 THEN 30 "
-                 f"ELSE 29 + list_extract({leaps}, {idx}) END")
+    jy = f"({yi} - 979)"
+    leap = f"(({yi} % 33) IN {_JALALI_LEAP_REMAINDERS})"
+    month_len = f"CASE WHEN {mi} <= 6 THEN 31 WHEN {mi} <= 11 THEN 30 WHEN {leap} THEN 30 ELSE 29 END"
     offset = f"CASE WHEN {mi} <= 6 THEN ({mi} - 1) * 31 ELSE 186 + ({mi} - 7) * 30 END"
+    days = f"(365 * {jy} + ({jy} // 33) * 8 + (({jy} % 33) + 3) // 4 + 79 + {offset} + {di} - 1)"
     ok = (f"{yi} BETWEEN {JALALI_FIRST_YEAR} AND {JALALI_LAST_YEAR} AND {mi} BETWEEN 1 AND 12 "
           f"AND {di} >= 1 AND {di} <= {month_len}")
-    return (f"CASE WHEN {ok} THEN CAST(DATE '1970-01-01' + CAST(list_extract({starts}, {idx}) "
-            f"+ {offset} + {di} - 1 AS INTEGER) AS TIMESTAMP) END")
+    return f"CASE WHEN {ok} THEN CAST(DATE '1600-01-01' + CAST({days} AS INTEGER) AS TIMESTAMP) END"
 
 
 # ------------------------------------------------------------------------------------
@@ -737,12 +736,13 @@ def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, deli
             # checks then compare cheap columns instead of converting again.
             values: dict[str, str] = {}
             conv_cols: dict[str, str] = {}
+            pre_cols: dict[str, str] = {}
             checks: list[tuple[str, str, str, str]] = []  # (source column, bad condition, message, fix)
             for col in spec.columns:
                 if col.name not in matched:
                     continue
                 sc = matched[col.name]
-                value, bad, msg = _convert(col, qi(sc), src.columns[sc], date_order)
+                value, bad, msg = _convert(col, qi(sc), src.columns[sc], date_order, pre_cols)
                 vname = qi("__v_" + col.name)
                 conv_cols[vname] = value
                 values[col.name] = vname
@@ -756,8 +756,13 @@ def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, deli
             for c in extras:
                 values[_extra_name(c)] = qi(c)
             conv = f"_negah_conv_{idx}"
-            inner = (f"SELECT *, " + ", ".join(f"{v} AS {k}" for k, v in conv_cols.items())
-                     + f" FROM {src.relation}") if conv_cols else f"SELECT * FROM {src.relation}"
+            base_rel = src.relation
+            if pre_cols:
+                base_rel = (f"(SELECT *, " + ", ".join(f"{v} AS {k}" for k, v in pre_cols.items())
+                            + f" FROM {src.relation})")
+            inner = (f"SELECT * EXCLUDE ({', '.join(pre_cols)}), " if pre_cols else "SELECT *, ") \
+                + ", ".join(f"{v} AS {k}" for k, v in conv_cols.items()) + f" FROM {base_rel}" \
+                if conv_cols else f"SELECT * FROM {src.relation}"
             flags = "".join(f", ({c[1]}) AS {qi(f'__b{i}')}" for i, c in enumerate(checks))
             kind = "VIEW" if as_views else "TABLE"
             raw.execute(f"CREATE TEMP {kind} {conv} AS SELECT *{flags} FROM ({inner})")
