@@ -349,7 +349,10 @@ def _convert(col: S.Column, src: str, src_type: str, date_order: str,
     stage before the value.
     """
     is_text = src_type.upper().startswith("VARCHAR")
-    v = f"nullif(trim(CAST({src} AS VARCHAR)), '')"
+    # Text is trimmed, empty is missing; typed values (Parquet, DataFrames, the fast CSV path)
+    # are used as they are: casting them to text on every row is what makes imports slow.
+    v = f"nullif(trim({src}), '')" if is_text else src
+    vt = v if is_text else f"nullif(trim(CAST({src} AS VARCHAR)), '')"
     if col.kind in ("id",):
         value = _digits(v) if is_text else f"CAST({src} AS VARCHAR)"
         if src_type.upper() in ("DOUBLE", "FLOAT", "REAL"):
@@ -359,7 +362,7 @@ def _convert(col: S.Column, src: str, src_type: str, date_order: str,
         return value, "false", ""
     if col.kind == "text":
         if col.allowed:
-            value = f"lower({v})"
+            value = f"lower({vt})"
             allowed = ", ".join(ql(a) for a in col.allowed)
             return value, f"({value} IS NOT NULL AND {value} NOT IN ({allowed}))", \
                 f"is not one of {', '.join(col.allowed)}"
@@ -377,9 +380,9 @@ def _convert(col: S.Column, src: str, src_type: str, date_order: str,
         parts = qi(f"__p_{col.name}")
         if pre is None:
             raise ValueError("text dates need a pre-stage dict")
-        pre[parts] = _date_parts(v, date_order)
-        value = _date_sql(v, parts, with_time)
-        return value, f"({v} IS NOT NULL AND ({value}) IS NULL)", \
+        pre[parts] = _date_parts(vt, date_order)
+        value = _date_sql(vt, parts, with_time)
+        return value, f"({vt} IS NOT NULL AND ({value}) IS NULL)", \
             "is not a date" + (" and time" if with_time else "")
     if col.kind in ("money", "number"):
         if is_text:
@@ -401,7 +404,7 @@ def _convert(col: S.Column, src: str, src_type: str, date_order: str,
     if col.kind == "bool":
         if src_type.upper() == "BOOLEAN":
             return src, "false", ""
-        low = f"lower({v})"
+        low = f"lower({vt})"
         t = ", ".join(ql(x) for x in _BOOL_TRUE)
         f_ = ", ".join(ql(x) for x in _BOOL_FALSE if x)
         value = f"CASE WHEN {low} IN ({t}) THEN true WHEN {low} IN ({f_}) THEN false END"
@@ -749,7 +752,9 @@ def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, deli
                 if bad != "false":
                     checks.append((sc, bad.replace(value, vname), msg, _FIX.get(col.kind, "")))
                 if col.required:
-                    checks.append((sc, f"{vname} IS NULL AND nullif(trim(CAST({qi(sc)} AS VARCHAR)), '') IS NULL",
+                    raw_missing = (f"nullif(trim({qi(sc)}), '') IS NULL" if src.columns[sc].upper().startswith("VARCHAR")
+                                   else f"{qi(sc)} IS NULL")
+                    checks.append((sc, f"{vname} IS NULL AND {raw_missing}",
                                    "is empty (a value is required)", _FIX.get(col.kind, "give every row a value")))
             extras = [c for c in src.columns if c not in matched.values() and not c.startswith("_")
                       and _norm_header(c) not in values]
@@ -764,7 +769,7 @@ def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, deli
                 + ", ".join(f"{v} AS {k}" for k, v in conv_cols.items()) + f" FROM {base_rel}" \
                 if conv_cols else f"SELECT * FROM {src.relation}"
             flags = "".join(f", ({c[1]}) AS {qi(f'__b{i}')}" for i, c in enumerate(checks))
-            kind = "VIEW" if as_views else "TABLE"
+            kind = "VIEW"  # a view: the checks and the insert each read the source once; no copy
             raw.execute(f"CREATE TEMP {kind} {conv} AS SELECT *{flags} FROM ({inner})")
             src.cleanup.insert(0, f"{kind} {conv}")
             src.relation = conv
