@@ -308,7 +308,7 @@ def test_jalali_conversion_matches_jdatetime_for_every_year():
     import duckdb
     import jdatetime
 
-    from negah.store.ingest import _jalali_sql
+    from negah.store.convert import _jalali_sql
 
     con = duckdb.connect()
     rows = []
