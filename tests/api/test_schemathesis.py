@@ -1,7 +1,8 @@
 """Schemathesis against the OpenAPI schema: generated requests never cause a server error.
 
-Bounded (a few examples per operation) so that the suite stays fast; run more with
-NEGAH_SCHEMATHESIS_EXAMPLES=100.
+Bounded so that the suite stays fast: the schema's examples plus a few generated cases per
+operation. For a thorough run (Schemathesis' boundary-value "coverage" phase too, many more
+examples): NEGAH_SCHEMATHESIS_EXAMPLES=100 NEGAH_SCHEMATHESIS_COVERAGE=1.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from hypothesis import HealthCheck, settings
 
 schemathesis = pytest.importorskip("schemathesis")
 
-EXAMPLES = int(os.environ.get("NEGAH_SCHEMATHESIS_EXAMPLES", "2"))
+EXAMPLES = int(os.environ.get("NEGAH_SCHEMATHESIS_EXAMPLES", "3"))
+COVERAGE = os.environ.get("NEGAH_SCHEMATHESIS_COVERAGE", "") not in ("", "0")
 
 
 def _app():
@@ -25,13 +27,14 @@ def _app():
 
     path = Path(tempfile.mkdtemp(prefix="negah-st-")) / "store.duckdb"
     keys = build_store(path, orders_rows=400)  # small: every cache miss recomputes
-    app = create_app(str(path))
+    app = create_app(str(path), warm=False)
     app.state.test_key = keys["admin"]
     return app
 
 
 APP = _app()
 schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+schema.config.phases.coverage.enabled = COVERAGE
 
 
 @schema.parametrize()

@@ -188,3 +188,92 @@ def test_survey_link_answers_once(svc):
     assert listed[0]["answers"] == 1
     dry = c.post(f"/api/surveys/{s['survey_id']}/send", json={"dry_run": True}, headers=svc.h("analyst")).json()
     assert dry["would_send"] == 40 and dry["without_email"] == links["total"] - 40
+
+
+def test_survey_email_through_smtp(base_store, tmp_path):
+    """POST /api/surveys/{id}/send e-mails one signed link per customer with an e-mail through
+    the alerts config's [smtp] settings (a local aiosmtpd server)."""
+    import shutil
+    import socket
+
+    aiosmtpd = pytest.importorskip("aiosmtpd.controller")
+    from fastapi.testclient import TestClient
+
+    from negah.actions.alerts import load_config
+    from negah.api.app import create_app
+
+    got = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            got.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace")))
+            return "250 OK"
+
+    with socket.socket() as sk:
+        sk.bind(("127.0.0.1", 0))
+        port = sk.getsockname()[1]
+    ctl = aiosmtpd.Controller(Handler(), hostname="127.0.0.1", port=port)
+    ctl.start()
+    try:
+        cfg = tmp_path / "negah.toml"
+        cfg.write_text(f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nfrom = "survey@example.com"\n')
+        path = tmp_path / "s.duckdb"
+        shutil.copy(base_store[0], path)
+        keys = base_store[1]
+        c = TestClient(create_app(str(path), smtp=load_config(cfg).smtp, warm=False))
+        h = {"Authorization": f"Bearer {keys['analyst']}"}
+        s = c.post("/api/surveys", json={"name": "Spring"}, headers=h).json()
+        r = c.post(f"/api/surveys/{s['survey_id']}/send", json={}, headers=h)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["available"] is True and body["sent"] == 40 and body["failed"] == 0
+        assert len(got) == 40
+        rcpt, text = next(x for x in got if x[0] == ["c5@example.com"])
+        assert "/s/" in text and "Subject: Spring" in text
+    finally:
+        ctl.stop()
+    # no [smtp] settings: says so, sends nothing
+    c2 = TestClient(create_app(str(path), warm=False))
+    none = c2.post(f"/api/surveys/{s['survey_id']}/send", json={}, headers=h).json()
+    assert none["available"] is False and none["sent"] == 0 and "--config" in none["message"]
+
+
+def test_fast_path_cached_bytes_etag_gzip_and_auth(svc):
+    """A repeated GET is answered by the ASGI fast path: same bytes, ETag and 304, gzip when
+    asked; bad or revoked keys are still refused; an ingest changes the answer."""
+    import gzip
+
+    from negah.api.fastpath import Warmer
+
+    c, h = svc.client, svc.h("viewer")
+    first = c.get("/api/store", headers=h)
+    fast = c.app.state.fast  # built with the middleware stack, on the first request
+    hits = fast.hits
+    again = c.get("/api/store", headers={**h, "Accept-Encoding": "identity"})
+    assert fast.hits == hits + 1 and again.content == first.content and again.headers["etag"]
+    assert c.get("/api/store", headers={**h, "If-None-Match": again.headers["etag"],
+                                         "Accept-Encoding": "identity"}).status_code == 304
+    big = c.get("/api/dashboard/trends", headers=h)
+    raw = c.get("/api/dashboard/trends", headers={**h, "Accept-Encoding": "gzip"})
+    assert raw.headers.get("content-encoding") == "gzip" and raw.json() == big.json()
+    assert len(gzip.compress(raw.content)) < len(big.content)
+    assert c.get("/api/store", headers={"Authorization": "Bearer ngh_AAAAAAAA_" + "x" * 43}).status_code == 401
+    assert c.get("/api/store").status_code == 401
+    made = c.post("/api/keys", json={"role": "viewer"}, headers=svc.h("admin")).json()
+    nh = {"Authorization": f"Bearer {made['key']}"}
+    assert c.get("/api/store", headers=nh).status_code == 200
+    c.delete(f"/api/keys/{made['key_id']}", headers=svc.h("admin"))
+    assert c.get("/api/store", headers=nh).status_code == 401
+    n0 = c.get("/api/store", headers=h).json()["orders"]
+    # the warmer primes answers for the new store version after an ingest
+    warmer = fast.warmer = Warmer(fast, targets=[("/api/store", b"")])
+    fast.root = c.app
+    warmer.start()
+    c.post("/api/ingest/orders", json={"event_id": "fp", "rows": [ORDER]}, headers=svc.h("admin"))
+    import time
+
+    t = time.monotonic()
+    while svc.client.app.state.access.version() not in warmer.warmed and time.monotonic() - t < 60:
+        time.sleep(0.05)
+    hits = fast.hits
+    assert c.get("/api/store", headers=h).json()["orders"] == n0 + 1 and fast.hits == hits + 1

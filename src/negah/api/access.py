@@ -19,7 +19,9 @@ the next request (the store version changes).
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import threading
+import time
 from typing import Any, Iterator
 
 from negah.api import keys as K
@@ -68,19 +70,33 @@ class RWLock:
 class StoreAccess:
     """One store path, its version, a byte cache and the in-memory key table."""
 
-    def __init__(self, path: str, *, wait: float = 10.0, cache_bytes: int = 256 << 20):
+    def __init__(self, path: str, *, wait: float = 10.0, cache_bytes: int = 256 << 20,
+                 version_interval: float = 0.05):
         self.path = str(path)
         self.wait = wait
         self.lock = RWLock()
         self.cache = ByteCache(max_bytes=cache_bytes)
+        self.version_interval = version_interval
         self._local = 0  # bumped after this process's own writes
+        self._files: tuple = file_version(self.path)
+        self._checked = time.monotonic()
         self._keys: tuple[tuple, dict] | None = None
+        self._by_hash: dict[str, tuple] = {}
         self._secret: bytes | None = None
+        self._sessions: dict[str, tuple[str, int]] = {}
         self._meta_lock = threading.Lock()
+        self.on_write: list = []  # callables run after each of this process's writes (the cache warmer)
 
     # -- version ------------------------------------------------------------------------
     def version(self) -> tuple:
-        return (self._local,) + file_version(self.path)
+        """This process's write counter + (mtime, size) of the DuckDB file and its WAL; the
+        files are stat()ed at most every ``version_interval`` seconds (another process's
+        write is seen within that time; this process's own writes at once)."""
+        now = time.monotonic()
+        if now - self._checked >= self.version_interval:
+            self._files = file_version(self.path)
+            self._checked = now
+        return (self._local,) + self._files
 
     # -- connections ------------------------------------------------------------------------
     @contextlib.contextmanager
@@ -106,8 +122,12 @@ class StoreAccess:
                 yield store
             finally:
                 store.close()
+                self._files = file_version(self.path)
+                self._checked = time.monotonic()
                 self._local += 1
                 self._keys = None
+                for hook in self.on_write:
+                    hook()
 
     # -- keys and secret ------------------------------------------------------------------
     def key_table(self) -> dict:
@@ -124,8 +144,40 @@ class StoreAccess:
                 table = K.key_table(raw)
                 if self._secret is None:
                     self._secret = K.read_secret(raw)
+            self._by_hash = {row[0]: (kid,) + tuple(row[1:]) for kid, row in table.items()}
+            self._sessions = {}
             self._keys = (v, table)
             return table
+
+    def token_role(self, token: str) -> str | None:
+        """The role of an active API key (the hot path: one SHA-256 and a dict lookup on the
+        in-memory key table, reloaded when the store version changes), else None."""
+        self.key_table()
+        row = self._by_hash.get(hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest())
+        if row is None or not token.startswith(f"ngh_{row[0]}_"):
+            return None
+        _kid, role, expires_at, revoked_at = row
+        if revoked_at is not None or (expires_at is not None and expires_at <= K.now()):
+            return None
+        return role
+
+    def session_role(self, cookie: str) -> str | None:
+        """The role behind a valid dashboard session cookie (HMAC checked once per cookie
+        and key-table version), else None."""
+        from negah.api.deps import read_session
+
+        self.key_table()
+        got = self._sessions.get(cookie)
+        if got is None:
+            key_id = read_session(self, cookie)
+            if key_id is None:
+                return None
+            if len(self._sessions) > 10000:
+                self._sessions = {}
+            got = self._sessions[cookie] = (key_id, int(cookie.split(".")[1]))
+        if got[1] < time.time():
+            return None
+        return K.key_role(self._keys[1] if self._keys else {}, got[0])
 
     def secret(self) -> bytes:
         """The signing secret (created in the store on first use)."""

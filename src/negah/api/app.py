@@ -74,8 +74,12 @@ class RequireKey:
         if scope["type"] == "http" and scope["path"].startswith("/api/"):
             from starlette.requests import Request
 
-            from negah.api.deps import authenticate
+            from negah.api.deps import Principal, authenticate
 
+            if scope.get("extensions", {}).get("negah.internal") and scope["method"] == "GET":
+                # the cache warmer's own requests (only in-process code can set extensions)
+                scope.setdefault("state", {})["principal"] = Principal("internal", "viewer", "internal")
+                return await self.app(scope, receive, send)
             request = Request(scope)
             p = authenticate(request)
             if p is None:
@@ -104,12 +108,19 @@ async def _too_large(send, limit: int) -> None:
 
 
 def create_app(store_path: str | Path, *, max_body: int = MAX_BODY, wait: float = 10.0,
-               cache_bytes: int = 256 << 20) -> FastAPI:
+               cache_bytes: int = 256 << 20, warm: bool = True, version_interval: float = 0.05,
+               smtp: Any = None) -> FastAPI:
     """The application serving the DuckDB store at ``store_path``.
 
     A missing store file is created empty (so that ``negah keys create`` and ingest can
-    fill it). No connection is kept open; see :mod:`negah.api.access`.
+    fill it). No connection is kept open; see :mod:`negah.api.access`. Cached GETs are
+    answered by :class:`negah.api.fastpath.FastPath`; with ``warm`` the dashboard's
+    default answers are computed in the background when the server starts (its ASGI
+    lifespan) and after every change of the store.
     """
+    import contextlib
+
+    from negah.api.fastpath import Warmer
     from negah.store import open_store
     from negah.store.connect import store_kind
 
@@ -122,7 +133,17 @@ def create_app(store_path: str | Path, *, max_body: int = MAX_BODY, wait: float 
     if not Path(path).exists():
         open_store(path, read_only=False, create=True).close()
 
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI):
+        fast = getattr(app.state, "fast", None)
+        if app.state.warm and fast is not None:
+            fast.root = app
+            fast.warmer = Warmer(fast)
+            fast.warmer.start()
+        yield
+
     app = FastAPI(
+        lifespan=lifespan,
         title="negah",
         version=__version__,
         description="Customer retention and churn analytics. Every /api route needs `Authorization: Bearer KEY` "
@@ -130,7 +151,9 @@ def create_app(store_path: str | Path, *, max_body: int = MAX_BODY, wait: float 
         openapi_tags=[{"name": n} for n in ("health", "query", "dashboard", "customers", "ingest", "models",
                                             "surveys", "keys")],
     )
-    app.state.access = StoreAccess(path, wait=wait, cache_bytes=cache_bytes)
+    app.state.access = StoreAccess(path, wait=wait, cache_bytes=cache_bytes, version_interval=version_interval)
+    app.state.warm = warm
+    app.state.smtp = smtp  # negah.actions.notify.SmtpSettings for survey e-mails (None: not configured)
     app.state.started = time.time()
     errors.install(app)
 
@@ -148,11 +171,23 @@ def create_app(store_path: str | Path, *, max_body: int = MAX_BODY, wait: float 
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.add_middleware(RequireKey)
     app.add_middleware(BodyLimit, limit=max_body)
+    app.add_middleware(_Fast, access=app.state.access, max_bytes=cache_bytes, state=app.state)
     return app
 
 
+class _Fast:
+    """Builds the :class:`FastPath` layer and leaves it on ``app.state.fast``."""
+
+    def __new__(cls, app: Any, *, access: Any, max_bytes: int, state: Any):
+        from negah.api.fastpath import FastPath
+
+        fast = FastPath(app, access, max_bytes=max_bytes)
+        state.fast = fast
+        return fast
+
+
 def run(store_path: str | Path, host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,
-        workers: int = 1, log_level: str = "warning") -> None:
+        workers: int = 1, log_level: str = "warning", config: str | Path | None = None) -> None:
     """Serve ``store_path`` with uvicorn until interrupted.
 
     ``open_browser=True`` (``negah demo``) creates a one-day admin key and opens the
@@ -165,6 +200,11 @@ def run(store_path: str | Path, host: str = "127.0.0.1", port: int = 8000, open_
     from negah.store import open_store
 
     path = str(store_path)
+    smtp = None
+    if config is not None:
+        from negah.actions.alerts import load_config
+
+        smtp = load_config(config).smtp  # a bad file fails here, before serving
     if not Path(path).exists():
         open_store(path, read_only=False, create=True).close()
     url = f"http://{host}:{port}/"
@@ -183,13 +223,20 @@ def run(store_path: str | Path, host: str = "127.0.0.1", port: int = 8000, open_
         import os
 
         os.environ["NEGAH_SERVE_STORE"] = path
+        if config is not None:
+            os.environ["NEGAH_SERVE_CONFIG"] = str(Path(config).resolve())
         uvicorn.run("negah.api.app:_app_from_env", factory=True, host=host, port=port, workers=workers,
-                    log_level=log_level)
+                    log_level=log_level, access_log=False)
     else:
-        uvicorn.run(create_app(path), host=host, port=port, log_level=log_level)
+        uvicorn.run(create_app(path, smtp=smtp), host=host, port=port, log_level=log_level, access_log=False)
 
 
 def _app_from_env() -> FastAPI:
     import os
 
-    return create_app(os.environ["NEGAH_SERVE_STORE"])
+    smtp = None
+    if os.environ.get("NEGAH_SERVE_CONFIG"):
+        from negah.actions.alerts import load_config
+
+        smtp = load_config(os.environ["NEGAH_SERVE_CONFIG"]).smtp
+    return create_app(os.environ["NEGAH_SERVE_STORE"], smtp=smtp)

@@ -47,17 +47,22 @@ class ByteCache:
                 self.hits += 1
             return v
 
+    @staticmethod
+    def _sizeof(value: Any) -> int:
+        if isinstance(value, (bytes, bytearray)):
+            return len(value)
+        return getattr(value, "size", 256)
+
     def put(self, key: Hashable, value: Any) -> None:
-        n = len(value) if isinstance(value, (bytes, bytearray)) else 256
+        n = self._sizeof(value)
         with self._lock:
             if key in self._d:
-                old = self._d.pop(key)
-                self._size -= len(old) if isinstance(old, (bytes, bytearray)) else 256
+                self._size -= self._sizeof(self._d.pop(key))
             self._d[key] = value
             self._size += n
             while self._d and (self._size > self.max_bytes or len(self._d) > self.max_items):
                 _k, old = self._d.popitem(last=False)
-                self._size -= len(old) if isinstance(old, (bytes, bytearray)) else 256
+                self._size -= self._sizeof(old)
 
     def get_or_build(self, key: Hashable, build: Callable[[], Any]) -> Any:
         """The cached value, or ``build()`` run once even when many threads miss together."""

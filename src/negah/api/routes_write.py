@@ -204,8 +204,20 @@ def survey_send(request: Request, survey_id: Annotated[str, Path(max_length=40)]
     to_send = [r for r in rows if r["email"]]
     if body.dry_run:
         return json_response({"survey": s, "would_send": len(to_send), "without_email": len(rows) - len(to_send)})
-    sender = call(["negah.actions.alerts:send_emails", "negah.actions.alerts:send_mail"],
-                  [{"to": r["email"], "subject": s["name"], "body": r["url"]} for r in to_send])
-    if isinstance(sender, Unavailable):
-        return json_response({"survey": s, "sent": 0, "available": False, "message": sender.message})
-    return json_response({"survey": s, "sent": len(to_send), "available": True})
+    smtp = getattr(request.app.state, "smtp", None)
+    if smtp is None:
+        return json_response({"survey": s, "sent": 0, "available": False,
+                              "message": "not available yet: no SMTP settings; start negah serve with "
+                                         "--config negah.toml holding an [smtp] table (see docs/actions.md)"})
+    from negah.actions.notify import DeliveryError, send_email
+
+    subject = s["name"]
+    sent, failed = 0, []
+    for r in to_send:
+        try:
+            send_email(smtp, r["email"], subject, f"{subject}\n\n{r['url']}\n")
+            sent += 1
+        except DeliveryError as e:
+            failed.append({"customer_id": r["customer_id"], "message": str(e)})
+    return json_response({"survey": s, "sent": sent, "failed": len(failed), "failures": failed[:100],
+                          "without_email": len(rows) - len(to_send), "available": True})

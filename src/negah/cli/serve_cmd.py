@@ -29,6 +29,7 @@ def serve_cmd(
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
     workers: int = typer.Option(1, "--workers", help="Worker processes (each has its own cache)."),
     open_browser: bool = typer.Option(False, "--open", help="Open the dashboard, logged in with a new one-day admin key."),
+    config_file: Optional[Path] = typer.Option(None, "--config", help="Alerts config (TOML) whose \\[smtp] table sends survey e-mails."),
 ) -> None:
     """Serve the REST API (/api, documented at /docs) and the dashboard on one store.
 
@@ -39,7 +40,7 @@ def serve_cmd(
     from negah.api.app import run
 
     path = store or config.default_store()
-    run(path, host, port, open_browser=open_browser, workers=workers)
+    run(path, host, port, open_browser=open_browser, workers=workers, config=config_file)
 
 
 def _rw(store: Optional[str]):
