@@ -34,11 +34,11 @@ def _norm_header(name: str) -> str:
 
 
 def _digits(expr: str) -> str:
-    """SQL: Persian and Arabic-Indic digits (and separators) to ASCII, trimmed."""
+    """SQL: Persian and Arabic-Indic digits (and separators) in ``expr`` (already trimmed) to ASCII."""
     # translate() is slow on every row; only non-ASCII text (bytes != characters) needs it.
-    return (f"CASE WHEN strlen({expr}) = length({expr}) THEN trim({expr}) ELSE "
-            f"trim(translate({expr}, {ql(PERSIAN_DIGITS + ARABIC_DIGITS + '٫٬')}, "
-            f"{ql('0123456789' * 2 + '.,')})) END")
+    return (f"CASE WHEN strlen({expr}) = length({expr}) THEN {expr} ELSE "
+            f"translate({expr}, {ql(PERSIAN_DIGITS + ARABIC_DIGITS + '٫٬')}, "
+            f"{ql('0123456789' * 2 + '.,')}) END")
 
 
 # ------------------------------------------------------------------------------------
@@ -95,6 +95,10 @@ def _convert(col: S.Column, src: str, src_type: str, date_order: str,
     # are used as they are: casting them to text on every row is what makes imports slow.
     v = f"nullif(trim({src}), '')" if is_text else src
     vt = v if is_text else f"nullif(trim(CAST({src} AS VARCHAR)), '')"
+    if is_text and pre is not None:
+        # trimmed once, in an earlier stage, instead of in every expression that needs it
+        v = vt = qi(f"__t_{col.name}")
+        pre[v] = f"nullif(trim({src}), '')"
     if col.kind in ("id",):
         value = _digits(v) if is_text else f"CAST({src} AS VARCHAR)"
         if src_type.upper() in ("DOUBLE", "FLOAT", "REAL"):

@@ -570,9 +570,13 @@ def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, deli
                 if bad != "false":
                     checks.append((sc, bad.replace(value, vname), msg, _FIX.get(col.kind, "")))
                 if col.required:
-                    raw_missing = (f"nullif(trim({qi(sc)}), '') IS NULL" if src.columns[sc].upper().startswith("VARCHAR")
-                                   else f"{qi(sc)} IS NULL")
-                    checks.append((sc, f"{vname} IS NULL AND {raw_missing}",
+                    if col.kind == "id" or (col.kind == "text" and not col.allowed):
+                        missing = f"{vname} IS NULL"  # these conversions cannot fail: NULL means empty
+                    elif src.columns[sc].upper().startswith("VARCHAR"):
+                        missing = f"{vname} IS NULL AND nullif(trim({qi(sc)}), '') IS NULL"
+                    else:
+                        missing = f"{vname} IS NULL AND {qi(sc)} IS NULL"
+                    checks.append((sc, missing,
                                    "is empty (a value is required)", _FIX.get(col.kind, "give every row a value")))
             extras = [c for c in src.columns if c not in matched.values() and not c.startswith("_")
                       and _norm_header(c) not in values]
@@ -583,11 +587,13 @@ def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, deli
             if pre_cols:
                 base_rel = (f"(SELECT *, " + ", ".join(f"{v} AS {k}" for k, v in pre_cols.items())
                             + f" FROM {src.relation})")
-            inner = (f"SELECT * EXCLUDE ({', '.join(pre_cols)}), " if pre_cols else "SELECT *, ") \
+            inner = "SELECT *, " \
                 + ", ".join(f"{v} AS {k}" for k, v in conv_cols.items()) + f" FROM {base_rel}" \
                 if conv_cols else f"SELECT * FROM {src.relation}"
             flags = "".join(f", ({c[1]}) AS {qi(f'__b{i}')}" for i, c in enumerate(checks))
-            kind = "VIEW"  # a view: the checks and the insert each read the source once; no copy
+            # Converted once into a temporary table (the checks and the insert then read cheap
+            # columns); --data over Parquet keeps a view, so nothing is copied.
+            kind = "VIEW" if as_views else "TABLE"
             raw.execute(f"CREATE TEMP {kind} {conv} AS SELECT *{flags} FROM ({inner})")
             src.cleanup.insert(0, f"{kind} {conv}")
             src.relation = conv
