@@ -55,7 +55,7 @@ def export_csv(tmp_path_factory):
 @pytest.fixture(scope="module")
 def snapshot_model(export_csv):
     df = read_table(export_csv, text_columns=("customerID",))
-    return train_table(df, "Churn", id_column="customerID", max_rounds=60)
+    return train_table(df, "Churn", id_column="customerID", max_rounds=40, folds=2)
 
 
 def test_preparer_reads_messy_columns():
@@ -78,7 +78,7 @@ def test_string_dtypes_never_reach_lightgbm(dtype):
         df = df.astype(dtype)
     except TypeError:
         pytest.skip(f"pandas {pd.__version__} has no {dtype!r} dtype")
-    m = train_table(df, "Churn", id_column="customerID", model="lightgbm", max_rounds=20)
+    m = train_table(df, "Churn", id_column="customerID", model="lightgbm", max_rounds=10, folds=2)
     out = score_table(m, df.drop(columns=["Churn"]).head(20))
     assert out["churn_probability"].between(0, 1).all()
     assert out["customerID"].iloc[0] == "00000"
@@ -158,7 +158,7 @@ def test_cli_snapshot_mode(export_csv, tmp_path):
     runner = CliRunner()
     model = tmp_path / "telco.model"
     r = runner.invoke(app, ["predict", "train", "--table", str(export_csv), "--target", "Churn",
-                            "--out", str(model), "--max-rounds", "40"])
+                            "--out", str(model), "--max-rounds", "20", "--model", "logistic"])
     assert r.exit_code == 0, r.output
     assert "cross-validation" in r.stdout
     unlabeled = tmp_path / "new.csv"
@@ -170,6 +170,11 @@ def test_cli_snapshot_mode(export_csv, tmp_path):
     scores = pd.read_csv(out, dtype={"customerID": str}, keep_default_na=False)
     assert list(scores.columns) == ["customerID", "churn_probability", "reason_1", "reason_2", "reason_3"]
     assert scores["customerID"].iloc[3] == "00003" and len(scores) == 50
+    r = runner.invoke(app, ["predict", "score", "--model", str(model), "--table", str(unlabeled),
+                            "--format", "csv", "--explain", "path"])
+    assert r.exit_code == 0, r.output
+    fast = pd.read_csv(io.StringIO(r.stdout), dtype={"customerID": str}, keep_default_na=False)
+    assert fast["churn_probability"].equals(scores["churn_probability"])
     r = runner.invoke(app, ["predict", "evaluate", "--model", str(model), "--table", str(export_csv),
                             "--format", "json"])
     assert r.exit_code == 0 and json.loads(r.stdout)["roc_auc"] > 0.7
@@ -178,3 +183,24 @@ def test_cli_snapshot_mode(export_csv, tmp_path):
     r = runner.invoke(app, ["predict", "train", "--table", str(export_csv), "--target", "Nope", "--out",
                             str(model)])
     assert r.exit_code == 2 and "label column 'Nope' is not in the table" in r.output
+
+
+def test_path_contributions_sum_to_the_score_and_agree_with_shap(export_csv):
+    df = read_table(export_csv, text_columns=("customerID",))
+    m = train_table(df, "Churn", id_column="customerID", model="lightgbm", max_rounds=30, folds=2)
+    X = m.matrix(df)
+    raw = m.classifier.raw_score(X)
+    path, path_raw = m.classifier.contributions(X, "path")
+    shap, _ = m.classifier.contributions(X, "shap")
+    assert np.allclose(path_raw, raw, atol=1e-9)
+    # both split the same score; only the baselines (root values, expected value) differ
+    assert np.ptp(path.sum(axis=1) - shap.sum(axis=1)) < 1e-9
+    # the same strongest driver for most customers
+    top_path, top_shap = path.argmax(axis=1), shap.argmax(axis=1)
+    assert (top_path == top_shap).mean() > 0.7
+    a = score_table(m, df.head(200), explain="path")
+    b = score_table(m, df.head(200))
+    assert a["churn_probability"].equals(b["churn_probability"])
+    assert (a["reason_1"] == b["reason_1"]).mean() > 0.6
+    with pytest.raises(InputError, match="contribution method must be one of shap, path"):
+        score_table(m, df.head(5), explain="exact")

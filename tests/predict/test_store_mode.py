@@ -77,7 +77,7 @@ def test_evaluate_and_model_file_round_trip(store_model, business_store, scores,
 def test_cli_store_mode(business_path, store_model, scores, tmp_path):
     runner = CliRunner()
     r = runner.invoke(app, ["predict", "train", "--store", str(business_path), "--as-of", "2024-10-01",
-                            "--cutoffs", "1", "--no-backtest", "--model", "logistic", "--out",
+                            "--cutoffs", "1", "--no-backtest", "--model", "logistic", "--folds", "2", "--out",
                             str(tmp_path / "logit.model"), "--format", "json"])
     assert r.exit_code == 0, r.output
     summary = json.loads(r.stdout)

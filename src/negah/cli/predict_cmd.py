@@ -137,6 +137,9 @@ def score_cmd(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write here instead of stdout."),
     lang: str = typer.Option("en", "--lang", help="Language of the reasons: en or fa."),
     reasons: int = typer.Option(3, "--reasons", help="Reasons per customer."),
+    explain: str = typer.Option("shap", "--explain",
+                                help="Contributions behind the reasons: shap (TreeSHAP) or path "
+                                     "(root-to-leaf path contributions, about 10x faster on large tables)."),
 ) -> None:
     """Churn probability and top reasons, one row per customer.
 
@@ -155,14 +158,14 @@ def score_cmd(
 
             if m.meta.get("mode") != "snapshot":
                 fail("this model was trained on a store; score it with --store S --as-of DATE")
-            n = score_file(m, table, sink, fmt=fmt, lang=lang, reasons=reasons)
+            n = score_file(m, table, sink, fmt=fmt, lang=lang, reasons=reasons, explain=explain)
         else:
             from negah.cli.common import open_source
             from negah.predict.backtest import score_store
             from negah.predict.snapshot import _write_json_rows
 
             with open_source(store, data) as s:
-                res = score_store(m, s, as_of, lang=lang, reasons=reasons)
+                res = score_store(m, s, as_of, lang=lang, reasons=reasons, explain=explain)
             n = len(res)
             if fmt == "csv":
                 res.to_csv(sink, index=False, lineterminator="\n")

@@ -157,10 +157,11 @@ def store_features_for(model: ChurnModel, store: "Store", as_of: Any) -> "pd.Dat
     return f
 
 
-def score_store(model: ChurnModel, store: "Store", as_of: Any, *, lang: str = "en", reasons: int = 3) -> "pd.DataFrame":
+def score_store(model: ChurnModel, store: "Store", as_of: Any, *, lang: str = "en", reasons: int = 3,
+                explain: str = "shap") -> "pd.DataFrame":
     """customer_id, churn_probability, reason_1..3 for the population at ``as_of``."""
     f = store_features_for(model, store, as_of)
-    return model.score(f, lang=lang, reasons=reasons, id_values=f["customer_id"].to_numpy())
+    return model.score(f, lang=lang, reasons=reasons, id_values=f["customer_id"].to_numpy(), explain=explain)
 
 
 def evaluate_store(model: ChurnModel, store: "Store", as_of: Any, horizon: int | None = None) -> dict[str, Any]:

@@ -50,10 +50,13 @@ def as_text(values: "pd.Series") -> "pd.Series":
     import pandas as pd
 
     s = pd.Series(values, copy=False)
-    t = s.astype(object).where(s.notna(), "").astype(str)
+    # clean each distinct value once (CRM columns repeat a few values over millions of rows)
+    codes, uniq = pd.factorize(s, use_na_sentinel=True)
+    t = pd.Series(np.asarray(uniq, dtype=object), dtype=object).astype(str)
     t = t.str.strip().str.translate(_DIGIT_TABLE).astype(object)
-    missing = t.str.lower().isin(MISSING_TEXT)
-    return t.where(~missing, np.nan)
+    t = t.where(~t.str.lower().isin(MISSING_TEXT), np.nan)
+    clean = np.append(t.to_numpy(dtype=object), np.nan)  # code -1 (missing) -> the last slot
+    return pd.Series(clean[codes], index=s.index, dtype=object)
 
 
 def parse_numbers(text: "pd.Series") -> "pd.Series":

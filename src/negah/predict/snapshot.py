@@ -119,9 +119,10 @@ def train_table(df: "pd.DataFrame", target: str, *, id_column: str | None = None
     return ChurnModel(prep, clf, meta)
 
 
-def score_table(model: ChurnModel, df: "pd.DataFrame", *, lang: str = "en", reasons: int = 3) -> "pd.DataFrame":
+def score_table(model: ChurnModel, df: "pd.DataFrame", *, lang: str = "en", reasons: int = 3,
+                explain: str = "shap") -> "pd.DataFrame":
     """Probabilities and reasons for every row of ``df`` (see :meth:`ChurnModel.score`)."""
-    return model.score(df, lang=lang, reasons=reasons)
+    return model.score(df, lang=lang, reasons=reasons, explain=explain)
 
 
 def evaluate_table(model: ChurnModel, df: "pd.DataFrame") -> dict[str, Any]:
@@ -165,7 +166,7 @@ def iter_table(path: str | Path, chunk_rows: int, text_columns: tuple[str, ...] 
 
 
 def score_file(model: ChurnModel, path: str | Path, out: TextIO | None = None, *, fmt: str = "csv",
-               lang: str = "en", reasons: int = 3, chunk_rows: int = 500_000) -> int:
+               lang: str = "en", reasons: int = 3, chunk_rows: int = 500_000, explain: str = "shap") -> int:
     """Score a table file chunk by chunk, writing CSV or JSON to ``out`` (stdout); returns rows."""
     if fmt not in ("csv", "json"):
         raise InputError(f"format must be csv or json, received {fmt!r}")
@@ -175,7 +176,7 @@ def score_file(model: ChurnModel, path: str | Path, out: TextIO | None = None, *
     n = 0
     first = True
     for chunk in iter_table(path, chunk_rows, text_cols):
-        res = model.score(chunk, lang=lang, reasons=reasons)
+        res = model.score(chunk, lang=lang, reasons=reasons, explain=explain)
         if not (id_col and id_col in chunk.columns):
             res.iloc[:, 0] = np.arange(n + 1, n + len(res) + 1)
         if fmt == "csv":
