@@ -1,18 +1,23 @@
 """Benchmark of the metrics engine (run on demand; results in docs/performance.md).
 
-    .venv/bin/python bench/metrics.py --rows 1000000 5000000 10000000 [--pandas-max 10000000] [--cli]
+    .venv/bin/python bench/metrics.py --rows 1000000 5000000 [--synth] [--pandas-max N] [--cli] [--table]
 
-For each size it writes a synthetic orders Parquet file (vectorised numpy, fixed seed:
-customers buy on random days over two years, ~4% return lines) into bench/out/, then times
+For each size it writes synthetic orders into bench/out/ (kept between runs), then times
 
 * ``engine``: all default metrics, monthly, computed by negah on DuckDB reading the
-  Parquet file in place (a view with the canonical casts);
-* ``cli``: the whole ``negah metrics --data DIR --format json`` command (start-up and the
-  validating import of the folder included), with ``--cli``;
-* ``pandas``: a straightforward pandas implementation of the same definitions.
+  Parquet file in place (a view over ``read_parquet``);
+* ``engine_table`` (``--table``): the same on a DuckDB table already in memory;
+* ``cli``: the whole ``negah metrics --data DIR --format json`` command (start-up and
+  whatever ``negah.store.open_folder`` does with the folder included), with ``--cli``;
+  ``DIR`` holds only ``orders.parquet``, so the command computes what pandas computes;
+* ``pandas``: a straightforward pandas implementation of the same definitions (per
+  period Python set operations over the active customers).
 
-(The orders are generated here rather than by ``negah synth`` so that the benchmark
-needs nothing but numpy and controls the row count exactly.)
+Data: with ``--synth``, ``negah synth OUT --orders N --seed 1 --format parquet`` (order
+lines with ``order_id``, ``kind``, returns under the order); without, a vectorised numpy
+generator (fixed seed, one line per order, ~4% return lines, exact row count). Every
+output line carries ``os.getloadavg()`` at its end: the machine is shared, so compare
+ratios measured in the same run.
 """
 
 from __future__ import annotations
@@ -59,17 +64,31 @@ def generate(n: int, path: Path, seed: int = 1) -> None:
     pq.write_table(table, path, row_group_size=1_000_000)
 
 
-def engine_time(path: Path) -> tuple[float, list]:
+def synth(n: int, folder: Path) -> Path:
+    """``negah synth`` data (orders only are used) and a folder holding just the orders."""
+    data = OUT / f"synth_{n}"
+    if not (data / "orders.parquet").exists():
+        subprocess.run([str(Path(sys.executable).parent / "negah"), "synth", str(data), "--orders", str(n),
+                        "--seed", "1", "--format", "parquet"], check=True, stdout=subprocess.DEVNULL)
+    folder.mkdir(parents=True, exist_ok=True)
+    link = folder / "orders.parquet"
+    if not link.exists():
+        link.symlink_to((data / "orders.parquet").resolve())
+    return link
+
+
+def engine_time(path: Path, table: bool = False) -> tuple[float, list]:
     import duckdb
     import ibis
 
     from negah.metrics.engine import compute_records
     from negah.store.connect import Store
 
-    t0 = time.perf_counter()
     raw = duckdb.connect(":memory:")
-    raw.execute(f"CREATE VIEW orders AS SELECT * FROM read_parquet('{path}')")
+    kind = "TABLE" if table else "VIEW"
+    raw.execute(f"CREATE {kind} orders AS SELECT * FROM read_parquet('{path}')")
     store = Store(ibis.duckdb.from_connection(raw), "duckdb", str(path), read_only=True)
+    t0 = time.perf_counter()
     recs = compute_records(store, period="month")
     return time.perf_counter() - t0, recs
 
@@ -87,12 +106,20 @@ def pandas_metrics(path: Path) -> tuple[float, pd.DataFrame]:
     df = pd.read_parquet(path)
     df["amount"] = df["amount"].astype(float)
     ret = (df.amount < 0) | (df.quantity < 0)
+    if "kind" in df.columns:
+        ret |= df["kind"].fillna("").str.strip().str.lower() == "return"
     df["amount"] = np.where(ret, -df.amount.abs(), df.amount)
     df["units"] = df.quantity.abs()
     df["ret"] = ret
     df["p"] = pd.to_datetime(df.order_date).dt.to_period("M")
     pur = df[~ret]
-    orders_cp = pur.groupby(["customer_id", "p"]).size().rename("n").reset_index()
+    if "order_id" in df.columns:
+        # an order's date is the earliest date of its purchase lines
+        first_day = pur.groupby(["customer_id", "order_id"]).order_date.min().reset_index()
+        first_day["p"] = pd.to_datetime(first_day.order_date).dt.to_period("M")
+        orders_cp = first_day.groupby(["customer_id", "p"]).size().rename("n").reset_index()
+    else:
+        orders_cp = pur.groupby(["customer_id", "p"]).size().rename("n").reset_index()
     first = orders_cp.groupby("customer_id").p.min().rename("first")
     orders_cp = orders_cp.join(first, on="customer_id")
     rev = df.groupby(["customer_id", "p"]).amount.sum()
@@ -140,17 +167,26 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, nargs="+", default=[1_000_000])
     ap.add_argument("--pandas-max", type=int, default=10_000_000)
+    ap.add_argument("--synth", action="store_true", help="use negah synth data (order lines with order_id and kind)")
     ap.add_argument("--cli", action="store_true", help="also time the whole CLI command on a --data folder")
+    ap.add_argument("--table", action="store_true", help="also time the engine on an in-memory DuckDB table")
     args = ap.parse_args()
     results = []
     for n in args.rows:
-        folder = OUT / f"metrics_{n}"
-        path = folder / "orders.parquet"
         t0 = time.perf_counter()
-        generate(n, path)
+        if args.synth:
+            folder = OUT / f"metrics_synth_{n}"
+            path = synth(n, folder)
+        else:
+            folder = OUT / f"metrics_{n}"
+            path = folder / "orders.parquet"
+            generate(n, path)
         gen = time.perf_counter() - t0
         te, recs = engine_time(path)
-        row = {"rows": n, "generate_s": round(gen, 1), "engine_s": round(te, 2), "records": len(recs)}
+        row = {"rows": n, "data": "synth" if args.synth else "numpy", "generate_s": round(gen, 1),
+               "engine_s": round(te, 2), "records": len(recs)}
+        if args.table:
+            row["engine_table_s"] = round(engine_time(path, table=True)[0], 2)
         if args.cli:
             row["cli_s"] = round(cli_time(folder), 2)
         if n <= args.pandas_max:
@@ -163,6 +199,7 @@ def main() -> None:
             churn = [r["value"] for r in recs if r["metric"] == "churn_rate"][1:]
             ref = pdf["churn"].tolist()[1:]
             assert all(abs(a - b) < 1e-9 for a, b in zip(churn, ref) if a is not None), "churn differs from pandas"
+        row["loadavg"] = [round(x, 2) for x in os.getloadavg()]
         print(json.dumps(row), flush=True)
         results.append(row)
     print(json.dumps({"cores": os.cpu_count(), "results": results}))

@@ -43,7 +43,7 @@ def open_source(source: Any, engine: str = "duckdb") -> tuple["Store", bool]:
     return open_store(s, read_only=True, create=False), True
 
 
-def normalize_orders(t: "ir.Table") -> "ir.Table":
+def normalize_orders(t: "ir.Table", only: tuple[str, ...] | None = None) -> "ir.Table":
     """The spec's purchase/return rule, applied once.
 
     A row is a return when ``kind`` = ``return`` (case and spaces ignored),
@@ -52,7 +52,8 @@ def normalize_orders(t: "ir.Table") -> "ir.Table":
     other row (amount 0 included) is a purchase line. Missing quantity counts 1 unit.
 
     Returns ``customer_id``, ``order_id`` (only when the input has it), ``day`` (date),
-    ``is_return`` (bool), ``amount`` (signed, DECIMAL) and ``units`` (|quantity|, DECIMAL).
+    ``is_return`` (bool), ``amount`` (signed, DECIMAL) and ``units`` (|quantity|, DECIMAL);
+    with ``only``, just those of them.
     """
     import ibis
 
@@ -74,37 +75,41 @@ def normalize_orders(t: "ir.Table") -> "ir.Table":
     sel["is_return"] = is_ret
     sel["amount"] = ibis.ifelse(is_ret, -amount.abs(), amount)
     sel["units"] = units
+    if only is not None:
+        sel = {k: v for k, v in sel.items() if k in only}
     return t.select(**sel)
 
 
 def date_range(store: "Store", tables: tuple[str, ...] = ("orders", "responses")) -> tuple[_dt.date, _dt.date] | None:
-    """First and last date over the date columns of ``tables`` (all data), or None."""
+    """First and last date over the date columns of ``tables`` (all data), or None.
+
+    One query for all the tables (a union of one small aggregate per table).
+    """
     import ibis
 
     from negah.store import schema as S
 
-    lo: list[_dt.date] = []
-    hi: list[_dt.date] = []
+    parts = []
     for name in tables:
         t = store.table(name)
         if t is None:
             continue
         col = t[S.table(name).date_column]
-        exprs = [col.min().name("lo"), col.max().name("hi")]
         if name == "subscriptions" and "end_date" in t.columns:
             # an end is an event of the day before it (the customer is gone at end_date)
-            exprs.append(t.end_date.max().name("hi2"))
-        row = store.execute(t.aggregate(exprs)).iloc[0]
+            hi2 = t.end_date.max()
+        else:
+            hi2 = ibis.null().cast("date")
+        parts.append(t.aggregate(lo=col.min().cast("date"), hi=col.max().cast("date"), hi2=hi2.cast("date")))
+    if not parts:
+        return None
+    expr = parts[0] if len(parts) == 1 else ibis.union(*parts)
+    lo: list[_dt.date] = []
+    hi: list[_dt.date] = []
+    for _, row in store.execute(expr).iterrows():
         for k, v in row.items():
-            if v is None or (isinstance(v, float) and v != v):
+            if _missing(v):
                 continue
-            try:
-                import pandas as pd
-
-                if pd.isna(v):
-                    continue
-            except (TypeError, ValueError):
-                pass
             d = _as_date(v)
             if k == "lo":
                 lo.append(d)
@@ -115,6 +120,17 @@ def date_range(store: "Store", tables: tuple[str, ...] = ("orders", "responses")
     if not lo:
         return None
     return min(lo), max(hi)
+
+
+def _missing(v: Any) -> bool:
+    if v is None or (isinstance(v, float) and v != v):
+        return True
+    try:
+        import pandas as pd
+
+        return bool(pd.isna(v))
+    except (TypeError, ValueError):
+        return False
 
 
 def _as_date(v: Any) -> _dt.date:

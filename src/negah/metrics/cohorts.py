@@ -25,8 +25,6 @@ def cohort_records(source: Any, period: str = "month", calendar: str = "gregoria
                    value: str = "customers", start: Any = None, end: Any = None,
                    engine: str = "duckdb") -> list[dict[str, Any]]:
     """The cohort matrix as records, ordered by cohort then offset."""
-    import ibis
-
     from negah.calendars import Calendar, check, to_date
     from negah.metrics.base import date_range, open_source
     from negah.metrics.engine import _dec, _int, _out
@@ -47,9 +45,11 @@ def cohort_records(source: Any, period: str = "month", calendar: str = "gregoria
             return []
         cal = Calendar(rng[0], rng[1], period, calendar)
         cp = customer_periods(store, cal)
-        active = cp.norders > 0
-        x = cp.mutate(cohort=ibis.cases((active, cp.pkey)).min().over(ibis.window(group_by="customer_id")))
-        x = x.filter(x.cohort.notnull() & (x.pkey >= x.cohort))
+        # a customer's cohort: the period of their first purchase order (= first purchase day)
+        act = cp.filter(cp.norders > 0)
+        first = act.group_by("customer_id").aggregate(cohort=act.pkey.min())
+        x = cp.inner_join(first, "customer_id")
+        x = x.filter(x.pkey >= x.cohort)
         agg = x.group_by(["cohort", "pkey"]).aggregate(
             active=_flag(x.norders > 0).sum(),
             rev=x.rev.sum(),

@@ -189,24 +189,27 @@ def period_facts(store: "Store", cal: "Calendar", segment: str | None, names: It
 
     if store.table("orders") is not None:
         f = order_facts(store, cal, segment)
-        for seg, pk, r in rows(f.current):
+        for seg, pk, r in rows(f.facts):
             x = get(seg, pk)
-            x.A, x.N, x.SA, x.R, x.LN = (_int(r[k]) for k in ("A", "N", "SA", "R", "LN"))
-            x.kept = _dec(r["kept"])
-            x.lost += _dec(r["lost_cur"])
-            x.revenue, x.sold, x.returned = _dec(r["revenue"]), _dec(r["sold"]), _dec(r["returned"])
-        for seg, pk, r in rows(f.previous):
-            if pk >= len(cal):
-                continue
-            x = get(seg, pk)
-            x.S = _int(r["S"])
-            x.R0 = _dec(r["R0"])
-            x.lost += _dec(r["lost_next"])
-        for seg, pk, r in rows(f.gaps):
-            x = get(seg, pk)
-            k = _int(r["k"])
-            x.gap_customers += k
-            x.gap_sum_of_means += Fraction(k * _int(r["sumgaps"]), _int(r["ngaps"]))
+            x.A += _int(r["A"])
+            x.N += _int(r["N"])
+            x.LN += _int(r["LN"])
+            x.S += _int(r["S"])
+            x.SA += _int(r["SA"])
+            x.R0 += _dec(r["R0"])
+            x.kept += _dec(r["kept"])
+            x.lost += _dec(r["lost"])
+            x.revenue += _dec(r["revenue"])
+            x.sold += _dec(r["sold"])
+            x.returned += _dec(r["returned"])
+            k, ng = _int(r["gk"]), _int(r["ngaps"])
+            if ng > 0 and k > 0:
+                # k customers with ng gaps ending in P, gsum gap days together: Σ of means = gsum / ng
+                x.gap_customers += k
+                x.gap_sum_of_means += Fraction(_int(r["gsum"]), ng)
+        for x in grid.values():
+            # R(P): active customers that are not new, and new ones with a second order
+            x.R = x.A - x.N + x.LN
     if "nps" in names:
         df = nps_facts(store, cal, segment)
         if df is not None:

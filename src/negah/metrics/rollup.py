@@ -3,31 +3,45 @@
 Passes over the order lines (the expensive part at 100M rows):
 
 1. lines → **customer-day** (``customer_id``, ``day``): revenue, units sold and returned,
-   purchase lines, and purchase orders whose date is that day. With ``order_id`` a second
-   group-by finds each order's date (the earliest date of its purchase lines).
+   purchase lines, and purchase orders without an ``order_id`` (each its own order).
 2. customer-day ⋈ calendar → **customer-period** (``cp``: ``customer_id``, ``pkey``): the
-   same sums, plus the first/last purchase day and the number of purchase days.
-3. One window over ``cp`` (partition by customer, order by period) gives each row its
-   customer's previous row, next row and first active period. Every set of the spec is a
-   condition on that row: S(P) = A(P⁻) means "the previous row is P⁻ and active".
+   same sums, plus the first/last purchase day and the number of purchase days. With
+   ``order_id`` a second group-by over the purchase lines finds each order's date (the
+   earliest date of its purchase lines) and counts orders per customer-period; that count
+   is joined to ``cp`` (so the order count never touches the customer-day level).
+
+Then ONE query over ``cp`` gives every fact the metric families need
+(:func:`facts_expr`), with ``cp`` computed once (a common table expression, which DuckDB,
+PostgreSQL and MySQL materialise and Spark reuses as one exchange):
+
+* a **shifted hash self-join**: ``cp`` full-outer-joined with its own active rows keyed
+  ``(customer_id, pkey + 1)``. Every set of the spec is then a condition on one joined
+  row: S(P) = A(P⁻) is "the shifted side is present", C = S \\ A, kept/lost revenue
+  compare the two sides (a customer of S without a row in P has revenue 0 in P);
+* one narrow **running maximum** per customer (the last purchase day before P) for the
+  purchase-day gaps and for N(P): a customer is new in P exactly when P holds their
+  first purchase day (the first purchase order's date is their earliest purchase line),
+  i.e. when there is no earlier purchase day;
+* a single ``GROUP BY (seg, pkey, ngaps)`` of those rows: every fact is a sum or a
+  count, so the groups by gap count add up to the per-period facts in Python, and the
+  gap groups give the exact mean-gap sums.
 
 Times between purchases telescope: the gaps whose later day lies in P sum to
 ``last_day(P) − last purchase day before P`` (or ``− first_day(P)`` without one), and
 their number is ``purchase days in P − 1`` (+1 with an earlier day); so no per-day
-window is needed.
+window is needed. The sum over customers of their mean gap is Σ_k (Σ gap sums of
+customers with k gaps) / k, added up exactly in Python.
 
-Everything stays exact: counts are integers and money is DECIMAL; the per-customer mean
-gaps are returned as (gap count, gap sum, customers) triples and summed exactly in Python.
+Everything stays exact: counts are integers and money is DECIMAL.
 """
 
 from __future__ import annotations
-
-from negah.metrics.base import flag as _flag
 
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from negah.metrics.base import MONEY, calendar_table, normalize_orders, segment_table
+from negah.metrics.base import flag as _flag
 
 if TYPE_CHECKING:  # pragma: no cover
     import ibis.expr.types as ir
@@ -37,46 +51,34 @@ if TYPE_CHECKING:  # pragma: no cover
     from negah.store.connect import Store
 
 
-def customer_days(orders: "ir.Table") -> "ir.Table":
-    """Pass 1: lines → one row per (customer_id, day)."""
+def customer_periods(store: "Store", cal: "Calendar", segment: str | None = None,
+                     order_days: bool = False, days: "ir.Table | None" = None) -> "ir.Table":
+    """Passes 1 and 2: lines → customer-day → one row per (customer_id, pkey) [+ ``seg``].
+
+    Columns: ``rev``, ``sold``, ``returned`` (DECIMAL), ``norders`` (purchase orders dated
+    in the period), ``pdays`` (distinct purchase days), ``first_pday``/``last_pday`` (day
+    numbers since 1970-01-01, null without a purchase day) and, with ``order_days``,
+    ``last_oday`` (the last day with a purchase order dated on it).
+    """
     import ibis
 
-    n = normalize_orders(orders)
+    n = normalize_orders(store.table("orders"))
+    if days is None:
+        days = calendar_table(store, cal)
     zero = ibis.literal(0).cast(MONEY)
     purchase = ~n.is_return
-    aggs: dict[str, Any] = {
-        "rev": n.amount.sum(),
-        "sold": ibis.ifelse(purchase, n.units, zero).sum(),
-        "returned": ibis.ifelse(n.is_return, n.units, zero).sum(),
-        "plines": _flag(purchase).sum(),
-    }
-    if "order_id" in n.columns:
-        # rows without an order_id are each their own order
-        aggs["norders"] = _flag(purchase & n.order_id.isnull()).sum()
-        lines = n.group_by(["customer_id", "day"]).aggregate(**aggs)
-        p = n.filter(purchase & n.order_id.notnull())
-        firsts = p.group_by(["customer_id", "order_id"]).aggregate(day=p.day.min())
-        per_day = firsts.group_by(["customer_id", "day"]).aggregate(norders2=firsts.count())
-        j = lines.left_join(per_day, ["customer_id", "day"])
-        return j.select(
-            "customer_id", "day", "rev", "sold", "returned", "plines",
-            norders=j.norders + j.norders2.fill_null(0),
-        )
-    aggs["norders"] = _flag(purchase).sum()
-    return n.group_by(["customer_id", "day"]).aggregate(**aggs)
-
-
-def customer_periods(store: "Store", cal: "Calendar", segment: str | None = None) -> "ir.Table":
-    """Pass 2: customer-day ⋈ calendar → one row per (customer_id, pkey) [+ ``seg``]."""
-    import ibis
-
-    orders = store.table("orders")
-    cd = customer_days(orders)
-    days = calendar_table(store, cal)
+    has_oid = "order_id" in n.columns
+    own = purchase & n.order_id.isnull() if has_oid else purchase  # purchase lines that are their own order
+    cd = n.group_by(["customer_id", "day"]).aggregate(
+        rev=n.amount.sum(),
+        sold=ibis.ifelse(purchase, n.units, zero).sum(),
+        returned=ibis.ifelse(n.is_return, n.units, zero).sum(),
+        plines=_flag(purchase).sum(),
+        norders=_flag(own).sum(),
+    )
     j = cd.inner_join(days, cd.day == days.d)
     has_p = j.plines > 0
-    has_o = j.norders > 0
-    cp = j.group_by(["customer_id", "pkey"]).aggregate(
+    aggs: dict[str, Any] = dict(
         rev=j.rev.sum(),
         sold=j.sold.sum(),
         returned=j.returned.sum(),
@@ -84,113 +86,112 @@ def customer_periods(store: "Store", cal: "Calendar", segment: str | None = None
         pdays=_flag(has_p).sum(),
         first_pday=ibis.cases((has_p, j.dn)).min(),
         last_pday=ibis.cases((has_p, j.dn)).max(),
-        last_oday=ibis.cases((has_o, j.dn)).max(),
     )
+    if order_days:
+        aggs["last_oday"] = ibis.cases((j.norders > 0, j.dn)).max()
+    cp = j.group_by(["customer_id", "pkey"]).aggregate(**aggs)
+    if has_oid:
+        # read the lines again rather than share ``n``: a shared subquery would be
+        # materialised (a copy of every line) by engines that materialise CTEs
+        r = normalize_orders(store.table("orders"), only=("customer_id", "order_id", "day", "is_return"))
+        p = r.filter(~r.is_return & r.order_id.notnull())
+        firsts = p.group_by(["customer_id", "order_id"]).aggregate(day=p.day.min())
+        fj = firsts.inner_join(days, firsts.day == days.d)
+        oaggs: dict[str, Any] = {"n2": fj.count()}
+        if order_days:
+            oaggs["o2"] = fj.dn.max()
+        op = fj.group_by(["customer_id", "pkey"]).aggregate(**oaggs)
+        # every order's period holds one of its purchase lines, so cp has that row
+        k = cp.left_join(op, [cp.customer_id == op.customer_id, cp.pkey == op.pkey])
+        sel: dict[str, Any] = {c: k[c] for c in ("customer_id", "pkey", "rev", "sold", "returned")}
+        sel["norders"] = k.norders + k.n2.fill_null(0)
+        for c in ("pdays", "first_pday", "last_pday"):
+            sel[c] = k[c]
+        if order_days:
+            sel["last_oday"] = ibis.greatest(k.last_oday.fill_null(k.o2), k.o2.fill_null(k.last_oday))
+        cp = k.select(**sel)
     seg = segment_table(store, segment)
     if seg is not None:
         cp = cp.left_join(seg, "customer_id").select(*cp.columns, "seg")
     return cp
 
 
-def with_neighbours(cp: "ir.Table") -> "ir.Table":
-    """Pass 3: each cp row with its previous/next row and the first active period."""
+def facts_expr(cp: "ir.Table", nperiods: int, segmented: bool) -> "ir.Table":
+    """ONE aggregate over ``cp``: facts per (``seg``, ``pkey``, ``ngaps``).
+
+    Columns: ``A``, ``N``, ``SA``, ``LN``, ``S`` (counts), ``kept``, ``lost``, ``R0``,
+    ``revenue``, ``sold``, ``returned`` (DECIMAL), ``gk`` (customers with ``ngaps`` gaps
+    ending in P) and ``gsum`` (their gap days). Sum the rows of a (seg, pkey) for its
+    facts; the rows with ``ngaps`` > 0 are the gap groups.
+    """
     import ibis
 
-    w = ibis.window(group_by="customer_id", order_by="pkey")
-    whole = ibis.window(group_by="customer_id")
-    cum = ibis.cumulative_window(group_by="customer_id", order_by="pkey")
-    active = cp.norders > 0
-    x = cp.mutate(
-        active=active,
-        prev_pkey=cp.pkey.lag().over(w),
-        prev_active=active.lag().over(w),
-        prev_rev=cp.rev.lag().over(w),
-        next_pkey=cp.pkey.lead().over(w),
-        first_pkey=ibis.cases((active, cp.pkey)).min().over(whole),
-        cum_last_pday=cp.last_pday.max().over(cum),
+    zero = ibis.literal(0).cast(MONEY)
+    # the last purchase day before the row's period (one narrow running maximum)
+    before = ibis.window(group_by="customer_id", order_by="pkey", rows=(None, -1))
+    cur = cp.mutate(prev_last=cp.last_pday.max().over(before))
+    # the same customers' active rows one period later: S(P) = A(P⁻)
+    a = cp.filter((cp.norders > 0) & (cp.pkey < nperiods - 1))
+    prev = {"pc": a.customer_id, "pp": a.pkey + 1, "prev_rev": a.rev}
+    if segmented:
+        prev["pseg"] = a.seg
+    prev = a.select(**prev)
+    j = cur.outer_join(prev, [cur.customer_id == prev.pc, cur.pkey == prev.pp])
+    has_p = (j.pdays > 0).fill_null(False)
+    ngaps = ibis.ifelse(has_p, j.pdays - 1 + _flag(j.prev_last.notnull()), 0)
+    sel: dict[str, Any] = {
+        "pkey": j.pkey.fill_null(j.pp),
+        "ngaps": ngaps,
+        "active": (j.norders > 0).fill_null(False),
+        "new": has_p & j.prev_last.isnull(),
+        "many": (j.norders >= 2).fill_null(False),
+        "in_s": j.pp.notnull(),
+        "rev": j.rev,
+        "rev0": j.rev.fill_null(zero),
+        "prev_rev": j.prev_rev,
+        "sold": j.sold,
+        "returned": j.returned,
+        "has_p": has_p,
+        "gap": ibis.ifelse(has_p, j.last_pday - j.prev_last.fill_null(j.first_pday), 0),
+    }
+    keys = ["pkey", "ngaps"]
+    if segmented:
+        sel["seg"] = ibis.ifelse(j.pp.notnull() & j.pkey.isnull(), j.pseg, j.seg)
+        keys = ["seg", "pkey", "ngaps"]
+    t = j.select(**sel)
+    return t.group_by(keys).aggregate(
+        A=_flag(t.active).sum(),
+        N=_flag(t.new).sum(),
+        LN=_flag(t.new & t.many).sum(),
+        S=_flag(t.in_s).sum(),
+        SA=_flag(t.in_s & t.active).sum(),
+        R0=ibis.ifelse(t.in_s, t.prev_rev, zero).sum(),
+        kept=ibis.ifelse(t.in_s, t.rev0, zero).sum(),
+        lost=ibis.ifelse(t.in_s, ibis.greatest(zero, t.prev_rev - t.rev0), zero).sum(),
+        revenue=t.rev.sum(),
+        sold=t.sold.sum(),
+        returned=t.returned.sum(),
+        gk=_flag(t.has_p).sum(),
+        gsum=t.gap.sum(),
     )
-    return x.mutate(prev_last_pday=x.cum_last_pday.lag().over(w))
 
 
 @dataclass
 class OrderFacts:
-    """Per (segment, period) exact aggregates; metrics are computed from these in Python."""
+    """Per (segment, period, gap count) exact aggregates (see :func:`facts_expr`)."""
 
-    current: "pd.DataFrame"   # seg?, pkey, A, N, SA, R, LN, kept, lost_cur, revenue, sold, returned
-    previous: "pd.DataFrame"  # seg?, pkey (= P), S, R0, lost_next   (from rows of P⁻)
-    gaps: "pd.DataFrame"      # seg?, pkey, ngaps, sumgaps, k
+    facts: "pd.DataFrame"
     segmented: bool = False
     extra: dict = field(default_factory=dict)
 
 
 def order_facts(store: "Store", cal: "Calendar", segment: str | None = None,
                 cp: "ir.Table | None" = None) -> OrderFacts:
-    """Compute :class:`OrderFacts` with one materialised roll-up and three small queries."""
-    import ibis
-
+    """Compute :class:`OrderFacts` with one query (``cp`` computed once inside it)."""
     if cp is None:
         cp = customer_periods(store, cal, segment)
-    x = with_neighbours(cp)
-    cached = _cache(store, x)
-    try:
-        keys = ["seg", "pkey"] if segment is not None else ["pkey"]
-        t = cached
-        zero = ibis.literal(0).cast(MONEY)
-        in_s = ((t.prev_pkey == t.pkey - 1) & t.prev_active).fill_null(False)
-        new = (t.active & (t.first_pkey == t.pkey)).fill_null(False)
-        repeat = t.active & ((t.norders - _flag(new)) >= 1)
-        cur = t.group_by(keys).aggregate(
-            A=_flag(t.active).sum(),
-            N=_flag(new).sum(),
-            SA=_flag(in_s & t.active).sum(),
-            R=_flag(repeat).sum(),
-            LN=_flag(new & (t.norders >= 2)).sum(),
-            kept=ibis.ifelse(in_s, t.rev, zero).sum(),
-            lost_cur=ibis.ifelse(in_s, ibis.greatest(zero, t.prev_rev - t.rev), zero).sum(),
-            revenue=t.rev.sum(),
-            sold=t.sold.sum(),
-            returned=t.returned.sum(),
-        )
-        a = t.filter(t.active)
-        gone = (a.next_pkey != a.pkey + 1).fill_null(True)
-        prev_keys = {"pkey": a.pkey + 1}
-        if segment is not None:
-            prev_keys = {"seg": a.seg, "pkey": a.pkey + 1}
-        prev = a.group_by(**prev_keys).aggregate(
-            S=a.count(),
-            R0=a.rev.sum(),
-            lost_next=ibis.ifelse(gone, ibis.greatest(zero, a.rev), zero).sum(),
-        )
-        g = t.filter(t.pdays > 0)
-        has_prev = g.prev_last_pday.notnull()
-        g = g.mutate(
-            ngaps=g.pdays - 1 + _flag(has_prev),
-            sumgaps=g.last_pday - ibis.ifelse(has_prev, g.prev_last_pday, g.first_pday),
-        )
-        g = g.filter(g.ngaps > 0)
-        gaps = g.group_by([*keys, "ngaps", "sumgaps"]).aggregate(k=g.count())
-        current = store.execute(cur)
-        previous = store.execute(prev)
-        gapdf = store.execute(gaps)
-    finally:
-        _release(cached)
-    return OrderFacts(current, previous, gapdf, segmented=segment is not None)
-
-
-def _cache(store: "Store", expr: "ir.Table") -> "ir.Table":
-    try:
-        return expr.cache()
-    except Exception:  # pragma: no cover - a backend without temp tables: recompute
-        return expr
-
-
-def _release(t: Any) -> None:
-    rel = getattr(t, "release", None)
-    if rel is not None:
-        try:
-            rel()
-        except Exception:  # pragma: no cover
-            pass
+    df = store.execute(facts_expr(cp, len(cal), segment is not None))
+    return OrderFacts(df, segmented=segment is not None)
 
 
 def nps_facts(store: "Store", cal: "Calendar", segment: str | None = None) -> "pd.DataFrame | None":
