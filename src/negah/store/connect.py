@@ -227,6 +227,8 @@ def _open_duckdb(path: str, *, read_only: bool, create: bool, wait: float) -> St
         except duckdb.Error as e:
             raise StoreError(f"store {path!r} could not be opened: {e}") from None
     raw.execute("SET preserve_insertion_order = true")
+    # DuckDB's own progress bar writes to stdout, which belongs to --format json|csv output.
+    raw.execute("SET enable_progress_bar = false")
     con = ibis.duckdb.from_connection(raw)
     store = Store(con, "duckdb", path, read_only=read_only)
     if not read_only:
