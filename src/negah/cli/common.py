@@ -24,7 +24,7 @@ class Format(str, Enum):
 def err_console():
     from rich.console import Console
 
-    return Console(stderr=True)
+    return Console(stderr=True, soft_wrap=True)  # long paths and messages stay on one line
 
 
 def fail(message: str, code: int = 1) -> None:
