@@ -634,8 +634,17 @@ def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, deli
             if as_views:
                 # Read in place: the canonical table is a view over the file(s); the checks above
                 # were one pass over them. Nothing is copied.
-                select = ", ".join(f"{v} AS {qi(k)}" for k, v in values.items())
-                raw.execute(f"CREATE TEMP VIEW {qi(tname)} AS SELECT {select} FROM {src.relation} WHERE {good}")
+                # Every row passed (a problem raised above), so the view needs no filter; and
+                # where a column's converted value equals the raw one on every row (clean,
+                # typed data), the view reads the raw column and skips the conversion.
+                same = {k: matched[k] for k in values if k in matched}
+                if same:
+                    row = raw.execute("SELECT " + ", ".join(
+                        f"coalesce(bool_and({values[k]} IS NOT DISTINCT FROM {qi(sc)}), true)"
+                        for k, sc in same.items()) + f" FROM {src.relation}").fetchone()
+                    same = {k: sc for (k, sc), ok in zip(same.items(), row) if ok}
+                select = ", ".join(f"{qi(same[k]) if k in same else v} AS {qi(k)}" for k, v in values.items())
+                raw.execute(f"CREATE TEMP VIEW {qi(tname)} AS SELECT {select} FROM {src.relation}")
                 report.rows = int(src.n_rows - (n_bad or 0))
                 reports.append(report)
                 bar.done()
