@@ -12,7 +12,7 @@ from typing import Any, Optional
 
 import typer
 
-from negah.cli.common import DataOpt, StoreOpt, err_console, fail, handle_errors, open_source, write_out
+from negah.cli.common import DataOpt, Format, StoreOpt, err_console, fail, handle_errors, open_source, write_out
 
 
 class ModelName(str, Enum):
@@ -36,12 +36,6 @@ class FitFormat(str, Enum):
 class RowFormat(str, Enum):
     csv = "csv"
     json = "json"
-
-
-class CheckFormat(str, Enum):
-    table = "table"
-    json = "json"
-    csv = "csv"
 
 
 clv_app = typer.Typer(help="Customer-base models: BG/NBD, Pareto/NBD, MBG/NBD, Gamma-Gamma, sBG (fit, predict, check).",
@@ -221,7 +215,7 @@ def check_cmd(
     observation_end: Optional[str] = typer.Option(None, "--observation-end", help="Last day of the holdout (default: last purchase day)."),
     max_frequency: int = typer.Option(7, "--max-frequency", help="Pool calibration frequencies from this value up."),
     p_alive: bool = typer.Option(False, "--p-alive", help="Print the frequency × recency P(alive) matrix (long form) instead."),
-    fmt: CheckFormat = typer.Option(CheckFormat.table, "--format", "-f", help="table, json or csv."),
+    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, json or csv."),
 ) -> None:
     """Calibration vs holdout: expected and actual holdout purchases by calibration frequency."""
     from negah.models.checks import calibration_holdout, p_alive_matrix
@@ -235,9 +229,9 @@ def check_cmd(
     else:
         out = calibration_holdout(m, df, max_frequency=max_frequency)
     err_console().print(f"{m!r}", highlight=False)
-    if fmt == CheckFormat.json:
+    if fmt == Format.json:
         write_out(_records_json(out))
-    elif fmt == CheckFormat.csv:
+    elif fmt == Format.csv:
         write_out(out.to_csv(index=False, float_format="%.10g", lineterminator="\n"))
     else:
         write_out(out.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
