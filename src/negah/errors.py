@@ -37,3 +37,11 @@ class ModelError(NegahError):
 
 class ConvergenceError(ModelError):
     """An optimiser did not converge; the message carries a checklist of what to try."""
+
+
+class BoundaryWarning(UserWarning):
+    """A fit's maximum lies on the boundary of the parameter space; a limiting model was reported.
+
+    Example: the BG/NBD's a, b -> infinity (every customer has the same drop-out
+    probability). The model's ``boundary_`` attribute says what was reported.
+    """
