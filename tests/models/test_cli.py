@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 
 import pandas as pd
@@ -99,3 +100,27 @@ def test_errors_are_clear(files):
     assert res.exit_code == 2 and "never increase" in res.output
     res = runner.invoke(app, ["clv", "fit", "--model", "bgnbd", "--summary", str(files / "nope.csv")])
     assert res.exit_code == 2 and "does not exist" in res.output
+
+
+def test_fit_at_the_bgnbd_boundary_prints_the_limit(tmp_path):
+    """Data with one drop-out probability for all: valid JSON with a, b null, p and the boundary note."""
+    import numpy as np
+
+    from negah.errors import BoundaryWarning
+    from negah.models import bgnbd
+
+    n = 20_000
+    T = 52.0 - np.random.default_rng(1).integers(0, 91, n) / 7.0
+    d = bgnbd.sample(n, T, r=0.5, alpha=5.0, p=0.3, seed=1)
+    path = tmp_path / "fixed_p.csv"
+    d[["customer_id", "frequency", "recency", "T"]].to_csv(path, index=False)
+    with pytest.warns(BoundaryWarning):
+        out = json.loads(_run(["clv", "fit", "--model", "bgnbd", "--summary", str(path)]))
+    assert out["params"]["a"] is None and out["params"]["b"] is None
+    assert out["params"]["p"] == pytest.approx(0.3, rel=0.05) and out["std_errors"]["p"] > 0
+    assert "boundary" in out["boundary"]
+    with pytest.warns(BoundaryWarning):
+        table = _run(["clv", "fit", "--model", "bgnbd", "--summary", str(path), "--format", "table"])
+        rows = pd.read_csv(io.StringIO(_run(["clv", "predict", "--model", "bgnbd", "--summary", str(path)])))
+    assert "inf" in table and "note:" in table
+    assert rows["p_alive"].between(0, 1).all() and rows["expected_purchases"].notna().all()

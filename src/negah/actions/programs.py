@@ -177,7 +177,10 @@ def survival_after_purchase(model: Any, tau: "Any", grid: int = 400) -> "Any":
     from scipy.stats import beta as beta_dist
 
     r, alpha, a, b = (model.r_, model.alpha_, model.a_, model.b_)
-    p = beta_dist.ppf((np.arange(grid) + 0.5) / grid, a, b)
+    if getattr(model, "boundary_", None):  # a, b -> inf: every customer has the drop-out probability p_
+        p = np.full(1, model.p_)
+    else:
+        p = beta_dist.ppf((np.arange(grid) + 0.5) / grid, a, b)
     tau = np.asarray(tau, dtype=float)
     return ((1 - p)[None, :] * (alpha / (alpha + p[None, :] * tau[:, None])) ** r).mean(axis=1)
 

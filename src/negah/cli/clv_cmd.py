@@ -135,8 +135,13 @@ def fit_cmd(
              f"customers       {out['n_customers']}",
              f"log-likelihood  {out['log_likelihood']:.4f}",
              f"{'param':<10}{'estimate':>14}{'std_error':>14}"]
+    def num(v: Any, missing: str) -> str:  # None: not finite (a, b at the boundary; no standard error)
+        return f"{v:>14.6g}" if v is not None else f"{missing:>14}"
+
     for k, v in out["params"].items():
-        lines.append(f"{k:<10}{v:>14.6g}{out['std_errors'][k]:>14.6g}")
+        lines.append(f"{k:<10}{num(v, 'inf')}{num(out['std_errors'][k], '-')}")
+    if out.get("boundary"):
+        lines.append(f"note: {out['boundary']}")
     write_out("\n".join(lines))
 
 

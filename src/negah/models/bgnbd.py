@@ -10,7 +10,10 @@ the last at t_x, observed until T (equation 6 of the paper):
 computed in log space as A1 + A2 + logaddexp(A3, A4), with
 A1 = lnΓ(r+x) − lnΓ(r) + r ln α, A2 = ln B(a, b+x) − ln B(a, b),
 A3 = −(r+x) ln(α+T), A4 = ln a − ln(b+x−1) − (r+x) ln(α+t_x) (x > 0 only),
-and the analytic gradient. Gamma-function terms are evaluated once per distinct x.
+and the exact gradient and Hessian (Newton steps in a trust region; standard errors from
+the exact Hessian). Gamma-function terms are evaluated once per distinct x. Where the
+maximum lies on the boundary a, b → ∞ the fixed-drop-out-probability limit is reported
+(:class:`BGNBD`, :func:`boundary_score`).
 
 The MBG/NBD (Batislam, Denizel & Filiztekin 2007) differs in that a customer may also
 drop out right after the first purchase; it shares this code with ``modified=True``.

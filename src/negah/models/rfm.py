@@ -50,7 +50,7 @@ def _check_finite(arr: np.ndarray, name: str) -> None:
     bad = ~np.isfinite(arr)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise InputError(f"column {name!r} row {i}: {arr[i]!r} is not a finite number")
+        raise InputError(f"column {name!r} row {i}: {arr[i].item()!r} is not a finite number")
 
 
 def _columns(frequency: Any, recency: Any, T: Any, weights: Any) -> tuple[Any, Any, Any, Any]:
@@ -125,7 +125,7 @@ def rfm_arrays(frequency: Any, recency: Any = None, T: Any = None,
 def _check(bad: np.ndarray, values: np.ndarray, name: str, rule: str) -> None:
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise InputError(f"column {name!r} row {i}: {values[i]!r} {rule} ({int(bad.sum())} row(s) break this)")
+        raise InputError(f"column {name!r} row {i}: {values[i].item()!r} {rule} ({int(bad.sum())} row(s) break this)")
 
 
 def _codes(col: np.ndarray, lo: float | None = None, hi: float | None = None) -> tuple[np.ndarray, np.ndarray]:
