@@ -337,6 +337,9 @@ class BGNBD(PurchaseModel):
                f"purchase with the same probability p = a/(a+b) = {p:.4g}. Reported: that limiting "
                f"model (a and b are inf; r, alpha and p with standard errors; log-likelihood "
                f"{lim.log_likelihood:.2f}); predictions use its closed forms.")
+        if score > 0:  # the interior fit failed although the likelihood rises into finite a, b
+            msg += (" The likelihood rises very slightly into finite a, b, but no interior maximum "
+                    "was found: the heterogeneity of p is not identified by these data.")
         warnings.warn(msg, BoundaryWarning, stacklevel=4)
         se = lim.std_errors
         inf = float("inf")
