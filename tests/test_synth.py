@@ -290,6 +290,22 @@ def test_campaigns_respond_and_convert_by_offer(biz):
     assert rate["discount_20"] > rate["bonus_points"]
 
 
+def test_setting_a_model_parameter_on_the_package_changes_the_model(tmp_path, monkeypatch):
+    """``negah.synth.X = v`` reaches the generators (they read negah.synth.params) and is undone."""
+    import negah.synth.params as params
+
+    before = params.CONTACTS_PER_MONTH
+    base = synth.generate(tmp_path / "base", customers=300, seed=4, fmt="csv", progress=False)
+    monkeypatch.setattr(synth, "CONTACTS_PER_MONTH", 3.0)
+    assert params.CONTACTS_PER_MONTH == 3.0
+    more = synth.generate(tmp_path / "more", customers=300, seed=4, fmt="csv", progress=False)
+    assert more["truth"]["contacts"]["contacts_per_month"] == 3.0
+    assert more["rows"]["contacts"] > 5 * base["rows"]["contacts"]
+    assert more["rows"]["orders"] == base["rows"]["orders"]      # the purchase process draws first
+    monkeypatch.undo()
+    assert synth.CONTACTS_PER_MONTH == params.CONTACTS_PER_MONTH == before
+
+
 # ------------------------------------------------------------------ errors and the command line
 def test_bad_arguments_are_named(tmp_path):
     with pytest.raises(InputError, match="format: 'xlsx'"):
