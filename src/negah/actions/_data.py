@@ -62,8 +62,10 @@ def purchase_days(store: "Store") -> "pd.DataFrame":
     if orders is None:
         raise InputError(f"table 'orders' is missing from {store.location}: this action needs orders")
     n = normalize_orders(orders)
+    # sums are exact (DECIMAL) in the engine and leave it as float64: converting Decimal
+    # objects one by one in Python cost more than the whole query
     g = n.group_by(["customer_id", "day"]).aggregate(
-        rev=n.amount.sum(),
+        rev=n.amount.sum().cast("float64"),
         purchases=(~n.is_return).cast("int64").sum(),
     )
     df = store.execute(g)
@@ -101,45 +103,94 @@ def as_timestamp(d: Any) -> "pd.Timestamp":
     return pd.Timestamp(to_date(d))
 
 
-def customer_summary(days: "pd.DataFrame", as_of: Any) -> "pd.DataFrame":
-    """Per-customer BTYD summary in days from purchase days up to ``as_of`` (inclusive).
+ROLLUP_COLUMNS = ["customer_id", "frequency", "recency", "T", "monetary_value", "first", "last", "revenue",
+                  "days_since", "revenue_recent", "revenue_prior"]
 
-    Columns (the pymc-marketing / lifelines contract): ``customer_id``, ``frequency``
-    (repeat purchase days), ``recency`` (days from first to last purchase day), ``T`` (days
-    from first purchase day to ``as_of``), ``monetary_value`` (mean revenue of the repeat
-    purchase days, 0 without repeats), plus ``first``, ``last`` (dates), ``revenue``
-    (all net revenue) and ``days_since`` (``as_of`` − last purchase day).
+
+def customer_rollup(store: "Store", as_of: Any, *, recent_days: int = 180) -> "pd.DataFrame":
+    """One row per customer with a purchase up to ``as_of`` (inclusive), in one engine query.
+
+    Columns: the BTYD summary in days (``frequency`` = repeat purchase days, ``recency`` =
+    last − first purchase day, ``T`` = ``as_of`` − first purchase day, ``monetary_value`` =
+    mean purchase value of the repeat purchase days, 0 without repeats — the conventions of
+    :mod:`negah.models.summary`), ``first`` and ``last`` purchase day, ``revenue`` (net:
+    purchases minus returns, all rows up to ``as_of``), ``days_since`` (``as_of`` − last
+    purchase day), ``revenue_recent`` (net revenue in the last ``recent_days`` days) and
+    ``revenue_prior`` (the ``recent_days`` before those). Sorted by customer_id.
+
+    The roll-up (order lines → customer-days → customers) runs in the store's engine
+    through Ibis; only the per-customer rows come back. Sums are exact in the engine and
+    returned as float64.
     """
+    import ibis
     import numpy as np
     import pandas as pd
 
-    end = as_timestamp(as_of)
-    d = days[(days["day"] <= end)]
-    rev_all = d.groupby("customer_id", sort=True)["rev"].sum()
-    p = d[d["purchases"] > 0]
-    if p.empty:
-        return pd.DataFrame(columns=["customer_id", "frequency", "recency", "T", "monetary_value",
-                                     "first", "last", "revenue", "days_since"])
-    g = p.groupby("customer_id", sort=True)
-    first = g["day"].min()
-    last = g["day"].max()
-    n = g["day"].count()
-    total = g["rev"].sum()
-    first_rev = p.drop_duplicates("customer_id", keep="first").set_index("customer_id")["rev"]
-    freq = (n - 1).astype(float)
-    mon = np.where(freq > 0, (total - first_rev.reindex(total.index)) / freq.replace(0, np.nan), 0.0)
-    out = pd.DataFrame({
-        "customer_id": first.index.astype(str),
-        "frequency": freq.values,
-        "recency": (last - first).dt.days.astype(float).values,
-        "T": (end - first).dt.days.astype(float).values,
-        "monetary_value": np.nan_to_num(np.asarray(mon, dtype=float)),
-        "first": first.values,
-        "last": last.values,
-        "revenue": rev_all.reindex(first.index).fillna(0.0).values,
-        "days_since": (end - last).dt.days.astype(float).values,
+    from negah.calendars import to_date
+    from negah.metrics.base import normalize_orders
+
+    orders = store.table("orders")
+    if orders is None:
+        raise InputError(f"table 'orders' is missing from {store.location}: this action needs orders")
+    end = to_date(as_of)
+    recent = _dt.timedelta(days=int(recent_days))
+    n = normalize_orders(orders, only=("customer_id", "day", "is_return", "amount"))
+    n = n.filter(n.day <= end)
+    d = n.group_by(["customer_id", "day"]).aggregate(
+        net=n.amount.sum(),
+        bought=n.amount.sum(where=~n.is_return),
+        lines=(~n.is_return).cast("int64").sum(),
+    )
+    d = d.mutate(pday=ibis.ifelse(d.lines > 0, d.day, ibis.null().cast(d.day.type())))
+    if store.kind == "mysql":  # no arg_min in MySQL/MariaDB: the first purchase day from a window
+        d = d.mutate(fday=d.pday.min().over(group_by=d.customer_id))
+        first_bought = d.bought.sum(where=d.day == d.fday)
+    else:  # arg_min costs half the window in DuckDB
+        first_bought = d.bought.argmin(d.pday)
+    g = d.group_by("customer_id").aggregate(
+        first=d.pday.min(),
+        last=d.pday.max(),
+        n=(d.lines > 0).cast("int64").sum(),
+        bought=d.bought.sum().cast("float64"),
+        first_bought=first_bought.cast("float64"),
+        revenue=d.net.sum().cast("float64"),
+        revenue_recent=d.net.sum(where=d.day > end - recent).cast("float64"),
+        revenue_prior=d.net.sum(where=(d.day > end - 2 * recent) & (d.day <= end - recent)).cast("float64"),
+    )
+    g = g.filter(g.n > 0)
+    df = store.execute(g)
+    if df.empty:
+        return pd.DataFrame(columns=ROLLUP_COLUMNS)
+    df["customer_id"] = df["customer_id"].astype(str)
+    df = df.sort_values("customer_id", kind="mergesort").reset_index(drop=True)
+    e = np.datetime64(end, "D")
+    first = pd.to_datetime(df["first"]).to_numpy().astype("datetime64[D]")
+    last = pd.to_datetime(df["last"]).to_numpy().astype("datetime64[D]")
+    freq = df["n"].to_numpy(dtype=float) - 1
+    bought = df["bought"].fillna(0.0).to_numpy(dtype=float)
+    fb = df["first_bought"].fillna(0.0).to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mon = np.where(freq > 0, (bought - fb) / np.maximum(freq, 1), 0.0)
+    return pd.DataFrame({
+        "customer_id": df["customer_id"].to_numpy(),
+        "frequency": freq,
+        "recency": (last - first).astype(np.int64).astype(float),
+        "T": (e - first).astype(np.int64).astype(float),
+        "monetary_value": mon,
+        "first": pd.to_datetime(first),
+        "last": pd.to_datetime(last),
+        "revenue": df["revenue"].fillna(0.0).to_numpy(dtype=float),
+        "days_since": (e - last).astype(np.int64).astype(float),
+        "revenue_recent": df["revenue_recent"].fillna(0.0).to_numpy(dtype=float),
+        "revenue_prior": df["revenue_prior"].fillna(0.0).to_numpy(dtype=float),
     })
-    return out.reset_index(drop=True)
+
+
+def end_date(store: "Store", as_of: Any = None) -> _dt.date:
+    """``as_of`` as a date, or the last order date when None (the actions' observation end, inclusive)."""
+    from negah.calendars import to_date
+
+    return to_date(as_of) if as_of is not None else last_date(store, ("orders",))
 
 
 def period_label(d: Any, period: str = "month", calendar: str = "gregorian") -> str:

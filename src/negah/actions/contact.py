@@ -48,52 +48,73 @@ def _kappa(s: "Any", n: "Any", mu: float, lo: float = 1.0, hi: float = 200.0) ->
     return float(np.clip(1 / rho - 1, lo, hi))
 
 
+def _cells(t: Any, positive: Iterable[str]) -> Any:
+    """Ibis expression: contacts with an outcome counted per (customer, channel, hour,
+    weekday): ``n`` contacts and ``s`` responses. Text clean-up and the hour/weekday come
+    from the engine, so only small integer cells leave it."""
+    import ibis
+
+    from negah.errors import InputError
+
+    for col in ("customer_id", "contacted_at", "channel"):
+        if col not in t.columns:
+            raise InputError(f"contacts: missing column {col!r}; received {list(t.columns)}")
+    if "outcome" not in t.columns:
+        raise InputError("contacts: no outcome column; contact-plan needs outcome (answered / no_response / ...)")
+    pos = sorted({p.strip().lower() for p in positive})
+    t = t.filter(t.outcome.notnull())
+    ts = t.contacted_at.cast("timestamp")
+    r = t.select(customer_id=t.customer_id.cast("string"), channel=t.channel.cast("string").strip().lower(),
+                 hour=ts.hour().cast("int64"), wd=ts.day_of_week.index().cast("int64"),
+                 y=t.outcome.cast("string").strip().lower().isin(pos).cast("int64"))
+    return r.group_by(["customer_id", "channel", "hour", "wd"]).aggregate(n=r.count(), s=r.y.sum())
+
+
 def contact_plan(source: Any, *, positive: Iterable[str] = POSITIVE, hour_bandwidth: float = 1.5,
-                 min_contacts: int = 0, contacts: "pd.DataFrame | None" = None) -> "pd.DataFrame":
+                 min_contacts: int = 0, contacts: "pd.DataFrame | None" = None,
+                 parts: Iterable[str] = ("channel", "hour", "weekday")) -> "pd.DataFrame":
     """Per customer: the best channel, hour and weekday, with shrunk response rates.
 
     Returns columns ``customer_id``, ``contacts``, ``responses``, ``best_channel``,
     ``channel_rate`` (shrunk), ``channel_contacts`` (the customer's contacts on it),
     ``second_channel``, ``best_hour``, ``hour_rate``, ``best_weekday``, ``weekday_rate``,
     ``confidence`` (``low`` under 5 contacts, ``medium`` under 15, else ``high``),
-    sorted by customer_id.
+    sorted by customer_id. ``contacts``: a frame to use instead of the store's table;
+    ``parts``: leave out ``hour`` and/or ``weekday`` when only the channel is needed.
     """
+    import ibis
     import numpy as np
     import pandas as pd
 
     if contacts is None:
         with opened(source) as store:
-            contacts = table_frame(store, "contacts", what="contact-plan")
-    c = contacts.copy()
-    c["customer_id"] = c["customer_id"].astype(str)
-    pos = {p.strip().lower() for p in positive}
-    if "outcome" in c.columns:
-        c = c[c["outcome"].notna()]
-        c["y"] = c["outcome"].astype(str).str.strip().str.lower().isin(pos).astype(float)
+            t = store.table("contacts")
+            if t is None:
+                table_frame(store, "contacts", what="contact-plan")  # raises the missing-table error
+            c = store.execute(_cells(t, positive))
     else:
-        raise_missing = True
-        from negah.errors import InputError
-
-        if raise_missing:
-            raise InputError("contacts: no outcome column; contact-plan needs outcome (answered / no_response / ...)")
-    c["channel"] = c["channel"].astype(str).str.strip().str.lower()
-    ts = pd.to_datetime(c["contacted_at"])
-    c["hour"] = ts.dt.hour
-    c["wd"] = ts.dt.weekday
+        c = _cells(ibis.memtable(contacts), positive).to_pandas()
+    parts = set(parts)
     if c.empty:
         return pd.DataFrame(columns=["customer_id", "contacts", "responses", "best_channel", "channel_rate",
                                      "channel_contacts", "second_channel", "best_hour", "hour_rate",
                                      "best_weekday", "weekday_rate", "confidence"])
+    c["customer_id"] = c["customer_id"].astype(str)
+    c["channel"] = c["channel"].fillna("").astype(str)
+    w = c["n"].to_numpy(dtype=float)
+    y = c["s"].to_numpy(dtype=float)
     codes, ids = pd.factorize(c["customer_id"], sort=True)
     ncu = len(ids)
-    chans = sorted(c["channel"].unique())
-    ch = pd.Categorical(c["channel"], categories=chans).codes
-    y = c["y"].values
+    rows = np.arange(ncu)
+
+    def table(col: Any, width: int, weights: Any) -> Any:
+        return np.bincount(codes * width + col, weights=weights, minlength=ncu * width).reshape(ncu, width)
+
+    out = {"customer_id": ids.astype(str)}
     # channel
-    S = np.zeros((ncu, len(chans)))
-    N = np.zeros((ncu, len(chans)))
-    np.add.at(S, (codes, ch), y)
-    np.add.at(N, (codes, ch), 1.0)
+    chans = sorted(c["channel"].unique())
+    ch = pd.Categorical(c["channel"], categories=chans).codes.astype(np.int64)
+    S, N = table(ch, len(chans), y), table(ch, len(chans), w)
     R = np.zeros_like(S)
     for j in range(len(chans)):
         mu = S[:, j].sum() / max(N[:, j].sum(), 1)
@@ -102,48 +123,54 @@ def contact_plan(source: Any, *, positive: Iterable[str] = POSITIVE, hour_bandwi
     order = np.argsort(-R, axis=1, kind="stable")
     best = order[:, 0]
     second = order[:, 1] if len(chans) > 1 else order[:, 0]
-    # hours (kernel-pooled)
-    Sh = np.zeros((ncu, 24))
-    Nh = np.zeros((ncu, 24))
-    np.add.at(Sh, (codes, c["hour"].values), y)
-    np.add.at(Nh, (codes, c["hour"].values), 1.0)
-    hrs = np.arange(24)
-    K = np.exp(-((hrs[:, None] - hrs[None, :]) ** 2) / (2 * hour_bandwidth ** 2))
-    Sk, Nk = Sh @ K, Nh @ K
-    used = Nh.sum(axis=0) > 0
-    mu_h = Sk.sum(axis=0) / np.maximum(Nk.sum(axis=0), 1e-12)
-    Rh = np.full_like(Sk, -1.0)
-    for h in np.flatnonzero(used):
-        k = _kappa(Sk[:, h], Nk[:, h], mu_h[h])
-        Rh[:, h] = (Sk[:, h] + k * mu_h[h]) / (Nk[:, h] + k)
-    bh = np.argmax(Rh, axis=1)
-    # weekdays
-    Sw = np.zeros((ncu, 7))
-    Nw = np.zeros((ncu, 7))
-    np.add.at(Sw, (codes, c["wd"].values), y)
-    np.add.at(Nw, (codes, c["wd"].values), 1.0)
-    Rw = np.full_like(Sw, -1.0)
-    for d in np.flatnonzero(Nw.sum(axis=0) > 0):
-        mu = Sw[:, d].sum() / Nw[:, d].sum()
-        k = _kappa(Sw[:, d], Nw[:, d], mu)
-        Rw[:, d] = (Sw[:, d] + k * mu) / (Nw[:, d] + k)
-    bw = np.argmax(Rw, axis=1)
     n = N.sum(axis=1)
-    rows = np.arange(ncu)
-    out = pd.DataFrame({
-        "customer_id": ids.astype(str),
-        "contacts": n.astype(int),
-        "responses": S.sum(axis=1).astype(int),
-        "best_channel": np.array(chans, dtype=object)[best],
-        "channel_rate": R[rows, best],
-        "channel_contacts": N[rows, best].astype(int),
-        "second_channel": np.array(chans, dtype=object)[second],
-        "best_hour": bh.astype(int),
-        "hour_rate": Rh[rows, bh],
-        "best_weekday": np.array(WEEKDAYS, dtype=object)[bw],
-        "weekday_rate": Rw[rows, bw],
-        "confidence": np.where(n < 5, "low", np.where(n < 15, "medium", "high")),
-    })
+    out.update({"contacts": n.astype(int), "responses": S.sum(axis=1).astype(int),
+                "best_channel": np.array(chans, dtype=object)[best], "channel_rate": R[rows, best],
+                "channel_contacts": N[rows, best].astype(int),
+                "second_channel": np.array(chans, dtype=object)[second]})
+    if "hour" in parts:  # kernel-pooled hours
+        hour = c["hour"].to_numpy(dtype=np.int64)
+        Sh, Nh = table(hour, 24, y), table(hour, 24, w)
+        hrs = np.arange(24)
+        K = np.exp(-((hrs[:, None] - hrs[None, :]) ** 2) / (2 * hour_bandwidth ** 2))
+        Sk, Nk = Sh @ K, Nh @ K
+        used = Nh.sum(axis=0) > 0
+        mu_h = Sk.sum(axis=0) / np.maximum(Nk.sum(axis=0), 1e-12)
+        Rh = np.full_like(Sk, -1.0)
+        for h in np.flatnonzero(used):
+            k = _kappa(Sk[:, h], Nk[:, h], mu_h[h])
+            Rh[:, h] = (Sk[:, h] + k * mu_h[h]) / (Nk[:, h] + k)
+        bh = np.argmax(Rh, axis=1)
+        out.update({"best_hour": bh.astype(int), "hour_rate": Rh[rows, bh]})
+    if "weekday" in parts:
+        wd = c["wd"].to_numpy(dtype=np.int64)
+        Sw, Nw = table(wd, 7, y), table(wd, 7, w)
+        Rw = np.full_like(Sw, -1.0)
+        for d in np.flatnonzero(Nw.sum(axis=0) > 0):
+            mu = Sw[:, d].sum() / Nw[:, d].sum()
+            k = _kappa(Sw[:, d], Nw[:, d], mu)
+            Rw[:, d] = (Sw[:, d] + k * mu) / (Nw[:, d] + k)
+        bw = np.argmax(Rw, axis=1)
+        out.update({"best_weekday": np.array(WEEKDAYS, dtype=object)[bw], "weekday_rate": Rw[rows, bw]})
+    out["confidence"] = np.where(n < 5, "low", np.where(n < 15, "medium", "high"))
+    res = pd.DataFrame(out)
     if min_contacts:
-        out = out[out["contacts"] >= min_contacts]
-    return out.reset_index(drop=True)
+        res = res[res["contacts"] >= min_contacts]
+    return res.reset_index(drop=True)
+
+
+def plan_summary(plan: "pd.DataFrame") -> "pd.DataFrame":
+    """Customers per best channel: ``best_channel, customers, share, channel_rate`` (mean
+    shrunk rate), ``high``, ``medium`` and ``low`` (customers per confidence), most customers first."""
+    import pandas as pd
+
+    cols = ["best_channel", "customers", "share", "channel_rate", "high", "medium", "low"]
+    if plan.empty:
+        return pd.DataFrame(columns=cols)
+    conf = pd.crosstab(plan["best_channel"], plan["confidence"]).reindex(columns=["high", "medium", "low"],
+                                                                          fill_value=0)
+    g = plan.groupby("best_channel").agg(customers=("customer_id", "size"), channel_rate=("channel_rate", "mean"))
+    g = g.join(conf).reset_index()
+    g.insert(2, "share", g["customers"] / g["customers"].sum())
+    return g.sort_values(["customers", "best_channel"], ascending=[False, True], kind="mergesort")[cols] \
+        .reset_index(drop=True)
