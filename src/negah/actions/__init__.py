@@ -24,6 +24,15 @@ _EXPORTS = {
 }
 __all__ = sorted(_EXPORTS)
 
+# ``at_risk`` and ``whatif`` are both a module and its function: load the (light) modules
+# now and bind the names to the functions, so that ``from negah.actions import at_risk``
+# gives the function (the import system binds a submodule to its parent on first load).
+from negah.actions import at_risk as _at_risk_module  # noqa: E402
+from negah.actions import whatif as _whatif_module  # noqa: E402
+
+at_risk = _at_risk_module.at_risk
+whatif = _whatif_module.whatif
+
 
 def __getattr__(name: str) -> Any:
     if name in _EXPORTS:

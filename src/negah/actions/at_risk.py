@@ -1,126 +1,365 @@
 """Who to save first: customers ranked by expected value at risk = churn probability × CLV,
 with their reasons and a suggested next step — a list ready for a CRM campaign.
 
-Churn probability: a trained classifier's scores when given (``scores``: a frame with
-``customer_id``, ``churn_probability`` and optionally ``reasons``; see
-:mod:`negah.predict`), else the BTYD one, 1 − P(alive) from a BG/NBD fit (Fader, Hardie &
-Lee 2005). The ``method`` column says which. CLV comes from :func:`negah.actions.segments.rfm`.
+Churn probability, in order of preference (the ``method`` column says which was used):
 
-Reasons (when the classifier gives none) are read from the data, most urgent first:
-``overdue`` (days since the last purchase above twice the customer's usual gap),
-``complaint:<reason>`` (a complaint in the last 180 days), ``detractor`` (latest NPS 0–6),
-``spend_down`` (last 180 days' revenue under half of the 180 days before). The next step
-follows the first reason, and names the customer's best channel when contacts exist.
+* ``scores``: a frame of a classifier's scores (``customer_id``, ``churn_probability`` and
+  optionally ``reasons``);
+* ``model``: a trained store-mode churn classifier (:mod:`negah.predict`) — a
+  :class:`~negah.predict.modelfile.ChurnModel`, a model file, or a model id / name in the
+  store's model registry. The store is scored as of the day after ``as_of`` (the
+  classifier's cut-off is the first day not observed) and the calibrated probability of
+  churning within the model's horizon is used, with the model's own reasons in words
+  (English or Persian). ``model="auto"`` (the default) uses the newest stored store-mode
+  churn model when the registry has one that fits the store (its label table is present
+  and it was trained on data up to ``as_of`` at the latest), else the BTYD probability;
+* BTYD: 1 − P(alive) from a BG/NBD fit (Fader, Hardie & Lee 2005).
+
+CLV comes from :func:`negah.actions.segments.rfm` (BG/NBD × Gamma-Gamma × margin).
+
+Signals read from the data (the ``signals`` column, most urgent first, machine-readable):
+``complaint:<reason>`` (a complaint in the last 180 days; the latest one), ``detractor``
+(latest NPS answer 0–6; on a day with several answers the lowest), ``overdue`` (days since
+the last purchase above twice the customer's usual gap, at least 7 days; 90 days when
+there is no repeat purchase) and ``spend_down`` (net revenue of the last 180 days under
+half of the 180 days before). The next step follows the first signal and names nothing
+more than the action; ``channel`` is the contact plan's best channel. ``reasons`` says
+why in words: the classifier's reasons when a model scored the customer, else the signals.
+
+Everything after the ranking is computed only for the rows returned (``top``, ``segment``),
+vectorised; the per-customer summary and the model fits are done once.
 """
 
 from __future__ import annotations
 
+import datetime as _dt
 from typing import TYPE_CHECKING, Any
 
-from negah.actions._data import opened, table_frame
+from negah.actions._data import end_date, opened
+from negah.errors import InputError
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
+    from negah.predict.modelfile import ChurnModel
+    from negah.store.connect import Store
+
+SIGNAL_DAYS = 180
 NEXT_STEP = {
-    "complaint": "resolve the open complaint and follow up personally",
-    "detractor": "call to hear what went wrong (survey detractor)",
-    "overdue": "send a win-back offer",
-    "spend_down": "offer a loyalty reward to restore spend",
-    "none": "keep in the regular campaign",
+    "en": {
+        "complaint": "resolve the open complaint and follow up personally",
+        "detractor": "call to hear what went wrong (survey detractor)",
+        "overdue": "send a win-back offer",
+        "spend_down": "offer a loyalty reward to restore spend",
+        "none": "keep in the regular campaign",
+    },
+    "fa": {
+        "complaint": "شکایت باز را حل کنید و شخصاً پیگیری کنید",
+        "detractor": "تماس بگیرید و بپرسید چه چیزی درست پیش نرفت (منتقد در نظرسنجی)",
+        "overdue": "پیشنهاد بازگشت بفرستید",
+        "spend_down": "پاداش وفاداری پیشنهاد دهید تا خریدش برگردد",
+        "none": "در کمپین‌های عادی بماند",
+    },
 }
+COLUMNS = ["rank", "customer_id", "churn_probability", "clv", "value_at_risk", "segment", "signals", "reasons",
+           "next_step", "channel", "method"]
+BTYD_METHOD = "btyd (1 - P(alive), BG/NBD)"
 
 
 def at_risk(source: Any, *, top: int | None = None, segment: str | list[str] | None = None,
-            scores: "pd.DataFrame | None" = None, as_of: Any = None, margin: float = 1.0,
-            horizon_days: int = 365, min_value: float = 0.0) -> "pd.DataFrame":
-    """The ranked list. Columns: ``rank, customer_id, churn_probability, clv, value_at_risk,
-    segment, reasons, next_step, channel, method``."""
+            model: Any = "auto", scores: "pd.DataFrame | None" = None, as_of: Any = None,
+            margin: float = 1.0, horizon_days: int = 365, min_value: float = 0.0, lang: str = "en",
+            rfm_table: "pd.DataFrame | None" = None, plan: "pd.DataFrame | None" = None) -> "pd.DataFrame":
+    """The ranked list: :data:`COLUMNS`, highest value at risk first (ties by customer_id).
+
+    Parameters
+    ----------
+    model
+        ``"auto"`` (default), ``"btyd"``, a :class:`~negah.predict.modelfile.ChurnModel`, a
+        model file path, or a model id / name in the store's registry (see the module docstring).
+    scores
+        A classifier's scores instead of ``model``.
+    as_of
+        Last day of the data used (inclusive; default: the last order date).
+    lang
+        ``en`` or ``fa``: the language of ``reasons`` and ``next_step``.
+    rfm_table, plan
+        A :func:`negah.actions.segments.rfm` table and a :func:`negah.actions.contact.contact_plan`
+        frame already computed for this store and ``as_of`` (the service reuses its own).
+    """
     import numpy as np
     import pandas as pd
 
     from negah.actions.segments import rfm
 
+    if lang not in NEXT_STEP:
+        raise InputError(f"lang {lang!r}: expected one of {', '.join(NEXT_STEP)}")
     with opened(source) as store:
-        table = rfm(store, as_of=as_of, margin=margin, horizon_days=horizon_days)
-        from negah.actions._data import last_date, purchase_days
-        from negah.calendars import to_date
+        end = end_date(store, as_of)
+        cm, method = (None, "classifier (given scores)") if scores is not None else resolve_model(store, model, end)
+        table = rfm_table if rfm_table is not None else rfm(store, as_of=end, margin=margin,
+                                                           horizon_days=horizon_days)
+        feats = None
+        if cm is not None:
+            from negah.predict.backtest import store_features_for
 
-        end = pd.Timestamp(to_date(as_of) if as_of is not None else last_date(store, ("orders",)))
-        days = purchase_days(store)
-        comp = table_frame(store, "complaints", required=False)
-        resp = table_frame(store, "responses", required=False)
-        has_contacts = store.has("contacts")
-        plan = None
-        if has_contacts:
+            feats = store_features_for(cm, store, end + _dt.timedelta(days=1))
+        complaint = _recent_complaints(store, end)
+        detractor = _detractors(store, end)
+        if plan is None and store.has("contacts"):
             from negah.actions.contact import contact_plan
 
-            try:
-                plan = contact_plan(store)
-            except Exception:
-                plan = None
+            plan = contact_plan(store, parts=("channel",))
     t = table.copy()
+    given_reasons = None
     if scores is not None:
         sc = scores.copy()
         sc["customer_id"] = sc["customer_id"].astype(str)
-        t = t.merge(sc[["customer_id", "churn_probability"] + (["reasons"] if "reasons" in sc.columns else [])],
-                    on="customer_id", how="inner")
-        t["method"] = "classifier"
+        keep = ["customer_id", "churn_probability"] + (["reasons"] if "reasons" in sc.columns else [])
+        t = t.merge(sc[keep], on="customer_id", how="inner", validate="one_to_one")
+        if "reasons" in t.columns:
+            given_reasons = t.pop("reasons")
+    elif cm is not None:
+        p = pd.Series(np.round(cm.predict_proba(feats), 6), index=feats["customer_id"].astype(str).to_numpy())
+        t = t[t["customer_id"].isin(p.index)].copy()
+        t["churn_probability"] = t["customer_id"].map(p).to_numpy(dtype=float)
     else:
-        t["churn_probability"] = 1.0 - t["p_alive"]
-        t["method"] = "btyd (1 - P(alive), BG/NBD)"
+        if "p_alive" not in t.columns or (len(t) and t["p_alive"].isna().all()):
+            raise InputError(f"at-risk: no BTYD churn probability for these {len(t)} customers (the BG/NBD model "
+                             "did not fit, or the RFM table has no p_alive); train a churn model "
+                             "(negah predict train) and pass --model, or give --scores")
+        t["churn_probability"] = 1.0 - t["p_alive"].to_numpy(dtype=float)
+    t["method"] = method
     t["value_at_risk"] = t["churn_probability"] * t["clv"]
-    # reasons from the data
-    d = days[days["day"] <= end]
-    p = d[d["purchases"] > 0]
-    gaps = p.groupby("customer_id")["day"].agg(["min", "max", "count"])
-    usual = ((gaps["max"] - gaps["min"]).dt.days / (gaps["count"] - 1).where(gaps["count"] > 1)).fillna(90.0)
-    since = (end - gaps["max"]).dt.days
-    rev_recent = d[d["day"] > end - pd.Timedelta(days=180)].groupby("customer_id")["rev"].sum()
-    rev_before = d[(d["day"] <= end - pd.Timedelta(days=180)) & (d["day"] > end - pd.Timedelta(days=360))].groupby(
-        "customer_id")["rev"].sum()
-    recent_c: dict[str, str] = {}
-    if comp is not None and len(comp):
-        c = comp.copy()
-        c["complaint_date"] = pd.to_datetime(c["complaint_date"])
-        c = c[(c["complaint_date"] <= end) & (c["complaint_date"] > end - pd.Timedelta(days=180))]
-        c = c.sort_values(["customer_id", "complaint_date"], kind="mergesort").drop_duplicates("customer_id", keep="last")
-        recent_c = dict(zip(c["customer_id"].astype(str), c["reason"].astype(str)))
-    detr: set[str] = set()
-    if resp is not None and len(resp):
-        r = resp.copy()
-        r["response_date"] = pd.to_datetime(r["response_date"])
-        r = r[r["response_date"] <= end].sort_values(["customer_id", "response_date"], kind="mergesort")
-        r = r.drop_duplicates("customer_id", keep="last")
-        detr = set(r.loc[r["score"] <= 6, "customer_id"].astype(str))
-    reasons, steps = [], []
-    for cid, given in zip(t["customer_id"], t["reasons"] if "reasons" in t.columns else [None] * len(t)):
-        rs: list[str] = []
-        if cid in recent_c:
-            rs.append(f"complaint:{recent_c[cid]}")
-        if cid in detr:
-            rs.append("detractor")
-        if cid in since.index and since[cid] > 2 * max(usual.get(cid, 90.0), 7.0):
-            rs.append("overdue")
-        rb = rev_before.get(cid, 0.0)
-        if rb > 0 and rev_recent.get(cid, 0.0) < 0.5 * rb:
-            rs.append("spend_down")
-        if given is not None and not (isinstance(given, float) and np.isnan(given)):
-            rs = ([str(given)] if isinstance(given, str) else [str(g) for g in given]) + rs
-        reasons.append("; ".join(rs))
-        first = rs[0].split(":")[0] if rs else "none"
-        steps.append(NEXT_STEP.get(first, NEXT_STEP["overdue"]))
-    t["reasons"] = reasons
-    t["next_step"] = steps
-    t["channel"] = t["customer_id"].map(plan.set_index("customer_id")["best_channel"]) if plan is not None else None
+    if given_reasons is not None:
+        t["_given"] = given_reasons.to_numpy()
     if segment:
         segs = [segment] if isinstance(segment, str) else list(segment)
         t = t[t["segment"].isin(segs)]
-    t = t[t["value_at_risk"] >= min_value]
-    t = t.sort_values(["value_at_risk", "customer_id"], ascending=[False, True], kind="mergesort")
+    t = t[~(t["value_at_risk"] < min_value)]  # an unknown value (no CLV) stays, listed last
+    t = t.sort_values(["value_at_risk", "customer_id"], ascending=[False, True], kind="mergesort",
+                      na_position="last")
     if top:
         t = t.head(int(top))
     t = t.reset_index(drop=True)
     t.insert(0, "rank", np.arange(1, len(t) + 1))
-    return t[["rank", "customer_id", "churn_probability", "clv", "value_at_risk", "segment", "reasons",
-              "next_step", "channel", "method"]]
+    codes, words, first = signals(t, complaint, detractor, lang=lang)
+    t["signals"] = codes
+    t["next_step"] = pd.Series(first).map(NEXT_STEP[lang]).to_numpy()
+    if cm is not None and len(t):
+        f = feats.set_index(feats["customer_id"].astype(str)).loc[t["customer_id"]].reset_index(drop=True)
+        sc = cm.score(f, lang=lang, reasons=3)
+        rs = sc[[c for c in sc.columns if c.startswith("reason_")]]
+        t["reasons"] = _join(*(rs[c] for c in rs.columns), sep="؛ " if lang == "fa" else "; ")
+    elif given_reasons is not None:
+        t["reasons"] = [_text(v) for v in t["_given"]]
+    else:
+        t["reasons"] = words
+    t["channel"] = t["customer_id"].map(plan.set_index("customer_id")["best_channel"]).to_numpy() \
+        if plan is not None and len(plan) else None
+    return t[COLUMNS]
+
+
+# ------------------------------------------------------------------------------------
+# the churn model
+# ------------------------------------------------------------------------------------
+
+def resolve_model(store: "Store", model: Any, as_of: _dt.date) -> tuple["ChurnModel | None", str]:
+    """(the classifier to use or None for BTYD, the ``method`` text) — see the module docstring.
+
+    ``as_of`` is the last observed day (inclusive). An explicit model that cannot score the
+    store raises :class:`InputError`; ``"auto"`` falls back to BTYD instead.
+    """
+    from pathlib import Path
+
+    from negah.errors import ModelError
+    from negah.predict.modelfile import ChurnModel
+
+    if model is None or (isinstance(model, str) and model.strip().lower() in ("btyd", "bgnbd", "")):
+        return None, BTYD_METHOD
+    auto = isinstance(model, str) and model.strip().lower() == "auto"
+    if isinstance(model, ChurnModel):
+        m, ref = model, "given model"
+    elif auto:
+        try:
+            m = _registry_load(store, None)
+        except (InputError, ModelError):
+            m = None  # no stored model, or one this negah cannot read: BTYD
+        if m is None or incompatible(m, store, as_of):
+            return None, BTYD_METHOD
+        ref = "newest stored model" + (f" {_model_ref(m)}" if _model_ref(m) else "")
+    elif isinstance(model, Path) or Path(str(model)).is_file() or Path(str(model)).suffix or "/" in str(model):
+        m, ref = ChurnModel.load(model), f"file {Path(str(model)).name}"
+    else:
+        m = _registry_load(store, str(model))
+        if m is None:
+            raise InputError(f"model {str(model)!r}: no such model file, and this negah has no model registry "
+                             "to look the name up in; give the path of a model file (negah predict train --out)")
+        ref = f"stored model {model}"
+    if not auto:
+        why = incompatible(m, store, as_of)
+        if why:
+            raise InputError(f"model ({ref}): {why}")
+    tr = m.meta.get("training", {})
+    return m, f"classifier (P(churn within {tr.get('horizon', '?')} days), {ref})"
+
+
+def _model_ref(m: "ChurnModel") -> str:
+    reg = m.meta.get("registry") if isinstance(m.meta.get("registry"), dict) else {}
+    for k in ("name", "id", "model_id"):
+        v = reg.get(k) or m.meta.get(k)
+        if v:
+            return str(v)
+    return ""
+
+
+def _registry_load(store: "Store", name: str | None) -> "ChurnModel | None":
+    """The registry's model (None = newest store-mode churn model); None when negah has no registry."""
+    try:
+        from negah.predict import registry
+    except ImportError:
+        return None
+    return registry.load(store, name)
+
+
+def incompatible(m: "ChurnModel", store: "Store", as_of: _dt.date) -> str:
+    """Why ``m`` cannot score ``store`` as of ``as_of`` (last observed day), or ``""``."""
+    meta = m.meta
+    if meta.get("mode") != "store":
+        return "it was trained on a table (snapshot mode), not on a store; train one with `negah predict train --store`"
+    label = meta.get("label") or "orders"
+    if not store.has(label):
+        return f"it predicts {label} churn and the store has no {label} table"
+    trained = meta.get("training", {}).get("as_of")
+    if trained and _dt.date.fromisoformat(str(trained)[:10]) > as_of + _dt.timedelta(days=1):
+        return (f"it was trained on data up to {trained}, after the scoring date {as_of + _dt.timedelta(days=1)}: "
+                "scoring an earlier date with it would use the future")
+    return ""
+
+
+# ------------------------------------------------------------------------------------
+# signals and reasons
+# ------------------------------------------------------------------------------------
+
+def _recent_complaints(store: "Store", end: _dt.date) -> "pd.DataFrame | None":
+    """The latest complaint in the last :data:`SIGNAL_DAYS` days per customer (``customer_id,
+    reason, days``); on a day with several, the first reason in text order."""
+    import pandas as pd
+
+    c = store.table("complaints")
+    if c is None:
+        return None
+    lo = end - _dt.timedelta(days=SIGNAL_DAYS)
+    q = c.filter((c.complaint_date <= end) & (c.complaint_date > lo)).select(
+        customer_id=c.customer_id.cast("string"), day=c.complaint_date.cast("date"), reason=c.reason)
+    df = store.execute(q)
+    if df.empty:
+        return None
+    from negah.actions.reasons import _norm_reason
+
+    df["customer_id"] = df["customer_id"].astype(str)
+    df["reason"] = df["reason"].map(_norm_reason)
+    df["day"] = pd.to_datetime(df["day"])
+    df = df.sort_values(["customer_id", "day", "reason"], ascending=[True, False, True], kind="mergesort")
+    df = df.drop_duplicates("customer_id", keep="first")
+    df["days"] = (pd.Timestamp(end) - df["day"]).dt.days
+    return df.set_index("customer_id")[["reason", "days"]]
+
+
+def _detractors(store: "Store", end: _dt.date) -> "pd.Series | None":
+    """Score of the latest NPS answer per customer when it is 0–6 (lowest of that day), in the engine."""
+    r = store.table("responses")
+    if r is None:
+        return None
+    r = r.filter(r.response_date <= end)
+    r = r.mutate(customer_id=r.customer_id.cast("string"))
+    r = r.mutate(latest=r.response_date.max().over(group_by=r.customer_id))
+    r = r.filter(r.response_date == r.latest)
+    g = r.group_by("customer_id").aggregate(score=r.score.min().cast("int64"))
+    df = store.execute(g.filter(g.score <= 6))
+    if df.empty:
+        return None
+    return df.set_index(df["customer_id"].astype(str))["score"]
+
+
+def signals(t: "pd.DataFrame", complaint: "pd.DataFrame | None", detractor: "pd.Series | None", *,
+            lang: str = "en") -> tuple[Any, Any, Any]:
+    """(codes, words, first code) per row of an :func:`negah.actions.segments.rfm` frame."""
+    import numpy as np
+    import pandas as pd
+
+    n = len(t)
+    cid = t["customer_id"]
+    fa = lang == "fa"
+    parts_c, parts_w, flags = [], [], []
+    if complaint is not None:
+        cr = cid.map(complaint["reason"])
+        has = cr.notna().to_numpy()
+        days = cid.map(complaint["days"]).fillna(0).astype(int).astype(str)
+        parts_c.append(np.where(has, "complaint:" + cr.fillna("").astype(str), ""))
+        w = (days + " روز پیش درباره " + cr.fillna("") + " شکایت کرد") if fa else \
+            ("complained about " + cr.fillna("") + " " + days + " days ago")
+        parts_w.append(np.where(has, w, ""))
+        flags.append(("complaint", has))
+    if detractor is not None:
+        sc = cid.map(detractor)
+        has = sc.notna().to_numpy()
+        s = sc.fillna(0).astype(int).astype(str)
+        parts_c.append(np.where(has, "detractor", ""))
+        parts_w.append(np.where(has, ("امتیاز NPS " + s + " (منتقد)") if fa else ("gave NPS " + s + " (detractor)"), ""))
+        flags.append(("detractor", has))
+    since = t["recency_days"].to_numpy(dtype=float)
+    pdays = t["purchase_days"].to_numpy(dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        usual = np.where(pdays > 1, (t["tenure_days"].to_numpy(dtype=float) - since) / (pdays - 1), 90.0)
+    over = since > 2 * np.maximum(usual, 7.0)
+    d_s = pd.Series(since, dtype=float).fillna(0).astype(int).astype(str)
+    u_s = pd.Series(np.rint(usual), dtype=float).fillna(0).astype(int).astype(str)
+    parts_c.append(np.where(over, "overdue", ""))
+    parts_w.append(np.where(over, (d_s + " روز بدون خرید (معمولاً هر " + u_s + " روز)") if fa else
+                            ("no purchase for " + d_s + " days (usually every " + u_s + ")"), ""))
+    flags.append(("overdue", over))
+    rb = t["revenue_prior_180d"].to_numpy(dtype=float)
+    rr = t["revenue_180d"].to_numpy(dtype=float)
+    down = (rb > 0) & (rr < 0.5 * rb)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pct = pd.Series(np.rint(100 * (1 - rr / np.where(rb > 0, rb, 1))), dtype=float).clip(upper=1000)
+    p_s = pct.fillna(0).astype(int).astype(str)
+    parts_c.append(np.where(down, "spend_down", ""))
+    parts_w.append(np.where(down, ("خرید " + p_s + "% کمتر در ۱۸۰ روز اخیر") if fa else
+                            ("spent " + p_s + "% less in the last 180 days"), ""))
+    flags.append(("spend_down", down))
+    first = np.full(n, "none", dtype=object)
+    for name, m in reversed(flags):
+        first = np.where(m, name, first)
+    words = _join(*parts_w, sep="؛ " if fa else "; ")
+    if fa:
+        from negah.predict.reasons import fa_digits
+
+        words = pd.Series(words, dtype=object).map(fa_digits).to_numpy()
+    return _join(*parts_c), words, first
+
+
+def _join(*cols: Any, sep: str = "; ") -> Any:
+    """Row-wise join of string columns with ``sep``, skipping empty strings."""
+    import numpy as np
+    import pandas as pd
+
+    if not cols:
+        return np.array([], dtype=object)
+    df = pd.DataFrame({i: pd.Series(np.asarray(c, dtype=object)).fillna("").astype(str) for i, c in enumerate(cols)})
+    out = pd.Series("", index=df.index, dtype=object)
+    for c in df.columns:
+        v = df[c]
+        out = out.where(v == "", np.where(out == "", v, out + sep + v))
+    return out.to_numpy(dtype=object)
+
+
+def _text(v: Any) -> str:
+    import numpy as np
+
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return ""
+    if isinstance(v, str):
+        return v
+    return "; ".join(str(x) for x in v)

@@ -366,7 +366,13 @@ def rfm_table(store):
 def at_risk_table(store):
     if not store.has("orders"):
         return Unavailable("negah.actions.at_risk.at_risk", "no orders yet")
-    return _memo(store, "at_risk", lambda: call(["negah.actions.at_risk:at_risk"], store))
+
+    def build():
+        table = rfm_table(store)  # the RFM/CLV table (and its model fits) is shared with the CLV page
+        return call(["negah.actions.at_risk:at_risk"], store,
+                    rfm_table=None if isinstance(table, Unavailable) else table)
+
+    return _memo(store, "at_risk", build)
 
 
 def at_risk(store, p: Params, limit: int = 100) -> dict:
