@@ -49,7 +49,9 @@ def _survivors(survivors: Any) -> list[np.ndarray]:
     arr = survivors
     if hasattr(arr, "columns"):
         arr = [np.asarray(arr[c], dtype=float) for c in arr.columns]
-    elif np.ndim(arr) == 2 or (np.ndim(arr) == 1 and len(arr) and np.ndim(arr[0]) == 1):
+    elif isinstance(arr, (list, tuple)) and len(arr) and np.ndim(arr[0]) == 1:  # series of any lengths
+        arr = [np.asarray(a, dtype=float) for a in arr]
+    elif np.ndim(arr) == 2:
         arr = [np.asarray(a, dtype=float) for a in arr]
     else:
         arr = [np.asarray(arr, dtype=float)]
