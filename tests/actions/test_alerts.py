@@ -186,3 +186,127 @@ def test_senders_raise_delivery_error(tmp_path):
 
     with pytest.raises(InputError, match="notify 'nowhere'"):
         load_config(bad)
+
+
+# ------------------------------------------------------------------------------------
+# SMTP with STARTTLS and AUTH: a local aiosmtpd server with a self-signed certificate
+# ------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def tls_cert(tmp_path_factory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1, made with the openssl command."""
+    import shutil
+    import subprocess
+
+    openssl = shutil.which("openssl")
+    assert openssl, "the openssl command is needed to make the test certificate (Debian: apt install openssl)"
+    d = tmp_path_factory.mktemp("tls")
+    cert, key = d / "cert.pem", d / "key.pem"
+    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+                    "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    return cert, key
+
+
+@pytest.fixture()
+def secure_smtp(tls_cert):
+    """A server that requires STARTTLS before anything else and AUTH (user negah, password s3cret)."""
+    import ssl
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult, LoginPassword
+
+    cert, key = tls_cert
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(str(cert), str(key))
+
+    class Keep:
+        def __init__(self):
+            self.messages, self.logins = [], []
+
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802
+            self.messages.append((envelope.rcpt_tos, envelope.content.decode("utf-8", "replace"), session.auth_data))
+            return "250 OK"
+
+    handler = Keep()
+
+    def authenticator(server, session, envelope, mechanism, auth_data):
+        ok = isinstance(auth_data, LoginPassword) and auth_data.login == b"negah" and auth_data.password == b"s3cret"
+        handler.logins.append((mechanism, ok))
+        return AuthResult(success=ok, handled=False)  # handled=False: the server answers 535 itself
+
+    c = Controller(handler, hostname="127.0.0.1", port=free_port(), tls_context=ctx, require_starttls=True,
+                   auth_required=True, auth_require_tls=True, authenticator=authenticator)
+    c.start()
+    yield c, handler
+    c.stop()
+
+
+def test_email_over_starttls_with_auth(secure_smtp, tls_cert, monkeypatch):
+    ctl, handler = secure_smtp
+    cert, _ = tls_cert
+    monkeypatch.setenv("NEGAH_TEST_SMTP_PASSWORD", "s3cret")
+    base = dict(host="127.0.0.1", port=ctl.port, user="negah", password_env="NEGAH_TEST_SMTP_PASSWORD",
+                sender="negah@example.com", timeout=5.0)
+    send_email(SmtpSettings(starttls=True, cafile=str(cert), **base), "ops@example.com", "churn up", "yearly churn 0.5")
+    assert len(handler.messages) == 1
+    rcpt, content, auth = handler.messages[0]
+    assert rcpt == ["ops@example.com"] and "yearly churn 0.5" in content and "Subject: churn up" in content
+    assert handler.logins[-1][1] is True
+    # the server's certificate is checked: a self-signed one is refused without its CA file
+    with pytest.raises(DeliveryError, match="CERTIFICATE_VERIFY_FAILED|certificate verify failed"):
+        send_email(SmtpSettings(starttls=True, **base), "ops@example.com", "s", "b")
+    # without STARTTLS the server refuses to go on (and the password is never sent in clear)
+    with pytest.raises(DeliveryError, match="STARTTLS|AUTH"):
+        send_email(SmtpSettings(starttls=False, **base), "ops@example.com", "s", "b")
+    assert len(handler.messages) == 1 and len(handler.logins) == 1
+
+
+def test_wrong_password_is_a_failure_and_nothing_is_lost(tmp_path, secure_smtp, tls_cert, monkeypatch):
+    ctl, handler = secure_smtp
+    cert, _ = tls_cert
+    data = store_with_churn(tmp_path)
+    cfg = tmp_path / "negah.toml"
+    cfg.write_text(f"""
+[alerts]
+retries = 1
+backoff = 0.05
+
+[[alerts.rule]]
+name = "yearly churn above 10%"
+metric = "churn_rate"
+period = "year"
+above = 0.10
+notify = ["team"]
+
+[alerts.channel.team]
+type = "email"
+to = ["retention@example.com"]
+
+[smtp]
+host = "127.0.0.1"
+port = {ctl.port}
+from = "negah@example.com"
+user = "negah"
+password_env = "NEGAH_TEST_SMTP_PASSWORD"
+starttls = true
+cafile = "{cert.name}"
+timeout = 5
+""")
+    (tmp_path / cert.name).write_bytes(cert.read_bytes())   # a relative cafile is next to the config
+    monkeypatch.setenv("NEGAH_TEST_SMTP_PASSWORD", "wrong")
+    res = check(str(data), cfg, echo=lambda m: None)
+    assert not res.ok and len(res.pending) == 1
+    p = res.pending[0]
+    assert p["channel"] == "team" and p["attempts"] == 2 and "535" in p["error"]
+    outbox = [json.loads(x) for x in (tmp_path / "negah-outbox.jsonl").read_text().splitlines()]
+    assert [o["channel"] for o in outbox] == ["team"] and handler.messages == []
+    # each of the two attempts tried PLAIN, then LOGIN (smtplib's order), and was refused
+    assert handler.logins == [("PLAIN", False), ("LOGIN", False)] * 2
+    # the right password: the next run delivers the alert from the outbox, once
+    monkeypatch.setenv("NEGAH_TEST_SMTP_PASSWORD", "s3cret")
+    res = check(str(data), cfg, echo=lambda m: None)
+    assert res.ok, res.pending
+    assert len(handler.messages) == 1 and "churn_rate" in handler.messages[0][1]
+    assert (tmp_path / "negah-outbox.jsonl").read_text() == ""
+    assert check(str(data), cfg, echo=lambda m: None).ok and len(handler.messages) == 1

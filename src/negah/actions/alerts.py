@@ -57,7 +57,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -131,8 +131,11 @@ def parse_config(data: dict[str, Any], *, base: Path = Path("."), source: str = 
             raise InputError(f"{source} [alerts.channel.{name}]: an email channel needs to = [\"...\"]")
         if t not in ("webhook", "email", "print"):
             raise InputError(f"{source} [alerts.channel.{name}]: type {t!r}: expected webhook, email or print")
+    smtp = SmtpSettings.from_mapping(data.get("smtp"))
+    if smtp.cafile and not Path(smtp.cafile).is_absolute():  # relative to the config file, like the outbox
+        smtp = replace(smtp, cafile=str(base / smtp.cafile))
     return AlertConfig(
-        rules=rules, channels=channels, smtp=SmtpSettings.from_mapping(data.get("smtp")),
+        rules=rules, channels=channels, smtp=smtp,
         outbox=base / a.get("outbox", "negah-outbox.jsonl"),
         state=base / a.get("state", "negah-alerts-state.json"),
         retries=int(a.get("retries", 2)), backoff=float(a.get("backoff", 0.5)),

@@ -10,9 +10,13 @@ SMTP settings live in the ``[smtp]`` table of the config file (``negah.toml``)::
     from = "negah@example.com"
     starttls = true
     timeout = 10
+    # cafile = "/etc/negah/smtp-ca.pem"     # trust this CA (a private or self-signed server)
+    # verify = false                        # do not check the server's certificate (not advised)
 
 The password never sits in the file: ``password_env`` names the environment variable
-that holds it (read through :mod:`negah.config`). Both senders raise
+that holds it (read through :mod:`negah.config`). With ``starttls`` or ``ssl`` the
+server's certificate and host name are checked against the system's CAs (or ``cafile``)
+before the password is sent. Both senders raise
 :class:`DeliveryError` on any failure (refused, timed out, rejected), so a caller can
 retry or keep the message for later.
 """
@@ -41,21 +45,36 @@ class SmtpSettings:
     starttls: bool = False
     ssl: bool = False
     timeout: float = 10.0
+    cafile: str | None = None
+    verify: bool = True
 
     @classmethod
     def from_mapping(cls, m: dict[str, Any] | None) -> "SmtpSettings":
         m = dict(m or {})
-        unknown = set(m) - {"host", "port", "user", "password_env", "from", "sender", "starttls", "ssl", "timeout"}
+        unknown = set(m) - {"host", "port", "user", "password_env", "from", "sender", "starttls", "ssl", "timeout",
+                            "cafile", "verify"}
         if unknown:
             from negah.errors import InputError
 
             raise InputError(f"[smtp]: unknown setting(s) {', '.join(sorted(unknown))}; allowed: host, port, user, "
-                             "password_env, from, starttls, ssl, timeout")
+                             "password_env, from, starttls, ssl, timeout, cafile, verify")
         return cls(host=str(m.get("host", "localhost")), port=int(m.get("port", 25)),
                    user=m.get("user") or None, password_env=m.get("password_env") or None,
                    sender=str(m.get("from", m.get("sender", "negah@localhost"))),
                    starttls=bool(m.get("starttls", False)), ssl=bool(m.get("ssl", False)),
-                   timeout=float(m.get("timeout", 10.0)))
+                   timeout=float(m.get("timeout", 10.0)), cafile=m.get("cafile") or None,
+                   verify=bool(m.get("verify", True)))
+
+    def tls_context(self):
+        """The TLS context for STARTTLS / SMTPS: certificate and host name checked unless ``verify`` is off."""
+        import ssl
+
+        if not self.verify:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            return ctx
+        return ssl.create_default_context(cafile=self.cafile)
 
 
 def send_email(settings: SmtpSettings | dict[str, Any], to: str | Iterable[str], subject: str, body: str,
@@ -79,10 +98,11 @@ def send_email(settings: SmtpSettings | dict[str, Any], to: str | Iterable[str],
     if html:
         msg.add_alternative(html, subtype="html")
     try:
-        cls = smtplib.SMTP_SSL if s.ssl else smtplib.SMTP
-        with cls(s.host, s.port, timeout=s.timeout) as smtp:
+        conn = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=s.tls_context()) if s.ssl else \
+            smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+        with conn as smtp:
             if s.starttls:
-                smtp.starttls()
+                smtp.starttls(context=s.tls_context())
             if s.user:
                 pw = config.env(s.password_env) if s.password_env else None
                 if pw is None:
