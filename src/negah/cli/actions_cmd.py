@@ -3,6 +3,7 @@ check, whatif — thin shells over :mod:`negah.actions`."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, Optional
 
 import typer
@@ -29,27 +30,52 @@ def _emit(df: Any, fmt: Format, title: str = "") -> None:
         _table(df, title)
 
 
+MONEY = re.compile(r"revenue|clv|value_at_risk|gain|arpu|mrr")
+TABLE_ROWS = 20
+
+
+def cell(column: str, v: Any) -> str:
+    """One table cell: money with thousands separators and two decimals, never scientific
+    notation for large numbers; small p-values keep their exponent."""
+    from negah.actions._data import json_value
+
+    v = json_value(v)
+    if isinstance(v, bool) or v is None:
+        return "" if v is None else str(v)
+    if isinstance(v, float):
+        if MONEY.search(column):
+            return f"{v:,.2f}"
+        if column.startswith("customers"):
+            return f"{v:,.1f}"
+        if abs(v) >= 1000:
+            return f"{v:,.1f}"
+        if v != 0 and abs(v) < 1e-4:
+            return f"{v:.2e}"
+        return f"{v:.4g}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, list):
+        return ", ".join(map(str, v[:5])) + (" …" if len(v) > 5 else "")
+    return str(v)
+
+
 def _table(df: Any, title: str = "") -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from negah.actions._data import json_value
-
     t = Table(title=title or None)
     for c in df.columns:
-        t.add_column(str(c))
+        t.add_column(str(c), justify="right" if df[c].dtype.kind in "if" else "left")
+    cols = [str(c) for c in df.columns]
     for row in df.itertuples(index=False, name=None):
-        cells = []
-        for v in row:
-            v = json_value(v)
-            if isinstance(v, float):
-                cells.append(f"{v:.4g}")
-            elif isinstance(v, list):
-                cells.append(", ".join(map(str, v[:5])) + (" …" if len(v) > 5 else ""))
-            else:
-                cells.append("" if v is None else str(v))
-        t.add_row(*cells)
+        t.add_row(*(cell(c, v) for c, v in zip(cols, row)))
     Console(width=200).print(t)
+
+
+def _note(message: str) -> None:
+    from negah.cli.common import err_console
+
+    err_console().print(message, highlight=False, markup=False)
 
 
 def _json(obj: Any) -> None:
@@ -65,24 +91,35 @@ def register(app: typer.Typer) -> None:
     @actions.command("at-risk")
     @handle_errors
     def at_risk_cmd(store: Optional[str] = StoreOpt, data: Optional[str] = DataOpt,
-                    top: Optional[int] = typer.Option(None, "--top", help="Only the first N customers."),
+                    top: Optional[int] = typer.Option(None, "--top", help=f"Only the first N customers (table view: {TABLE_ROWS} unless given)."),
                     segment: Optional[list[str]] = typer.Option(None, "--segment", help="Only these RFM segments (repeat)."),
+                    model: str = typer.Option("auto", "--model", help="Churn model: auto (newest stored store-mode model, else BTYD), btyd, a model FILE or a stored model ID/name."),
                     scores: Optional[str] = typer.Option(None, "--scores", help="CSV/Parquet of classifier scores: customer_id, churn_probability[, reasons]."),
-                    as_of: Optional[str] = typer.Option(None, "--as-of"),
+                    as_of: Optional[str] = typer.Option(None, "--as-of", help="Last day of data to use (inclusive; default: the last order)."),
                     margin: float = typer.Option(1.0, "--margin", help="Profit margin applied to CLV."),
+                    lang: str = typer.Option("en", "--lang", help="Language of reasons and next steps: en or fa."),
                     fmt: Format = FormatOpt) -> None:
         """Customers ranked by value at risk = churn probability × CLV, with reasons and next step."""
         from negah.actions.at_risk import at_risk
 
         sc = _read_frame(scores) if scores else None
+        limit = top if top or fmt != Format.table else TABLE_ROWS
         with open_source(store, data) as s:
-            df = at_risk(s, top=top, segment=segment or None, scores=sc, as_of=as_of, margin=margin)
-        _emit(df, fmt, "at risk")
+            df = at_risk(s, top=limit, segment=segment or None, scores=sc, model=model, as_of=as_of,
+                         margin=margin, lang=lang)
+        if fmt == Format.table:
+            if len(df):
+                _note(f"churn probability: {df['method'].iloc[0]}")
+            _emit(df.drop(columns=["method", "signals"]), fmt, "at risk")
+            if not top:
+                _note(f"the first {TABLE_ROWS} customers; --top N for more, --format csv for the whole list")
+        else:
+            _emit(df, fmt)
 
     @app.command("segments")
     @handle_errors
     def segments_cmd(store: Optional[str] = StoreOpt, data: Optional[str] = DataOpt,
-                     summary: bool = typer.Option(False, "--summary", help="One row per segment instead of per customer."),
+                     summary: Optional[bool] = typer.Option(None, "--summary/--per-customer", help="One row per segment (the table view's default) or one per customer (csv/json's default)."),
                      margin: float = typer.Option(1.0, "--margin"),
                      min_clv: Optional[float] = typer.Option(None, "--min-clv", help="CLV at or above which a customer is profitable (default: median)."),
                      as_of: Optional[str] = typer.Option(None, "--as-of"),
@@ -92,7 +129,11 @@ def register(app: typer.Typer) -> None:
 
         with open_source(store, data) as s:
             df = rfm(s, as_of=as_of, margin=margin, min_clv=min_clv)
+        if summary is None:
+            summary = fmt == Format.table
         _emit(segment_summary(df) if summary else df, fmt, "segments")
+        if summary and fmt == Format.table:
+            _note(f"{len(df):,} customers; --per-customer (or --format csv) for one row per customer")
 
     @app.command("reasons")
     @handle_errors
@@ -127,13 +168,18 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def contact_cmd(store: Optional[str] = StoreOpt, data: Optional[str] = DataOpt,
                     min_contacts: int = typer.Option(0, "--min-contacts"),
+                    summary: Optional[bool] = typer.Option(None, "--summary/--per-customer", help="Customers per best channel (the table view's default) or one row per customer (csv/json's default)."),
                     fmt: Format = FormatOpt) -> None:
         """Best channel, hour and weekday per customer, shrunk toward the population."""
-        from negah.actions.contact import contact_plan
+        from negah.actions.contact import contact_plan, plan_summary
 
         with open_source(store, data) as s:
             df = contact_plan(s, min_contacts=min_contacts)
-        _emit(df, fmt, "contact plan")
+        if summary is None:
+            summary = fmt == Format.table
+        _emit(plan_summary(df) if summary else df, fmt, "contact plan")
+        if summary and fmt == Format.table:
+            _note(f"{len(df):,} customers; --per-customer (or --format csv) for one row per customer")
 
     @app.command("evaluate-program")
     @handle_errors
@@ -212,22 +258,31 @@ def register(app: typer.Typer) -> None:
     def whatif_cmd(store: Optional[str] = StoreOpt, data: Optional[str] = DataOpt,
                    churn: float = typer.Option(..., "--churn", help="Target churn per period, e.g. 0.05."),
                    periods: int = typer.Option(24, "--periods"),
-                   period: str = typer.Option("month", "--period"),
+                   period: str = typer.Option("month", "--period", help="week, month, quarter or year."),
                    new: Optional[float] = typer.Option(None, "--new", help="New customers per period (default: recent mean)."),
-                   model: str = typer.Option("sbg", "--model", help="sbg or constant."),
+                   model: str = typer.Option("sbg", "--model", help="sbg (fitted retention model) or constant."),
+                   basis: str = typer.Option("auto", "--basis", help="orders, subscriptions or auto (orders when present)."),
+                   window: int = typer.Option(90, "--window", help="Orders: days without a purchase after which a customer has lapsed."),
+                   as_of: Optional[str] = typer.Option(None, "--as-of", help="Last day of data to use (inclusive)."),
                    fmt: Format = FormatOpt) -> None:
         """Customers and revenue over N periods at the current churn and at --churn."""
         from negah.actions.whatif import whatif
 
         with open_source(store, data) as s:
-            df = whatif(s, churn=churn, periods=periods, period=period, new_per_period=new, model=model)
+            df = whatif(s, churn=churn, periods=periods, period=period, new_per_period=new, model=model,
+                        basis=basis, window_days=window, as_of=as_of)
         if fmt == Format.table:
-            from negah.cli.common import err_console
-
             a = df.attrs
-            err_console().print(f"current churn {a['current_churn']:.4f} → {a['target_churn']:.4f} per {a['period']} "
-                                f"(base {a['base_period']}, arpu {a['arpu']:.2f}, model {a['model']})", highlight=False)
-        _emit(df, fmt, "what if")
+            fit = f", alpha {a['alpha']:.4g}, beta {a['beta']:.4g}" if "alpha" in a else ""
+            _note(f"{a['basis']}: {a['customers']:,.0f} customers on {a['as_of']}, churn {a['current_churn']:.4f} → "
+                  f"{a['target_churn']:.4f} per {a['period']} (model {a['model']}{fit}), {a['new_per_period']:,.1f} new "
+                  f"per {a['period']}, revenue per customer {a['arpu']:,.2f}")
+        if fmt == Format.json:
+            from negah.actions._data import json_value, to_records
+
+            _json({"settings": json_value(dict(df.attrs)), "projection": to_records(df)})
+        else:
+            _emit(df, fmt, "what if")
 
 
 def _read_frame(path: str):
