@@ -54,6 +54,7 @@ def purchase_days(store: "Store") -> "pd.DataFrame":
 
     The spec's purchase/return rule comes from :func:`negah.metrics.base.normalize_orders`.
     """
+    import ibis
     import pandas as pd
 
     from negah.metrics.base import normalize_orders
@@ -66,7 +67,7 @@ def purchase_days(store: "Store") -> "pd.DataFrame":
     # objects one by one in Python cost more than the whole query
     g = n.group_by(["customer_id", "day"]).aggregate(
         rev=n.amount.sum().cast("float64"),
-        purchases=(~n.is_return).cast("int64").sum(),
+        purchases=ibis.ifelse(n.is_return, 0, 1).sum(),  # (no bool → int cast in PostgreSQL)
     )
     df = store.execute(g)
     df["customer_id"] = df["customer_id"].astype(str)
@@ -139,7 +140,7 @@ def customer_rollup(store: "Store", as_of: Any, *, recent_days: int = 180) -> "p
     d = n.group_by(["customer_id", "day"]).aggregate(
         net=n.amount.sum(),
         bought=n.amount.sum(where=~n.is_return),
-        lines=(~n.is_return).cast("int64").sum(),
+        lines=ibis.ifelse(n.is_return, 0, 1).sum(),
     )
     d = d.mutate(pday=ibis.ifelse(d.lines > 0, d.day, ibis.null().cast(d.day.type())))
     if store.kind == "mysql":  # no arg_min in MySQL/MariaDB: the first purchase day from a window
@@ -150,7 +151,7 @@ def customer_rollup(store: "Store", as_of: Any, *, recent_days: int = 180) -> "p
     g = d.group_by("customer_id").aggregate(
         first=d.pday.min(),
         last=d.pday.max(),
-        n=(d.lines > 0).cast("int64").sum(),
+        n=ibis.ifelse(d.lines > 0, 1, 0).sum(),
         bought=d.bought.sum().cast("float64"),
         first_bought=first_bought.cast("float64"),
         revenue=d.net.sum().cast("float64"),

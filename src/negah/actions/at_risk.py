@@ -137,8 +137,10 @@ def at_risk(source: Any, *, top: int | None = None, segment: str | list[str] | N
         segs = [segment] if isinstance(segment, str) else list(segment)
         t = t[t["segment"].isin(segs)]
     t = t[~(t["value_at_risk"] < min_value)]  # an unknown value (no CLV) stays, listed last
-    t = t.sort_values(["value_at_risk", "customer_id"], ascending=[False, True], kind="mergesort",
-                      na_position="last")
+    if not t["customer_id"].is_monotonic_increasing:
+        t = t.sort_values("customer_id", kind="mergesort")
+    # a stable sort on the value keeps equal values in customer_id order (no string sort)
+    t = t.sort_values("value_at_risk", ascending=False, kind="mergesort", na_position="last")
     if top:
         t = t.head(int(top))
     t = t.reset_index(drop=True)
@@ -282,62 +284,69 @@ def _detractors(store: "Store", end: _dt.date) -> "pd.Series | None":
     return df.set_index(df["customer_id"].astype(str))["score"]
 
 
+PHRASES = {  # signal -> (English, Persian) with the customer's numbers
+    "complaint": ("complained about {r} {d} days ago", "{d} روز پیش درباره {r} شکایت کرد"),
+    "detractor": ("gave NPS {s} (detractor)", "امتیاز NPS {s} (منتقد)"),
+    "overdue": ("no purchase for {d} days (usually every {g})", "{d} روز بدون خرید (معمولاً هر {g} روز)"),
+    "spend_down": ("spent {p}% less in the last 180 days", "خرید {p}% کمتر در ۱۸۰ روز اخیر"),
+}
+
+
 def signals(t: "pd.DataFrame", complaint: "pd.DataFrame | None", detractor: "pd.Series | None", *,
             lang: str = "en") -> tuple[Any, Any, Any]:
-    """(codes, words, first code) per row of an :func:`negah.actions.segments.rfm` frame."""
+    """(codes, words, first code) per row of an :func:`negah.actions.segments.rfm` frame.
+
+    Vectorised: the tests are array operations, and text is made only for the rows a
+    signal fires on."""
     import numpy as np
     import pandas as pd
 
     n = len(t)
-    cid = t["customer_id"]
-    fa = lang == "fa"
-    parts_c, parts_w, flags = [], [], []
+    cid = pd.Index(t["customer_id"])
+    k = 1 if lang == "fa" else 0
+    codes, words, flags = [], [], []
+
+    def add(name: str, mask: Any, code: Any, text: Any) -> None:
+        """``code(i)`` / ``text(i)`` make the strings of row i, called only where ``mask`` is set."""
+        c = np.full(n, "", dtype=object)
+        w = np.full(n, "", dtype=object)
+        idx = np.flatnonzero(mask)
+        c[idx] = [code(i) for i in idx]
+        w[idx] = [text(i) for i in idx]
+        codes.append(c)
+        words.append(w)
+        flags.append((name, mask))
+
     if complaint is not None:
-        cr = cid.map(complaint["reason"])
-        has = cr.notna().to_numpy()
-        days = cid.map(complaint["days"]).fillna(0).astype(int).astype(str)
-        parts_c.append(np.where(has, "complaint:" + cr.fillna("").astype(str), ""))
-        w = (days + " روز پیش درباره " + cr.fillna("") + " شکایت کرد") if fa else \
-            ("complained about " + cr.fillna("") + " " + days + " days ago")
-        parts_w.append(np.where(has, w, ""))
-        flags.append(("complaint", has))
+        j = complaint.index.get_indexer(cid)
+        reason = complaint["reason"].to_numpy(dtype=object)
+        days = complaint["days"].to_numpy()
+        add("complaint", j >= 0, lambda i: "complaint:" + reason[j[i]],
+            lambda i: PHRASES["complaint"][k].format(r=reason[j[i]], d=int(days[j[i]])))
     if detractor is not None:
-        sc = cid.map(detractor)
-        has = sc.notna().to_numpy()
-        s = sc.fillna(0).astype(int).astype(str)
-        parts_c.append(np.where(has, "detractor", ""))
-        parts_w.append(np.where(has, ("امتیاز NPS " + s + " (منتقد)") if fa else ("gave NPS " + s + " (detractor)"), ""))
-        flags.append(("detractor", has))
+        j = detractor.index.get_indexer(cid)
+        score = detractor.to_numpy()
+        add("detractor", j >= 0, lambda i: "detractor", lambda i: PHRASES["detractor"][k].format(s=int(score[j[i]])))
     since = t["recency_days"].to_numpy(dtype=float)
     pdays = t["purchase_days"].to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         usual = np.where(pdays > 1, (t["tenure_days"].to_numpy(dtype=float) - since) / (pdays - 1), 90.0)
-    over = since > 2 * np.maximum(usual, 7.0)
-    d_s = pd.Series(since, dtype=float).fillna(0).astype(int).astype(str)
-    u_s = pd.Series(np.rint(usual), dtype=float).fillna(0).astype(int).astype(str)
-    parts_c.append(np.where(over, "overdue", ""))
-    parts_w.append(np.where(over, (d_s + " روز بدون خرید (معمولاً هر " + u_s + " روز)") if fa else
-                            ("no purchase for " + d_s + " days (usually every " + u_s + ")"), ""))
-    flags.append(("overdue", over))
+    add("overdue", since > 2 * np.maximum(usual, 7.0), lambda i: "overdue",
+        lambda i: PHRASES["overdue"][k].format(d=int(since[i]), g=int(np.rint(usual[i]))))
     rb = t["revenue_prior_180d"].to_numpy(dtype=float)
     rr = t["revenue_180d"].to_numpy(dtype=float)
     down = (rb > 0) & (rr < 0.5 * rb)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        pct = pd.Series(np.rint(100 * (1 - rr / np.where(rb > 0, rb, 1))), dtype=float).clip(upper=1000)
-    p_s = pct.fillna(0).astype(int).astype(str)
-    parts_c.append(np.where(down, "spend_down", ""))
-    parts_w.append(np.where(down, ("خرید " + p_s + "% کمتر در ۱۸۰ روز اخیر") if fa else
-                            ("spent " + p_s + "% less in the last 180 days"), ""))
-    flags.append(("spend_down", down))
+    add("spend_down", down, lambda i: "spend_down",
+        lambda i: PHRASES["spend_down"][k].format(p=int(min(np.rint(100 * (1 - rr[i] / rb[i])), 1000))))
     first = np.full(n, "none", dtype=object)
     for name, m in reversed(flags):
         first = np.where(m, name, first)
-    words = _join(*parts_w, sep="؛ " if fa else "; ")
-    if fa:
+    text = _join(*words, sep="؛ " if k else "; ")
+    if k:
         from negah.predict.reasons import fa_digits
 
-        words = pd.Series(words, dtype=object).map(fa_digits).to_numpy()
-    return _join(*parts_c), words, first
+        text = np.array([fa_digits(x) if x else x for x in text], dtype=object)
+    return _join(*codes), text, first
 
 
 def _join(*cols: Any, sep: str = "; ") -> Any:
@@ -345,14 +354,10 @@ def _join(*cols: Any, sep: str = "; ") -> Any:
     import numpy as np
     import pandas as pd
 
+    cols = [pd.Series(np.asarray(c, dtype=object)).fillna("").astype(str).tolist() for c in cols]
     if not cols:
         return np.array([], dtype=object)
-    df = pd.DataFrame({i: pd.Series(np.asarray(c, dtype=object)).fillna("").astype(str) for i, c in enumerate(cols)})
-    out = pd.Series("", index=df.index, dtype=object)
-    for c in df.columns:
-        v = df[c]
-        out = out.where(v == "", np.where(out == "", v, out + sep + v))
-    return out.to_numpy(dtype=object)
+    return np.array([sep.join([x for x in row if x]) for row in zip(*cols)], dtype=object)
 
 
 def _text(v: Any) -> str:

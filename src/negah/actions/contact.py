@@ -66,7 +66,7 @@ def _cells(t: Any, positive: Iterable[str]) -> Any:
     ts = t.contacted_at.cast("timestamp")
     r = t.select(customer_id=t.customer_id.cast("string"), channel=t.channel.cast("string").strip().lower(),
                  hour=ts.hour().cast("int64"), wd=ts.day_of_week.index().cast("int64"),
-                 y=t.outcome.cast("string").strip().lower().isin(pos).cast("int64"))
+                 y=ibis.ifelse(t.outcome.cast("string").strip().lower().isin(pos), 1, 0))
     return r.group_by(["customer_id", "channel", "hour", "wd"]).aggregate(n=r.count(), s=r.y.sum())
 
 
