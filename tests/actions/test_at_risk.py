@@ -83,6 +83,8 @@ def test_persian_reasons_and_next_steps(built):
     assert by.loc["x", "signals"] == "overdue"  # the codes stay machine-readable
     with pytest.raises(InputError, match="lang"):
         at_risk(s, scores=scores(P), rfm_table=table, lang="de")
+    with pytest.raises(InputError, match="'x' appears more than once"):
+        at_risk(s, scores=pd.concat([scores(P), scores({"x": 0.2})]), rfm_table=table)
 
 
 def _signals_by_pandas(out, table: pd.DataFrame, end: pd.Timestamp) -> pd.Series:

@@ -71,3 +71,14 @@ def test_cli_reasons_json(synth_small):
     assert {"reason", "product_id", "period", "count", "baseline", "p_value"} <= set(s)
     assert (s["reason"], s["product_id"], s["period"]) == (truth["spike"]["reason"], truth["spike"]["product_id"],
                                                          truth["spike"]["month"])
+
+
+@pytest.mark.parametrize("exposure", ["orders", "complaints"])
+def test_planted_spike_with_other_exposures(synth_small, exposure):
+    """Against the product's own purchase lines (or all complaints) per period instead of time."""
+    from negah.actions.reasons import spikes
+
+    out, truth = synth_small
+    sp = spikes(out, exposure=exposure)
+    s = truth["spike"]
+    assert [(r.reason, r.product_id, r.period) for r in sp.itertuples()] == [(s["reason"], s["product_id"], s["month"])]

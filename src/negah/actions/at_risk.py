@@ -114,7 +114,14 @@ def at_risk(source: Any, *, top: int | None = None, segment: str | list[str] | N
     given_reasons = None
     if scores is not None:
         sc = scores.copy()
+        for col in ("customer_id", "churn_probability"):
+            if col not in sc.columns:
+                raise InputError(f"scores: no {col!r} column; expected customer_id, churn_probability[, reasons], "
+                                 f"received {list(sc.columns)}")
         sc["customer_id"] = sc["customer_id"].astype(str)
+        dup = sc["customer_id"][sc["customer_id"].duplicated()]
+        if len(dup):
+            raise InputError(f"scores: customer_id {dup.iloc[0]!r} appears more than once; give one score per customer")
         keep = ["customer_id", "churn_probability"] + (["reasons"] if "reasons" in sc.columns else [])
         t = t.merge(sc[keep], on="customer_id", how="inner", validate="one_to_one")
         if "reasons" in t.columns:

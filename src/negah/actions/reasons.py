@@ -83,10 +83,14 @@ def _prep_complaints(c: "pd.DataFrame") -> "pd.DataFrame":
             raise InputError(f"complaints: missing column {col!r}; received {list(c.columns)}")
     c = c.copy()
     c["customer_id"] = c["customer_id"].astype(str)
-    c["reason"] = c["reason"].map(_norm_reason)
+    # _norm_reason, vectorised: white space folded, blank or missing = "unspecified"
+    r = c["reason"]
+    folded = r.astype(str).str.split().str.join(" ")
+    c["reason"] = folded.where(r.notna() & (folded != ""), "unspecified").astype(object)
     c["complaint_date"] = pd.to_datetime(c["complaint_date"]).dt.normalize()
     if "product_id" in c.columns:
-        c["product_id"] = c["product_id"].map(lambda v: None if v is None or (not isinstance(v, str) and pd.isna(v)) else str(v))
+        p = c["product_id"]
+        c["product_id"] = p.astype(str).astype(object).where(p.notna(), None)
     else:
         c["product_id"] = None
     return c.sort_values(["complaint_date", "customer_id", "reason"], kind="mergesort").reset_index(drop=True)
@@ -240,9 +244,10 @@ def _product_lines(store) -> "pd.DataFrame | None":
     o = store.table("orders")
     if o is None or "product_id" not in o.columns:
         return None
-    n = normalize_orders(o)
-    n = n.mutate(product_id=o.product_id.cast("string"))
-    g = n.filter(~n.is_return).group_by(["product_id", "day"]).aggregate(lines=n.count())
+    n = normalize_orders(o, only=("day", "is_return"), keep=("product_id",))
+    n = n.mutate(product_id=n.product_id.cast("string"))
+    p = n.filter(~n.is_return)
+    g = p.group_by(["product_id", "day"]).aggregate(lines=p.count())
     df = store.execute(g)
     return df.sort_values(["product_id", "day"]).reset_index(drop=True)
 

@@ -43,7 +43,7 @@ def open_source(source: Any, engine: str = "duckdb") -> tuple["Store", bool]:
     return open_store(s, read_only=True, create=False), True
 
 
-def normalize_orders(t: "ir.Table", only: tuple[str, ...] | None = None) -> "ir.Table":
+def normalize_orders(t: "ir.Table", only: tuple[str, ...] | None = None, keep: tuple[str, ...] = ()) -> "ir.Table":
     """The spec's purchase/return rule, applied once.
 
     A row is a return when ``kind`` = ``return`` (case and spaces ignored),
@@ -53,7 +53,7 @@ def normalize_orders(t: "ir.Table", only: tuple[str, ...] | None = None) -> "ir.
 
     Returns ``customer_id``, ``order_id`` (only when the input has it), ``day`` (date),
     ``is_return`` (bool), ``amount`` (signed, DECIMAL) and ``units`` (|quantity|, DECIMAL);
-    with ``only``, just those of them.
+    with ``only``, just those of them; ``keep`` passes other input columns through.
     """
     import ibis
 
@@ -77,6 +77,8 @@ def normalize_orders(t: "ir.Table", only: tuple[str, ...] | None = None) -> "ir.
     sel["units"] = units
     if only is not None:
         sel = {k: v for k, v in sel.items() if k in only}
+    for c in keep:
+        sel[c] = t[c]
     return t.select(**sel)
 
 
