@@ -82,3 +82,25 @@ def test_planted_spike_with_other_exposures(synth_small, exposure):
     sp = spikes(out, exposure=exposure)
     s = truth["spike"]
     assert [(r.reason, r.product_id, r.period) for r in sp.itertuples()] == [(s["reason"], s["product_id"], s["month"])]
+
+
+def test_growth_is_not_a_spike_per_purchase_lines():
+    """A product whose sales grow six-fold over two years, complaints at a steady 5 % of its lines: per
+    day (time exposure) the growth is flagged, per purchase line (orders exposure) nothing is;
+    a real jump on top of the growth still is."""
+    import numpy as np
+
+    rng = np.random.default_rng(4)
+    months = pd.date_range("2023-01-01", periods=24, freq="MS")
+    lines = np.linspace(2000, 12000, 24).round()
+    po = pd.DataFrame({"product_id": "P1", "day": months, "lines": lines})
+    rows = []
+    for m, n in zip(months, lines):
+        k = rng.poisson(0.05 * n) + (120 if m == months[20] else 0)    # a planted jump in month 21
+        rows += [(f"c{i}", m + pd.Timedelta(days=int(i % 28)), "jams", "P1") for i in range(k)]
+    c = pd.DataFrame(rows, columns=["customer_id", "complaint_date", "reason", "product_id"])
+    kw = dict(first="2023-01-01", last="2024-12-31", fdr=0.05)
+    by_time = detect_spikes(c, exposure="time", **kw)
+    by_lines = detect_spikes(c, product_orders=po, **kw)   # auto: orders, since they are given
+    assert len(by_time) > 3
+    assert by_lines["period"].tolist() == [months[20].strftime("%Y-%m")]

@@ -142,7 +142,7 @@ def register(app: typer.Typer) -> None:
                     calendar: str = typer.Option("gregorian", "--calendar"),
                     window: int = typer.Option(180, "--window", help="Days without a purchase that count as churned."),
                     fdr: float = typer.Option(0.05, "--fdr", help="False discovery rate of spike detection."),
-                    exposure: str = typer.Option("time", "--exposure", help="time, orders or complaints."),
+                    exposure: str = typer.Option("auto", "--exposure", help="Spike baseline per: orders (the product's purchase lines), time, complaints, or auto (orders when there are orders)."),
                     pick_list: Optional[str] = typer.Option(None, "--pick-list", help="Comma-separated configured reasons (listed first; not a whitelist)."),
                     as_of: Optional[str] = typer.Option(None, "--as-of"),
                     fmt: Format = FormatOpt) -> None:
