@@ -66,15 +66,14 @@ RECENT_PERIODS = 3
 
 def whatif(source: Any, *, churn: float, periods: int = 24, period: str = "month",
            new_per_period: float | None = None, model: str = "sbg", basis: str = "auto",
-           window_days: int = 90, as_of: Any = None, calendar: str = "gregorian") -> "pd.DataFrame":
+           window_days: int = 90, as_of: Any = None) -> "pd.DataFrame":
     """Projection table: ``step, customers_now, customers_scenario, revenue_now,
     revenue_scenario, revenue_gain, cumulative_gain``; ``attrs`` hold the inputs and the
     fitted model (``current_churn``, ``target_churn``, ``alpha``, ``beta``, ...).
 
     ``basis``: ``orders``, ``subscriptions`` or ``auto`` (orders when the store has them).
     ``as_of``: last observed day (default: the last order, or subscription start/end, date).
-    ``calendar`` is accepted for symmetry with the other commands; periods here are fixed
-    lengths counted from each spell's start.
+    Periods are fixed lengths counted from each spell's start, not calendar periods.
     """
     import numpy as np
     import pandas as pd
