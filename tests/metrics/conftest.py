@@ -71,31 +71,3 @@ def store_factory():
     yield make
     for s in opened:
         s.close()
-
-
-@pytest.fixture(scope="session")
-def spark_session():
-    """One local Spark session for every Spark test (UI off, few shuffle partitions)."""
-    pytest.importorskip("pyspark")
-    import os
-
-    from pyspark.sql import SparkSession
-
-    from negah.store.connect import spark_session as make
-
-    if SparkSession.getActiveSession() is None and "PYSPARK_SUBMIT_ARGS" not in os.environ:
-        # a short-lived test JVM: the quick (C1) JIT only halves the JVM's CPU time
-        os.environ["PYSPARK_SUBMIT_ARGS"] = '--driver-java-options "-XX:TieredStopAtLevel=1" pyspark-shell'
-    spark = make()
-    # Tiny test data: the cost is per operator, not per row. One shuffle partition, no
-    # adaptive re-planning (one job per query instead of one per stage) and interpreted
-    # expressions (no Java code generation and compilation per query shape) cut the
-    # JVM's CPU time per query about three-fold; results do not depend on these settings.
-    for key, value in {
-        "spark.sql.shuffle.partitions": "1",
-        "spark.sql.adaptive.enabled": "false",
-        "spark.sql.codegen.wholeStage": "false",
-        "spark.sql.codegen.factoryMode": "NO_CODEGEN",
-    }.items():
-        spark.conf.set(key, value)
-    return spark

@@ -28,7 +28,7 @@ from negah.errors import InputError
 from negah.predict.classifier import ChurnClassifier
 from negah.predict.evaluation import evaluate
 from negah.predict.features import TEXT_FEATURES, build_features, complaint_reasons, label_kind, parse_date, \
-    reason_feature
+    reason_features
 from negah.predict.labels import build_labels, data_end
 from negah.predict.modelfile import ChurnModel
 from negah.predict.prepare import Preparer
@@ -132,7 +132,7 @@ def train_store(store: "Store", as_of: Any, *, horizon: int = 90, label: str = "
         "features": [c.as_dict() for c in prep.columns_],
         "chosen": {"kind": clf.kind_, "settings": clf.settings_, "rounds": clf.rounds_, "cv": clf.cv_results_},
         "metrics": metrics, "backtest": test_info,
-        "context": {"window": window, "horizon": horizon, "reasons": {reason_feature(r): r for r in reasons},
+        "context": {"window": window, "horizon": horizon, "reasons": dict(zip(reason_features(reasons), reasons)),
                     "reason_list": list(reasons)},
     }
     return ChurnModel(prep, clf, meta)

@@ -101,12 +101,30 @@ def parse_date(value: Any, what: str = "as_of") -> _dt.date:
 
 
 def slug(text: str) -> str:
-    s = re.sub(r"[^0-9a-zA-Z]+", "_", str(text).strip().lower()).strip("_")
+    """Letters and digits of any script, runs of anything else as ``_`` (``late_delivery``, ``تاخیر_ارسال``)."""
+    s = re.sub(r"[\W_]+", "_", str(text).strip().lower()).strip("_")
     return s or "other"
+
+
+def reason_key(text: str) -> str:
+    """A complaint reason as negah compares it: trimmed and lower-cased (``"Price "`` is ``price``)."""
+    return str(text).strip().lower()
 
 
 def reason_feature(reason: str) -> str:
     return "complaints_reason_" + slug(reason)
+
+
+def reason_features(reasons: Sequence[str]) -> list[str]:
+    """The feature name of each reason, made unique (``late-delivery`` and ``late delivery``
+    become ``complaints_reason_late_delivery`` and ``complaints_reason_late_delivery_2``)."""
+    out: list[str] = []
+    for r in reasons:
+        name, k = reason_feature(r), 2
+        while name in out:
+            name, k = f"{reason_feature(r)}_{k}", k + 1
+        out.append(name)
+    return out
 
 
 def label_kind(store: "Store", label: str = "auto") -> str:
@@ -213,29 +231,29 @@ def complaint_features(store: "Store", as_of: _dt.date, window: int, reasons: Se
         "complaints_recent": (c.complaint_date >= recent_start).sum().cast("float64"),
         "_last_complaint": c.complaint_date.max(),
     }
-    for r in reasons:
-        cols[reason_feature(r)] = (c.reason == r).sum().cast("float64")
+    # reasons compare trimmed and lower-cased, in SQL as in Python: the same on every engine,
+    # whatever the database's collation (MySQL's default one ignores case and trailing spaces)
+    key = c.reason.strip().lower()
+    for name, r in zip(reason_features(reasons), reasons):
+        cols[name] = (key == reason_key(r)).sum().cast("float64")
     agg = c.group_by("customer_id").aggregate(**cols)
     return agg.mutate(days_since_complaint=_days(ibis.date(as_of), agg._last_complaint)).drop("_last_complaint")
 
 
 def complaint_reasons(store: "Store", as_of: _dt.date, max_reasons: int = 8) -> list[str]:
-    """The ``max_reasons`` most frequent complaint reasons before ``as_of`` (ties by name)."""
+    """The ``max_reasons`` most frequent complaint reasons before ``as_of``, as :func:`reason_key`
+    gives them (ties by name)."""
     c = store.table("complaints")
     if c is None or max_reasons <= 0:
         return []
-    c = c.filter((c.complaint_date < as_of) & c.reason.notnull())
-    df = store.execute(c.group_by("reason").aggregate(n=c.count()))
-    df = df.sort_values(["n", "reason"], ascending=[False, True], kind="mergesort")
-    out: list[str] = []
-    seen: set[str] = set()
-    for r in df["reason"].astype(str):
-        if slug(r) not in seen:
-            seen.add(slug(r))
-            out.append(r)
-        if len(out) >= max_reasons:
-            break
-    return out
+    c = c.filter(c.complaint_date < as_of).mutate(_key=c.reason.strip().lower())
+    c = c.filter(c._key.notnull() & (c._key != ""))
+    df = store.execute(c.group_by("_key").aggregate(n=c.count()))
+    # MySQL's collation may return any spelling of a group: normalise again in Python
+    df["_key"] = df["_key"].astype(str).map(reason_key)
+    df = df.groupby("_key", as_index=False)["n"].sum()
+    df = df.sort_values(["n", "_key"], ascending=[False, True], kind="mergesort")
+    return df["_key"].head(max_reasons).tolist()
 
 
 def response_features(store: "Store", as_of: _dt.date) -> "ir.Table | None":
@@ -268,7 +286,9 @@ def contact_features(store: "Store", as_of: _dt.date, window: int) -> "ir.Table 
     recent_start = as_of - _dt.timedelta(days=window)
     if "outcome" in c.columns:
         responded = c.outcome.fill_null("").lower().isin(RESPONSIVE_OUTCOMES)
-        rate = responded.cast("float64").mean()
+        # a ratio of counts in double precision: PostgreSQL casts no boolean to a float, and
+        # MySQL averages 1.0/0.0 literals as decimals rounded to 4 places
+        rate = ibis.ifelse(responded, 1, 0).sum().cast("float64") / c.count().cast("float64")
     else:
         rate = ibis.null().cast("float64")
     agg = c.group_by("customer_id").aggregate(
@@ -289,14 +309,16 @@ def subscription_features(store: "Store", as_of: _dt.date, window: int) -> "ir.T
     # an end on or after the cut-off was not known at the cut-off
     end = s.end_date if "end_date" in s.columns else ibis.null().cast("date")
     known_end = ibis.ifelse(end < as_of, end, ibis.null().cast("date"))
-    mrr = s.mrr.fill_null(0).cast("float64") if "mrr" in s.columns else ibis.literal(0.0)
+    # MRR stays an exact decimal until summed, so every engine gives the same sums
+    mrr = s.mrr.fill_null(0) if "mrr" in s.columns else ibis.literal(0).cast("decimal(18, 4)")
     plan = s.plan.cast("string") if "plan" in s.columns else ibis.null().cast("string")
     s = s.mutate(_end=known_end, _mrr=mrr, _plan=plan)
     before = as_of - _dt.timedelta(days=window + 1)  # the day before as_of − w
     active = s._end.isnull()
     active_before = (s.start_date <= before) & (s._end.isnull() | (s._end > before))
-    w = ibis.window(group_by=s.customer_id, order_by=[ibis.desc(active.cast("int8")), ibis.desc(s._mrr),
-                                                        ibis.desc(s.start_date), s._plan])
+    w = ibis.window(group_by=s.customer_id, order_by=[ibis.desc(ibis.ifelse(active, 1, 0)), ibis.desc(s._mrr),
+                                                        ibis.desc(s.start_date), ibis.ifelse(s._plan.isnull(), 1, 0),
+                                                        s._plan])  # NULLs sort differently per engine: said explicitly
     s = s.mutate(_rn=ibis.row_number().over(w), _active=active, _active_before=active_before)
     agg = s.group_by("customer_id").aggregate(
         subscriptions_active=s._active.sum().cast("float64"),
@@ -329,7 +351,7 @@ def customer_features(store: "Store", as_of: _dt.date) -> "ir.Table | None":
         cols["loyalty_member"] = ibis.ifelse(joined, 1.0, 0.0)
         cols["loyalty_days"] = ibis.ifelse(joined, _days(d0, c.loyalty_joined), None)
     elif "loyalty_member" in c.columns:
-        cols["loyalty_member"] = c.loyalty_member.cast("float64")
+        cols["loyalty_member"] = ibis.ifelse(c.loyalty_member, 1.0, 0.0)  # no boolean casts on PostgreSQL
     for src, dst in (("country", "country"), ("acquisition_channel", "acquisition_channel"),
                      ("plan", "customer_plan")):
         if src in c.columns:
@@ -389,7 +411,7 @@ def feature_expr(store: "Store", as_of: Any, *, label: str = "auto", window: int
     zero_fill = ["frequency", "purchase_days", "monetary_total", "orders_recent", "orders_prior", "spend_recent",
                  "spend_prior", "returns", "complaints_total", "complaints_recent", "nps_responses",
                  "contacts_recent", "subscriptions_active", "mrr_now", "mrr_change", "plan_changes",
-                 "purchase_trend"] + [reason_feature(r) for r in reasons]
+                 "purchase_trend"] + reason_features(reasons)
     for name in zero_fill:
         if name in cols:
             mut[name] = t[name].fill_null(0.0)
@@ -397,11 +419,14 @@ def feature_expr(store: "Store", as_of: Any, *, label: str = "auto", window: int
         mut["loyalty_member"] = t["loyalty_member"].fill_null(0.0)
     starts = [t[c] for c in ("_first", "_signup", "_first_start") if c in cols]
     if starts:
-        first = starts[0] if len(starts) == 1 else ibis.least(*starts)
+        # the earliest known start; MySQL's LEAST is NULL when any argument is, so each
+        # argument falls back to the others (DuckDB, PostgreSQL and Spark skip NULLs)
+        first = starts[0] if len(starts) == 1 else ibis.least(
+            *[ibis.coalesce(s, *[o for o in starts if o is not s]) for s in starts])
         mut["tenure_days"] = _days(d0, first)
     t = t.mutate(**mut) if mut else t
     want = (["customer_id"] + [c for c in BASE_FEATURES if c not in ("p_alive", "expected_purchases")]
-            + [reason_feature(r) for r in reasons] + TEXT_FEATURES + ["_T", "_tx"])
+            + reason_features(reasons) + TEXT_FEATURES + ["_T", "_tx"])
     sel = {}
     for c in want:
         if c in t.columns:
@@ -434,7 +459,7 @@ def build_features(store: "Store", as_of: Any, *, label: str = "auto", window: i
     df["p_alive"] = np.nan if p_alive is None else p_alive
     df["expected_purchases"] = np.nan if expected is None else expected
     df = df.drop(columns=["_T", "_tx"])
-    order = ["customer_id"] + BASE_FEATURES + [reason_feature(r) for r in reasons] + TEXT_FEATURES
+    order = ["customer_id"] + BASE_FEATURES + reason_features(reasons) + TEXT_FEATURES
     return df[order], reasons
 
 
