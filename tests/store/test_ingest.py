@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from decimal import Decimal
 from pathlib import Path
@@ -320,3 +321,21 @@ def test_jalali_conversion_matches_jdatetime_for_every_year():
     df = pd.DataFrame([r[:3] for r in rows], columns=["y", "m", "d"])  # noqa: F841 (read by DuckDB)
     got = [r[0] for r in con.execute(f"SELECT CAST({_jalali_sql('y', 'm', 'd')} AS DATE) FROM df").fetchall()]
     assert got == [r[3] for r in rows]
+
+
+def test_jalali_dates_with_dashes_are_jalali():
+    """Any year below 1700 is Jalali, also in ISO form (``1402-01-15``) and in a timestamp."""
+    from negah.store.convert import parse_dates
+
+    with open_store(":memory:") as s:
+        import_frame(s, "orders", pd.DataFrame({"customer_id": ["a", "b", "c"],
+                                                "order_date": ["1402-01-15", "۱۴۰۲/۰۱/۱۵", "2023-04-04"],
+                                                "amount": ["1", "2", "3"]}))
+        import_frame(s, "contacts", pd.DataFrame({"customer_id": ["a"], "contacted_at": ["1402-01-15 10:30:00"],
+                                                  "channel": ["phone"]}))
+        days = s.execute(s.table("orders").order_date)
+        assert [str(d)[:10] for d in days] == ["2023-04-04"] * 3
+        assert str(s.execute(s.table("contacts").contacted_at)[0]) == "2023-04-04 10:30:00"
+    assert parse_dates(["1402-01-15", "15/01/2024", "01/15/2024", " ", None]) == [
+        dt.date(2023, 4, 4), dt.date(2024, 1, 15), None, None, None]
+    assert parse_dates(["01/15/2024"], "mdy") == [dt.date(2024, 1, 15)]

@@ -13,6 +13,7 @@ from negah.store import migrate, open_store
 from negah.store import schema as S
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "store_v1.duckdb"
+FIXTURE_V2 = Path(__file__).parents[1] / "fixtures" / "store_v2.duckdb"
 
 
 def test_new_store_records_the_current_version(tmp_path: Path):
@@ -32,22 +33,53 @@ def test_v1_fixture_opens_with_its_data(tmp_path: Path):
         assert int(s.execute(s.table("orders").customer_id.nunique())) == 3
 
 
+def test_v1_store_migrates_to_v2_with_an_empty_model_registry(tmp_path: Path):
+    p = tmp_path / "v1.duckdb"
+    shutil.copy(FIXTURE, p)
+    # read-only, the v1 layout is read as it is (v2 only added a bookkeeping table)
+    with open_store(p, read_only=True) as s:
+        assert migrate.read_version(s.con.con) == 1 and s.row_count("orders") == 4
+    with open_store(p) as s:
+        raw = s.con.con
+        assert migrate.read_version(raw) == 2
+        cols = [r[0] for r in raw.execute(f"DESCRIBE {S.MODELS_TABLE}").fetchall()]
+        assert cols[:10] == ["model_id", "name", "kind", "mode", "created_at", "as_of", "horizon_days", "metrics",
+                             "meta", "file"]
+        assert raw.execute(f"SELECT count(*) FROM {S.MODELS_TABLE}").fetchone()[0] == 0
+        assert s.row_count("orders") == 4
+
+
+def test_v2_fixture_opens_with_its_saved_model(tmp_path: Path):
+    """tests/fixtures/store_v2.duckdb was written by schema v2 with one saved churn model."""
+    from negah.predict import registry
+
+    p = tmp_path / "v2.duckdb"
+    shutil.copy(FIXTURE_V2, p)
+    with open_store(p, read_only=True) as s:
+        assert migrate.read_version(s.con.con) == 2
+        [rec] = registry.list_models(s)
+        assert rec["name"] == "fixture" and rec["mode"] == "snapshot"
+        m = registry.load(s, "fixture")
+        assert m.classifier.kind_ == "logistic" and "last_order_date" in m.feature_names
+
+
 def test_a_registered_migration_runs_once_in_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     p = tmp_path / "v1.duckdb"
     shutil.copy(FIXTURE, p)
     calls = []
 
-    def v1_to_v2(raw):
-        calls.append(1)
+    def v2_to_v3(raw):
+        calls.append(2)
         raw.execute("ALTER TABLE orders ADD COLUMN region_code VARCHAR")
 
-    monkeypatch.setattr(S, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(migrate.MIGRATIONS, 1, v1_to_v2)
+    monkeypatch.setattr(S, "SCHEMA_VERSION", 3)
+    monkeypatch.setitem(migrate.MIGRATIONS, 2, v2_to_v3)
     with open_store(p) as s:
         assert "region_code" in s.table("orders").columns
+        assert S.MODELS_TABLE in s.con.list_tables()  # 1 -> 2 ran first
     with open_store(p) as s:
-        assert migrate.read_version(s.con.con) == 2
-    assert calls == [1]
+        assert migrate.read_version(s.con.con) == 3
+    assert calls == [2]
 
 
 def test_failed_migration_leaves_the_store_as_it_was(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
@@ -58,13 +90,14 @@ def test_failed_migration_leaves_the_store_as_it_was(tmp_path: Path, monkeypatch
         raw.execute("ALTER TABLE orders ADD COLUMN region_code VARCHAR")
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(S, "SCHEMA_VERSION", 2)
-    monkeypatch.setitem(migrate.MIGRATIONS, 1, broken)
+    monkeypatch.setattr(S, "SCHEMA_VERSION", 3)
+    monkeypatch.setitem(migrate.MIGRATIONS, 2, broken)
     with pytest.raises(RuntimeError, match="boom"):
         open_store(p)
-    monkeypatch.setattr(S, "SCHEMA_VERSION", 1)
+    # every step rolled back, the 1 -> 2 step too
     with open_store(p, read_only=True) as s:
         assert "region_code" not in s.table("orders").columns
+        assert S.MODELS_TABLE not in s.con.list_tables()
         assert migrate.read_version(s.con.con) == 1
 
 
@@ -72,8 +105,12 @@ def test_missing_migration_says_what_to_do(tmp_path: Path, monkeypatch: pytest.M
     p = tmp_path / "v1.duckdb"
     shutil.copy(FIXTURE, p)
     monkeypatch.setattr(S, "SCHEMA_VERSION", 3)
-    with pytest.raises(StoreError, match="no migration to 2 is known"):
+    with pytest.raises(StoreError, match="no migration from 2 to 3 is known"):
         open_store(p)
+    monkeypatch.setattr(S, "SCHEMA_VERSION", 4)
+    monkeypatch.setattr(migrate, "READABLE_AS_IS", set())
+    with pytest.raises(StoreError, match="Open it once read-write to migrate it"):
+        open_store(p, read_only=True)
 
 
 def test_newer_store_is_refused_with_the_fix(tmp_path: Path):

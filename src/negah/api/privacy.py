@@ -3,8 +3,10 @@
 Deletes every row with ``customer_id = ID`` from every canonical table and from the
 service's survey bookkeeping, in one transaction, and records the erasure (not the data)
 in the audit log. Trained models saved earlier may still carry the person's data in
-their fitted values: :func:`erase_customer` names the ones it can find (bookkeeping
-tables whose name starts with ``_negah_model``) so that they can be retrained.
+their fitted values: :func:`erase_customer` names the models of the store's registry
+(:func:`negah.predict.registry.carrying`) that may, so that they can be retrained and
+deleted: store-mode models trained on rows from before the customer's data ended there,
+and every snapshot model (trained on a file negah cannot inspect).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 from negah.api import keys as K
 from negah.errors import InputError
+from negah.predict.registry import carrying
 from negah.store import schema as S
 from negah.store.ingest import qi
 
@@ -29,6 +32,7 @@ def erase_customer(raw: Any, customer_id: str, *, actor: str) -> dict[str, Any]:
     removed: dict[str, int] = {}
     raw.execute("BEGIN TRANSACTION")
     try:
+        models = carrying(raw, _first_seen(raw, names, cid))  # before the rows go
         for t in list(S.CUSTOMER_TABLES) + list(SURVEY_TABLES):
             if t not in names:
                 continue
@@ -39,14 +43,31 @@ def erase_customer(raw: Any, customer_id: str, *, actor: str) -> dict[str, Any]:
             if n:
                 raw.execute(f"DELETE FROM {qi(t)} WHERE CAST(customer_id AS VARCHAR) = ?", [cid])
                 removed[t] = int(n)
-        models = sorted(n for n in names if n.startswith("_negah_model"))
         K.audit(raw, actor, "customer.erase", cid, {"rows": removed})
         raw.execute("COMMIT")
     except BaseException:
         raw.execute("ROLLBACK")
         raise
     return {"customer_id": cid, "removed": removed, "rows": sum(removed.values()),
-            "models_to_retrain": models,
-            "note": ("trained models stored in the tables listed may still carry this customer's data: retrain them"
-                     if models else "no trained models are recorded in this store; models saved elsewhere "
-                     "(files you wrote) may still carry this customer's data: retrain them")}
+            "models_to_retrain": [m["model_id"] for m in models], "models": models,
+            "note": ("the stored models listed may still carry this customer's data: retrain them (negah predict "
+                     "train --save) and delete these (negah predict models --delete ID); model files saved "
+                     "elsewhere may carry it too" if models else "no stored model carries this customer's data; model "
+                     "files saved elsewhere (files you wrote) may still carry it: retrain them")}
+
+
+def _first_seen(raw: Any, names: set[str], cid: str) -> Any:
+    """The customer's earliest dated row in the canonical tables (before they are erased)."""
+    firsts = []
+    for t in S.CUSTOMER_TABLES:
+        if t not in names:
+            continue
+        col = S.table(t).date_column
+        cols = {r[0] for r in raw.execute(f"DESCRIBE {qi(t)}").fetchall()}
+        if col not in cols or "customer_id" not in cols:
+            continue
+        v = raw.execute(f"SELECT min(CAST({qi(col)} AS DATE)) FROM {qi(t)} "
+                        "WHERE CAST(customer_id AS VARCHAR) = ?", [cid]).fetchone()[0]
+        if v is not None:
+            firsts.append(v)
+    return min(firsts) if firsts else None

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
+from typer.core import TyperCommand
 
 from negah.cli.common import DataOpt, StoreOpt, err_console, fail, handle_errors, write_out
 
@@ -22,8 +23,10 @@ predict_app = typer.Typer(help="Churn prediction with reasons: train, score, eva
                           no_args_is_help=True)
 
 TableOpt = typer.Option(None, "--table", help="Snapshot mode: a one-row-per-customer table (.csv, .parquet, .xlsx).")
-AsOfOpt = typer.Option(None, "--as-of", help="Store mode: the cut-off date YYYY-MM-DD (the first day not observed).")
 FormatOpt = typer.Option("table", "--format", "-f", help="table (text), json or csv.")
+ModelRefOpt = typer.Option(None, "--model", "-m",
+                           help="A model file, or the id or name of a model saved in --store "
+                                "(default: the store's newest store-mode model).")
 
 
 def register(app: typer.Typer) -> None:
@@ -34,27 +37,90 @@ def _say(msg: str) -> None:
     err_console().print(msg, highlight=False, markup=False)
 
 
-def _mode(table: Optional[Path], store: Optional[str], data: Optional[str], as_of: Optional[str]) -> str:
-    if table is not None and (store or data):
-        fail("give --table (snapshot mode) or --store/--data with --as-of (store mode), not both")
-    if table is not None:
-        return "snapshot"
-    if as_of is None:
-        fail("give --table FILE (snapshot mode), or --as-of DATE with --store/--data (store mode)")
-    return "store"
+class _OptionalSaveValue(TyperCommand):
+    """``--save`` takes an optional NAME: alone (last, or before another option) it means the default name."""
+
+    def parse_args(self, ctx, args):  # type: ignore[no-untyped-def]
+        fixed: list[str] = []
+        for i, a in enumerate(args):
+            fixed.append(a)
+            if a == "--save" and (i + 1 == len(args) or args[i + 1].startswith("-")):
+                fixed.append("")
+        return super().parse_args(ctx, fixed)
 
 
-@predict_app.command("train")
+def _mode(table: Optional[Path], data: Optional[str]) -> str:
+    """``snapshot`` with --table; else ``store`` (--store, --data or the default store)."""
+    if table is not None and data:
+        fail("give --table (snapshot mode) or --data/--store (store mode), not both")
+    return "snapshot" if table is not None else "store"
+
+
+def _store_as_of(s, as_of: Optional[str], label: str = "auto") -> str:
+    """``--as-of``, or the day after the store's last date (score what is known now)."""
+    if as_of:
+        return as_of
+    import datetime as dt
+
+    from negah.predict.labels import data_end
+
+    last = data_end(s, label)
+    if last is None:
+        fail("the store has no dated rows to score; give --as-of DATE")
+    day = (last + dt.timedelta(days=1)).isoformat()
+    _say(f"as of {day} (the day after the data's last date; give --as-of DATE for another cut-off)")
+    return day
+
+
+def _resolve_model(ref: Optional[str], store: Optional[str]):
+    """A model from a file, or from the registry of --store (id, name, or the newest)."""
+    from negah.predict.modelfile import ChurnModel
+
+    if ref is not None and Path(ref).is_file():
+        return ChurnModel.load(ref)
+    from negah.errors import InputError, StoreError
+    from negah.predict import registry
+    from negah.store import open_store
+
+    try:
+        with open_store(store, read_only=True, create=False) as s:
+            m = registry.load(s, ref)
+    except (InputError, StoreError) as e:
+        if ref is not None:
+            raise InputError(f"model file {ref!r} does not exist, and no model of that id or name was found "
+                             f"in a store: {e}") from None
+        raise
+    rec = m.record or {}
+    _say(f"model {rec.get('model_id')} ({rec.get('name')}, {rec.get('mode')}, saved {rec.get('created_at')})")
+    return m
+
+
+def _save(m, store: Optional[str], name: str) -> None:
+    from negah.predict import registry
+    from negah.store import open_store
+
+    with open_store(store, create=False) as s:  # read-write only for the moment of saving
+        rec = registry.save(s, m, name or None)
+    _say(f"model saved in {s.location} as {rec['model_id']} ({rec['name']})")
+
+
+@predict_app.command("train", cls=_OptionalSaveValue)
 @handle_errors
 def train_cmd(
-    out: Path = typer.Option(..., "--out", "-o", help="Where to write the model (one file)."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the model to this file (one file)."),
+    save: Optional[str] = typer.Option(None, "--save", metavar="[NAME]",
+                                       help="Also keep the model in the embedded store --store, under NAME "
+                                            "(default: churn-<as-of>-h<horizon>, or churn-<table file>)."),
     table: Optional[Path] = TableOpt,
     target: Optional[str] = typer.Option(None, "--target", help="Snapshot mode: the churn label column (Yes/No, 1/0, true/false)."),
     id_column: Optional[str] = typer.Option(None, "--id", help="Snapshot mode: the customer id column (default: detected by name)."),
     positive: Optional[str] = typer.Option(None, "--positive", help="The label value that means churned, when not Yes/1/true."),
+    date_order: str = typer.Option("dmy", "--date-order", help="Snapshot mode: dmy (default) or mdy, for dates such as 03/04/2024."),
     store: Optional[str] = StoreOpt,
     data: Optional[str] = DataOpt,
-    as_of: Optional[str] = AsOfOpt,
+    as_of: Optional[str] = typer.Option(
+        None, "--as-of", help="Store mode: the cut-off date (default: the day after the data's last date). "
+                              "Snapshot mode: the reference date of date columns (default: the latest date in them)."),
     horizon: int = typer.Option(90, "--horizon", help="Store mode: churned = no purchase (or no active subscription) within this many days."),
     label: str = typer.Option("auto", "--label", help="Store mode: orders, subscriptions or auto (orders when present)."),
     window: int = typer.Option(90, "--window", help="Store mode: days of the recent/prior windows of trend features."),
@@ -65,16 +131,20 @@ def train_cmd(
     folds: int = typer.Option(3, "--folds", help="Cross-validation folds."),
     max_rounds: int = typer.Option(1000, "--max-rounds", help="Most LightGBM boosting rounds (early stopping picks fewer)."),
     seed: int = typer.Option(0, "--seed"),
-    threads: int = typer.Option(1, "--threads", help="LightGBM threads (fixed, for reproducible models)."),
+    threads: int = typer.Option(0, "--threads", help="LightGBM threads (0: the machine's cores; the model is the same for any number)."),
     fmt: str = FormatOpt,
 ) -> None:
-    """Train a churn model and write it to one versioned file.
+    """Train a churn model; write it to one versioned file (--out) and/or keep it in the store (--save).
 
     Snapshot: negah predict train --table customers.csv --target Churn --out churn.model
 
-    Store: negah predict train --store shop.duckdb --as-of 2024-10-01 --horizon 90 --out churn.model
+    Store: negah predict train --store shop.duckdb --as-of 2024-10-01 --horizon 90 --save
     """
-    mode = _mode(table, store, data, as_of)
+    if out is None and save is None:
+        fail("say where the model goes: --out FILE, --save [NAME] (into --store), or both")
+    if save is not None and data and not store:
+        fail("--save keeps the model in an embedded store: add --store PATH.duckdb (a --data folder cannot keep it)")
+    mode = _mode(table, data)
     if mode == "snapshot":
         from negah.predict.snapshot import read_table, train_table
 
@@ -83,20 +153,28 @@ def train_cmd(
         df = read_table(table, text_columns=tuple(c for c in (id_column,) if c))
         _say(f"training on {len(df):,} rows of {table} (label {target})")
         m = train_table(df, target, id_column=id_column, positive=positive, model=model, seed=seed, folds=folds,
-                        max_rounds=max_rounds, num_threads=threads, source=Path(table).name)
-        dropped = [c for c in m.preparer.columns_ if c.kind == "dropped"]
-        for c in dropped:
-            _say(f"column {c.name!r} not used: {c.why}")
+                        max_rounds=max_rounds, num_threads=threads, source=Path(table).name, as_of=as_of,
+                        date_order=date_order)
+        for c in m.preparer.columns_:
+            if c.kind == "dropped":
+                _say(f"column {c.name!r} not used: {c.why}")
+        dates = [c.name for c in m.preparer.features if c.kind == "date"]
+        if dates:
+            how = "given" if as_of else "the latest date in them; give --as-of for the export date"
+            _say(f"date columns {', '.join(dates)}: days before {m.preparer.as_of} ({how})")
     else:
         from negah.cli.common import open_source
         from negah.predict.backtest import train_store
 
-        with open_source(store, data) as s:
-            m = train_store(s, as_of, horizon=horizon, label=label, window=window, n_cutoffs=n_cutoffs, step=step,
-                            model=model, seed=seed, folds=folds, max_rounds=max_rounds, num_threads=threads,
-                            backtest=backtest, progress=_say)
-    m.save(out)
-    _say(f"model written to {out}")
+        with open_source(None if data else store, data) as s:
+            m = train_store(s, _store_as_of(s, as_of, label), horizon=horizon, label=label, window=window,
+                            n_cutoffs=n_cutoffs, step=step, model=model, seed=seed, folds=folds,
+                            max_rounds=max_rounds, num_threads=threads, backtest=backtest, progress=_say)
+    if out is not None:
+        m.save(out)
+        _say(f"model written to {out}")
+    if save is not None:
+        _save(m, store, save)
     _report_training(m, fmt)
 
 
@@ -128,11 +206,13 @@ def _report_training(m, fmt: str) -> None:
 @predict_app.command("score")
 @handle_errors
 def score_cmd(
-    model_path: Path = typer.Option(..., "--model", "-m", help="A model file from `negah predict train`."),
+    model_ref: Optional[str] = ModelRefOpt,
     table: Optional[Path] = TableOpt,
     store: Optional[str] = StoreOpt,
     data: Optional[str] = DataOpt,
-    as_of: Optional[str] = AsOfOpt,
+    as_of: Optional[str] = typer.Option(
+        None, "--as-of", help="Store mode: the cut-off (default: the day after the data's last date). "
+                              "Snapshot mode: the reference date of date columns (default: the model's)."),
     fmt: str = typer.Option("csv", "--format", "-f", help="csv or json."),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write here instead of stdout."),
     lang: str = typer.Option("en", "--lang", help="Language of the reasons: en or fa."),
@@ -140,32 +220,35 @@ def score_cmd(
     explain: str = typer.Option("shap", "--explain",
                                 help="Contributions behind the reasons: shap (TreeSHAP) or path "
                                      "(root-to-leaf path contributions, about 10x faster on large tables)."),
+    threads: int = typer.Option(0, "--threads", help="LightGBM threads for scoring (0: the machine's cores)."),
 ) -> None:
     """Churn probability and top reasons, one row per customer.
 
     Columns: the id column under its own name, churn_probability, reason_1, reason_2, reason_3.
     """
-    from negah.predict.modelfile import ChurnModel
-
     if fmt not in ("csv", "json"):
         fail(f"--format must be csv or json, received {fmt!r}")
-    m = ChurnModel.load(model_path)
-    mode = _mode(table, store, data, as_of)
+    mode = _mode(table, data)
+    m = _resolve_model(model_ref, store)
+    m.classifier.num_threads = threads
+    if mode == "snapshot" and m.meta.get("mode") != "snapshot":
+        fail("this model was trained on a store; score it with --store S (without --table)")
+    if mode == "store" and m.meta.get("mode") != "store":
+        fail("this model was trained on a table (snapshot mode); score it with --table FILE")
     sink = open(out, "w", encoding="utf-8", newline="") if out else sys.stdout
     try:
         if mode == "snapshot":
             from negah.predict.snapshot import score_file
 
-            if m.meta.get("mode") != "snapshot":
-                fail("this model was trained on a store; score it with --store S --as-of DATE")
-            n = score_file(m, table, sink, fmt=fmt, lang=lang, reasons=reasons, explain=explain)
+            n = score_file(m, table, sink, fmt=fmt, lang=lang, reasons=reasons, explain=explain, as_of=as_of)
         else:
             from negah.cli.common import open_source
             from negah.predict.backtest import score_store
             from negah.predict.snapshot import _write_json_rows
 
-            with open_source(store, data) as s:
-                res = score_store(m, s, as_of, lang=lang, reasons=reasons, explain=explain)
+            with open_source(None if data else store, data) as s:
+                res = score_store(m, s, _store_as_of(s, as_of, m.meta.get("label", "auto")), lang=lang,
+                                  reasons=reasons, explain=explain)
             n = len(res)
             if fmt == "csv":
                 res.to_csv(sink, index=False, lineterminator="\n")
@@ -181,30 +264,33 @@ def score_cmd(
 @predict_app.command("evaluate")
 @handle_errors
 def evaluate_cmd(
-    model_path: Path = typer.Option(..., "--model", "-m", help="A model file from `negah predict train`."),
+    model_ref: Optional[str] = ModelRefOpt,
     table: Optional[Path] = TableOpt,
     store: Optional[str] = StoreOpt,
     data: Optional[str] = DataOpt,
-    as_of: Optional[str] = AsOfOpt,
+    as_of: Optional[str] = typer.Option(
+        None, "--as-of", help="Store mode (needed): the cut-off whose next --horizon days are labelled. "
+                              "Snapshot mode: the reference date of date columns (default: the model's)."),
     horizon: Optional[int] = typer.Option(None, "--horizon", help="Store mode: label horizon (default: the model's)."),
     fmt: str = FormatOpt,
 ) -> None:
     """ROC AUC, PR AUC, top-10% lift and capture, Brier score and a calibration table on labelled data."""
     from negah.predict.evaluation import format_metrics
-    from negah.predict.modelfile import ChurnModel
 
-    m = ChurnModel.load(model_path)
-    mode = _mode(table, store, data, as_of)
+    mode = _mode(table, data)
+    m = _resolve_model(model_ref, store)
     if mode == "snapshot":
         from negah.predict.snapshot import evaluate_table, read_table
 
         idc = m.meta.get("id_column")
-        res = evaluate_table(m, read_table(table, text_columns=(idc,) if idc else ()))
+        res = evaluate_table(m, read_table(table, text_columns=(idc,) if idc else ()), as_of)
     else:
         from negah.cli.common import open_source
         from negah.predict.backtest import evaluate_store
 
-        with open_source(store, data) as s:
+        if not as_of:
+            fail("store mode needs --as-of DATE: a cut-off at least --horizon days before the data's end")
+        with open_source(None if data else store, data) as s:
             res = evaluate_store(m, s, as_of, horizon)
     if fmt == "json":
         write_out(json.dumps(res, ensure_ascii=False, sort_keys=True))
@@ -220,6 +306,40 @@ def evaluate_cmd(
         write_out(format_metrics(res))
 
 
+@predict_app.command("models")
+@handle_errors
+def models_cmd(
+    store: Optional[str] = StoreOpt,
+    fmt: str = typer.Option("table", "--format", "-f", help="table (text) or json."),
+    delete: Optional[str] = typer.Option(None, "--delete", help="Remove the stored model with this id."),
+) -> None:
+    """The trained models kept in the store (newest first), or --delete ID to remove one."""
+    from negah.predict import registry
+    from negah.store import open_store
+
+    if fmt not in ("table", "json"):
+        fail(f"--format must be table or json, received {fmt!r}")
+    if delete:
+        with open_store(store, create=False) as s:
+            registry.delete(s, delete)
+        _say(f"model {delete} deleted from {s.location}")
+    with open_store(store, read_only=True, create=False) as s:
+        recs = registry.list_models(s)
+    if fmt == "json":
+        write_out(json.dumps(recs, ensure_ascii=False, sort_keys=True))
+        return
+    if not recs:
+        write_out("no stored models (train one with `negah predict train --store S ... --save [NAME]`)")
+        return
+    lines = [f"{'model_id':<12}  {'name':<28} {'mode':<8} {'saved (UTC)':<19}  {'as of':<10} {'AUC':>6}"]
+    for r in recs:
+        met = r["metrics"]
+        auc = met.get("roc_auc", met.get("cv_auc"))
+        lines.append(f"{r['model_id']:<12}  {r['name'][:28]:<28} {r['mode']:<8} {r['created_at']:<19}  "
+                     f"{r['as_of'] or '-':<10} {'-' if auc is None else f'{auc:.4f}':>6}")
+    write_out("\n".join(lines))
+
+
 @predict_app.command("survival")
 @handle_errors
 def survival_cmd(
@@ -228,7 +348,8 @@ def survival_cmd(
     event: Optional[str] = typer.Option(None, "--event", help="Snapshot mode: the churned column (Yes/No, 1/0)."),
     store: Optional[str] = StoreOpt,
     data: Optional[str] = DataOpt,
-    as_of: Optional[str] = AsOfOpt,
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Store mode: the cut-off date YYYY-MM-DD "
+                                        "(default: the day after the data's last date)."),
     horizon: int = typer.Option(90, "--horizon", help="Store mode (orders): churned = no purchase in the last this many days."),
     label: str = typer.Option("auto", "--label", help="Store mode: orders, subscriptions or auto."),
     segment: Optional[str] = typer.Option(None, "--segment", help="Compare Kaplan–Meier curves of this column's groups (with log-rank tests)."),
@@ -239,7 +360,9 @@ def survival_cmd(
     """Kaplan–Meier retention per segment, log-rank tests, and a Cox model of churn drivers."""
     from negah.predict import survival as sv
 
-    mode = _mode(table, store, data, as_of)
+    if table is not None and store:
+        fail("give --table (snapshot mode) or --store/--data (store mode), not both")
+    mode = _mode(table, data)
     try:
         at = [float(t) for t in times.split(",") if t.strip()]
     except ValueError:
@@ -256,7 +379,8 @@ def survival_cmd(
         from negah.cli.common import open_source
 
         with open_source(store, data) as s:
-            frame = sv.survival_frame(s, as_of, horizon=horizon, label=label, segments=segs)
+            frame = sv.survival_frame(s, _store_as_of(s, as_of, label), horizon=horizon, label=label,
+                                      segments=segs)
     result = {"kaplan_meier": sv.kaplan_meier(frame, segment, at)}
     if segment:
         result["logrank"] = sv.logrank(frame, segment)

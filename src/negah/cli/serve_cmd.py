@@ -158,6 +158,8 @@ def erase_cmd(customer_id: str = typer.Argument(..., help="The customer's id."),
         out = erase_customer(K.raw_connection(s), customer_id, actor=K.cli_actor())
     parts = ", ".join(f"{t} {n}" for t, n in out["removed"].items()) or "no rows found"
     write_out(f"erased customer {out['customer_id']}: {out['rows']} rows ({parts})")
-    if out["models_to_retrain"]:
-        write_out("models that still carry this customer: " + ", ".join(out["models_to_retrain"]))
+    if out["models"]:
+        write_out("stored models that may still carry this customer:")
+        for m in out["models"]:
+            write_out(f"  {m['model_id']}  {m['name']}  ({m['mode']}, saved {m['created_at']}): {m['why']}")
     write_out(out["note"])

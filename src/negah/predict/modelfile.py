@@ -55,6 +55,9 @@ class ChurnModel:
     held-out), and mode-specific context (complaint reasons, ...).
     """
 
+    record: dict[str, Any] | None = None
+    """The registry record when loaded from a store (:mod:`negah.predict.registry`)."""
+
     def __init__(self, preparer: Preparer, classifier: ChurnClassifier, meta: dict[str, Any]):
         self.preparer = preparer
         self.classifier = classifier
@@ -69,25 +72,28 @@ class ChurnModel:
         return self.preparer.feature_names
 
     # -- scoring --------------------------------------------------------------------
-    def matrix(self, df: "pd.DataFrame") -> np.ndarray:
-        return self.preparer.transform(df)
+    def matrix(self, df: "pd.DataFrame", as_of: Any = None) -> np.ndarray:
+        """The model's float64 matrix of ``df``; date columns count days to ``as_of``
+        (snapshot mode; default: the reference date saved at training)."""
+        return self.preparer.transform(df, as_of)
 
-    def predict_proba(self, df: "pd.DataFrame") -> np.ndarray:
-        return self.classifier.predict_proba(self.matrix(df))
+    def predict_proba(self, df: "pd.DataFrame", as_of: Any = None) -> np.ndarray:
+        return self.classifier.predict_proba(self.matrix(df, as_of))
 
     def score(self, df: "pd.DataFrame", *, lang: str = "en", reasons: int = 3,
-              id_values: Any = None, explain: str = "shap") -> "pd.DataFrame":
+              id_values: Any = None, explain: str = "shap", as_of: Any = None) -> "pd.DataFrame":
         """One row per input row: id, ``churn_probability``, ``reason_1`` … ``reason_k``.
 
         ``explain`` picks the contributions behind the reasons (see
         :meth:`ChurnClassifier.contributions`): ``"shap"`` (TreeSHAP, default) or ``"path"``
-        (root-to-leaf path contributions, about 10 times faster for LightGBM).
+        (root-to-leaf path contributions, about 10 times faster for LightGBM). ``as_of``:
+        see :meth:`matrix`.
         """
         import pandas as pd
 
         from negah.predict.reasons import Describer, reason_columns
 
-        X = self.matrix(df)
+        X = self.matrix(df, as_of)
         # the probability comes from the model's own prediction, whatever explains it
         p = self.classifier.calibrate(self.classifier.raw_score(X))
         contrib = self.classifier.contributions(X, explain)[0] if reasons else None
@@ -105,18 +111,23 @@ class ChurnModel:
         return pd.DataFrame(out)
 
     # -- persistence ----------------------------------------------------------------
-    def save(self, path: str | Path) -> Path:
-        """Write the one-file model; returns the path."""
+    def to_bytes(self) -> bytes:
+        """The one-file model as bytes (what :meth:`save` writes; the same data and
+        settings give the same bytes)."""
         state, booster = self.classifier.to_dict()
         doc = {"format": FORMAT, "format_version": FORMAT_VERSION, "versions": library_versions(),
                "meta": self.meta, "preparer": self.preparer.to_dict(), "classifier": state}
-        path = Path(path)
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
             _write(z, META_NAME, json.dumps(doc, indent=1, sort_keys=True, default=_json_default))
             if booster is not None:
                 _write(z, BOOSTER_NAME, booster)
-        path.write_bytes(buf.getvalue())
+        return buf.getvalue()
+
+    def save(self, path: str | Path) -> Path:
+        """Write the one-file model; returns the path."""
+        path = Path(path)
+        path.write_bytes(self.to_bytes())
         return path
 
     @classmethod
@@ -126,24 +137,29 @@ class ChurnModel:
         if not path.exists():
             raise InputError(f"model file {str(path)!r} does not exist; train one with "
                              "`negah predict train ... --out MODEL`")
+        return cls.from_bytes(path.read_bytes(), f"model file {str(path)!r}")
+
+    @classmethod
+    def from_bytes(cls, data: bytes, what: str = "model") -> "ChurnModel":
+        """A model from the bytes of :meth:`to_bytes`; ``what`` names it in error messages."""
         try:
-            with zipfile.ZipFile(path) as z:
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
                 doc = json.loads(z.read(META_NAME).decode("utf-8"))
                 booster = z.read(BOOSTER_NAME).decode("utf-8") if BOOSTER_NAME in z.namelist() else None
         except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, UnicodeDecodeError):
-            raise ModelError(f"{str(path)!r} is not a negah model file (expected a zip with {META_NAME}, "
+            raise ModelError(f"{what} is not a negah model file (expected a zip with {META_NAME}, "
                              "as written by `negah predict train --out`)") from None
         if doc.get("format") != FORMAT:
-            raise ModelError(f"{str(path)!r} is not a negah churn model (format {doc.get('format')!r})")
+            raise ModelError(f"{what} is not a negah churn model (format {doc.get('format')!r})")
         fv = doc.get("format_version")
         made_by = doc.get("versions", {}).get("negah", "unknown")
         if not isinstance(fv, int) or fv > FORMAT_VERSION:
             raise ModelError(
-                f"model file {str(path)!r} has format version {fv} (written by negah {made_by}); this negah "
+                f"{what} has format version {fv} (written by negah {made_by}); this negah "
                 f"reads format {FORMAT_VERSION}: upgrade negah to load it, or retrain the model with this one")
         if fv < FORMAT_VERSION:  # pragma: no cover - no older format exists yet
             raise ModelError(
-                f"model file {str(path)!r} has the old format version {fv} (written by negah {made_by}); "
+                f"{what} has the old format version {fv} (written by negah {made_by}); "
                 f"this negah reads format {FORMAT_VERSION}: retrain the model (`negah predict train`)")
         lgb_made = doc.get("versions", {}).get("lightgbm", "")
         if booster is not None:
@@ -153,18 +169,18 @@ class ChurnModel:
                 have = int(lightgbm.__version__.split(".")[0])
                 want = int(str(lgb_made).split(".")[0])
             except ImportError:
-                raise ModelError(f"model file {str(path)!r} needs LightGBM: pip install 'negah[models]'") from None
+                raise ModelError(f"{what} needs LightGBM: pip install 'negah[models]'") from None
             except ValueError:
                 want = have
             if want > have:
                 raise ModelError(
-                    f"model file {str(path)!r} was trained with LightGBM {lgb_made}, newer than the installed "
+                    f"{what} was trained with LightGBM {lgb_made}, newer than the installed "
                     f"{lightgbm.__version__}: upgrade LightGBM (pip install -U lightgbm) or retrain")
         try:
             clf = ChurnClassifier.from_dict(doc["classifier"], booster)
             prep = Preparer.from_dict(doc["preparer"])
         except (KeyError, TypeError, ValueError) as e:
-            raise ModelError(f"model file {str(path)!r} is damaged or incomplete ({type(e).__name__}: {e})") from None
+            raise ModelError(f"{what} is damaged or incomplete ({type(e).__name__}: {e})") from None
         m = cls(prep, clf, doc["meta"])
         m.versions = doc.get("versions", {})
         return m

@@ -7,7 +7,15 @@ A :class:`Preparer` learns, from the training table, what each column is:
 ``bool``         yes/no, true/false, 1/0 and their Persian forms, stored as 1/0;
 ``categorical``  a small set of text values, stored as codes of a saved vocabulary
                  (the most frequent values; the rest share ``(other)``);
+``date``         dates (``signup_date``, ``last_order_date``, ``contract_end``) in any format
+                 the importer reads (ISO, d/m/Y, Jalali ``۱۴۰۲/۰۱/۱۵``, with or without a
+                 time), stored as days from the date to the *reference date* ``as_of``
+                 (positive: that many days ago; negative: that many days ahead);
 ``dropped``      identifiers and free text (too many distinct values to learn from).
+
+The reference date is given (``--as-of``) or is the latest date in the training table's
+date columns; it is saved with the model, so a later table is read against the same day
+unless scoring names its own ``as_of``.
 
 It then turns any later table (scoring, evaluation) into the same float64 matrix, so that
 no pandas string dtype (pandas 3's default) or object column ever reaches LightGBM.
@@ -112,55 +120,84 @@ class Preparer:
         numeric.
     """
 
-    def __init__(self, max_categories: int = 50, numeric_share: float = 0.9):
+    def __init__(self, max_categories: int = 50, numeric_share: float = 0.9, date_order: str = "dmy"):
+        if date_order not in ("dmy", "mdy"):
+            raise InputError(f"date order must be dmy or mdy, received {date_order!r}")
         self.max_categories = max_categories
         self.numeric_share = numeric_share
+        self.date_order = date_order
+        self.as_of: str | None = None
         self.columns_: list[ColumnSpec] = []
 
     # ------------------------------------------------------------------------------
-    def fit(self, df: "pd.DataFrame", exclude: Sequence[str] = ()) -> "Preparer":
+    def fit(self, df: "pd.DataFrame", exclude: Sequence[str] = (), as_of: Any = None) -> "Preparer":
+        """Learn the column kinds of ``df``; ``as_of`` is the reference date of date columns
+        (default: the latest date in them)."""
         ex = set(exclude)
         specs = []
+        latest = []
         n = len(df)
         for name in df.columns:
             if name in ex:
                 continue
-            s = df[name]
-            specs.append(self._learn(str(name), s, n))
+            spec, last = self._learn(str(name), df[name], n)
+            specs.append(spec)
+            if last is not None:
+                latest.append(last)
         self.columns_ = specs
         if not self.features:
             raise InputError(
                 "no usable feature columns: every column is an identifier, free text or empty "
                 f"(columns: {', '.join(map(str, df.columns))})")
+        if as_of is not None:
+            self.as_of = reference_date(as_of).isoformat()
+        elif latest:
+            self.as_of = max(latest).isoformat()
+        for c in self.features:
+            if c.kind == "date":
+                c.median = float(np.nanmedian(self.column_values(c, df[c.name])))
         return self
 
-    def _learn(self, name: str, s: "pd.Series", n: int) -> ColumnSpec:
+    def _learn(self, name: str, s: "pd.Series", n: int) -> tuple[ColumnSpec, Any]:
+        """The column's spec, and its latest date when it is a date column."""
         if is_numeric_dtype(s):
             vals = s.astype("float64")
             if vals.notna().sum() == 0:
-                return ColumnSpec(name, "dropped", why="empty")
+                return ColumnSpec(name, "dropped", why="empty"), None
             uniq = vals.dropna().unique()
             if len(uniq) <= 2 and set(uniq) <= {0.0, 1.0}:
-                return ColumnSpec(name, "bool", median=float(vals.median()))
-            return ColumnSpec(name, "numeric", median=float(vals.median()))
+                return ColumnSpec(name, "bool", median=float(vals.median())), None
+            return ColumnSpec(name, "numeric", median=float(vals.median())), None
         text = as_text(s)
         present = text.dropna()
         if present.empty:
-            return ColumnSpec(name, "dropped", why="empty")
+            return ColumnSpec(name, "dropped", why="empty"), None
         b = bool_values(text)
         if b is not None:
-            return ColumnSpec(name, "bool", median=float(b.median()))
+            return ColumnSpec(name, "bool", median=float(b.median())), None
         num = parse_numbers(text)
         if num.notna().sum() >= self.numeric_share * len(present):
-            return ColumnSpec(name, "numeric", median=float(num.median()))
+            return ColumnSpec(name, "numeric", median=float(num.median())), None
+        if self._looks_like_dates(present):
+            days = date_values(text, self.date_order)
+            if days.notna().sum() >= self.numeric_share * len(present):
+                return ColumnSpec(name, "date"), days.max().date()
         counts = present.value_counts()
         if len(counts) > self.max_categories and len(counts) > 0.5 * len(present):
-            return ColumnSpec(name, "dropped", why=f"{len(counts)} distinct values (identifier or free text)")
+            return ColumnSpec(name, "dropped", why=f"{len(counts)} distinct values (identifier or free text)"), None
         order = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         vocab = [k for k, c in order[: self.max_categories]]
         if len(order) > self.max_categories:
             vocab.append(OTHER)
-        return ColumnSpec(name, "categorical", vocab=vocab)
+        return ColumnSpec(name, "categorical", vocab=vocab), None
+
+    def _looks_like_dates(self, present: "pd.Series") -> bool:
+        """A cheap first look (200 distinct values) before parsing a whole text column as dates."""
+        from negah.store.convert import parse_dates
+
+        sample = present.drop_duplicates().head(200).tolist()
+        ok = sum(d is not None for d in parse_dates(sample, self.date_order))
+        return ok >= self.numeric_share * len(sample)
 
     # ------------------------------------------------------------------------------
     @property
@@ -175,8 +212,9 @@ class Preparer:
     def categorical_indices(self) -> list[int]:
         return [i for i, c in enumerate(self.features) if c.kind == "categorical"]
 
-    def transform(self, df: "pd.DataFrame") -> np.ndarray:
-        """The float64 matrix (rows of ``df``, columns :attr:`feature_names`)."""
+    def transform(self, df: "pd.DataFrame", as_of: Any = None) -> np.ndarray:
+        """The float64 matrix (rows of ``df``, columns :attr:`feature_names`); date columns
+        count days to ``as_of`` (default: the reference date learned by :meth:`fit`)."""
         missing = [c.name for c in self.features if c.name not in df.columns]
         if missing:
             raise InputError(
@@ -184,12 +222,16 @@ class Preparer:
                 "score a table with the same columns as the training table")
         out = np.empty((len(df), len(self.features)), dtype=np.float64)
         for j, c in enumerate(self.features):
-            out[:, j] = self.column_values(c, df[c.name])
+            out[:, j] = self.column_values(c, df[c.name], as_of)
         return out
 
-    def column_values(self, c: ColumnSpec, s: "pd.Series") -> np.ndarray:
+    def column_values(self, c: ColumnSpec, s: "pd.Series", as_of: Any = None) -> np.ndarray:
         import pandas as pd
 
+        if c.kind == "date":
+            ref = reference_date(as_of if as_of is not None else self.as_of)
+            dates = date_values(as_text(s), self.date_order)
+            return ((pd.Timestamp(ref) - dates).dt.days).to_numpy(dtype=np.float64, na_value=np.nan)
         if c.kind in ("numeric", "bool"):
             if is_numeric_dtype(s):
                 return s.astype("float64").to_numpy()
@@ -218,18 +260,56 @@ class Preparer:
             return c.vocab[i] if 0 <= i < len(c.vocab) else ""
         if c.kind == "bool":
             return "yes" if x >= 0.5 else "no"
+        if c.kind == "date":
+            return days_text(x)
         return format_number(x)
 
     # ------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         return {"max_categories": self.max_categories, "numeric_share": self.numeric_share,
+                "date_order": self.date_order, "as_of": self.as_of,
                 "columns": [c.as_dict() for c in self.columns_]}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Preparer":
-        p = cls(d["max_categories"], d["numeric_share"])
+        p = cls(d["max_categories"], d["numeric_share"], d.get("date_order", "dmy"))
+        p.as_of = d.get("as_of")
         p.columns_ = [ColumnSpec(**c) for c in d["columns"]]
         return p
+
+
+def reference_date(value: Any) -> "Any":
+    """The reference date of date columns (a ``datetime.date``) from a date or ``YYYY-MM-DD``."""
+    from negah.predict.features import parse_date
+
+    if value is None:
+        raise InputError("the model has date columns but no reference date: give --as-of DATE")
+    return parse_date(value, "as-of date")
+
+
+def date_values(text: "pd.Series", date_order: str = "dmy") -> "pd.Series":
+    """Text (see :func:`as_text`) to datetime64 days by the importer's date rules
+    (:func:`negah.store.convert.parse_dates`); NaT where a cell is not a date.
+
+    Each distinct text is parsed once."""
+    import pandas as pd
+
+    from negah.store.convert import parse_dates
+
+    codes, uniq = pd.factorize(text, use_na_sentinel=True)
+    parsed = pd.to_datetime(pd.Series(parse_dates(list(uniq), date_order), dtype=object), errors="coerce")
+    days = np.append(parsed.to_numpy(dtype="datetime64[ns]"), np.datetime64("NaT", "ns"))
+    return pd.Series(days[codes], index=text.index, dtype="datetime64[ns]")
+
+
+def days_text(days: float) -> str:
+    """``94 days ago``, ``today``, ``in 30 days`` (English; reasons phrase Persian themselves)."""
+    d = int(round(days))
+    if d == 0:
+        return "today"
+    n = abs(d)
+    unit = "day" if n == 1 else "days"
+    return f"{n} {unit} ago" if d > 0 else f"in {n} {unit}"
 
 
 def format_number(x: float) -> str:

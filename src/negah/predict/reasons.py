@@ -181,6 +181,8 @@ class Describer:
         if spec.kind == "bool":
             yes = x >= 0.5
             return f"{name}: {'بله' if yes else 'خیر'}" if fa else f"{name}: {'yes' if yes else 'no'}"
+        if spec.kind == "date":
+            return date_phrase(name, x, fa)
         v = format_number(x)
         med = spec.median
         if med is None or med != med or x == med:
@@ -188,6 +190,36 @@ class Describer:
         if x > med:
             return f"{name} بالاست ({v})" if fa else f"{name} is high ({v})"
         return f"{name} پایین است ({v})" if fa else f"{name} is low ({v})"
+
+
+_DATE_WORDS = {"date", "dt", "day", "datum", "tarikh", "تاریخ"}
+_LINK_WORDS = {"of", "at", "on"}
+
+
+def date_label(name: str) -> str:
+    """A date column's name as words: ``last_order_date`` and ``LastOrderDate`` -> ``last order``,
+    ``contract_end`` -> ``contract end``; the name itself when nothing else is left."""
+    import re
+
+    spaced = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", str(name))
+    words = [w for w in re.split(r"[\W_]+", spaced.lower()) if w]
+    while words and words[-1] in _DATE_WORDS | _LINK_WORDS:
+        words.pop()
+    while words and words[0] in _DATE_WORDS | _LINK_WORDS:
+        words.pop(0)
+    return " ".join(words) or str(name)
+
+
+def date_phrase(name: str, days: float, fa: bool = False) -> str:
+    """``last order 94 days ago``, ``contract end in 30 days``, ``signup today`` (or Persian)."""
+    from negah.predict.prepare import days_text
+
+    label = date_label(name)
+    d = int(round(days))
+    if fa:
+        when = "امروز" if d == 0 else (f"{d} روز پیش" if d > 0 else f"{-d} روز دیگر")
+        return f"{label}: {when}"
+    return f"{label} {days_text(d)}"
 
 
 def top_reasons(contrib: np.ndarray, k: int = 3) -> np.ndarray:

@@ -94,15 +94,19 @@ def _column(df: "pd.DataFrame", name: str, what: str) -> str:
 
 def train_table(df: "pd.DataFrame", target: str, *, id_column: str | None = None, positive: str | None = None,
                 model: str = "auto", seed: int = 0, folds: int = 3, max_rounds: int = 1000,
-                num_threads: int = 1, source: str = "") -> ChurnModel:
-    """Fit a churn model on a one-row-per-customer table with a label column ``target``."""
+                num_threads: int = 1, source: str = "", as_of: Any = None, date_order: str = "dmy") -> ChurnModel:
+    """Fit a churn model on a one-row-per-customer table with a label column ``target``.
+
+    Date columns become days to ``as_of`` (default: the latest date in them), which the
+    model keeps; ``date_order`` (``dmy`` or ``mdy``) reads dates such as ``03/04/2024``.
+    """
     target = _column(df, target, "label")
     if id_column is not None:
         id_column = _column(df, id_column, "id")
     else:
         id_column = guess_id_column([c for c in df.columns if c != target], df)
     y = parse_labels(df[target], target, positive)
-    prep = Preparer().fit(df, exclude=[c for c in (target, id_column) if c])
+    prep = Preparer(date_order=date_order).fit(df, exclude=[c for c in (target, id_column) if c], as_of=as_of)
     X = prep.transform(df)
     clf = ChurnClassifier(model=model, folds=folds, max_rounds=max_rounds, seed=seed, num_threads=num_threads)
     clf.fit(X, y, prep.feature_names, prep.categorical_indices)
@@ -110,7 +114,8 @@ def train_table(df: "pd.DataFrame", target: str, *, id_column: str | None = None
     meta = {
         "mode": "snapshot", "id_column": id_column, "target": target, "positive": positive,
         "training": {"rows": int(len(y)), "churned": int(y.sum()), "churn_rate": round(float(y.mean()), 6),
-                     "source": source},
+                     "source": source, "as_of": prep.as_of,
+                     "date_columns": [c.name for c in prep.features if c.kind == "date"]},
         "features": [c.as_dict() for c in prep.columns_],
         "chosen": {"kind": clf.kind_, "settings": clf.settings_, "rounds": clf.rounds_, "cv": clf.cv_results_},
         "metrics": {"cv_auc": round(clf.cv_auc_, 6)},
@@ -120,18 +125,18 @@ def train_table(df: "pd.DataFrame", target: str, *, id_column: str | None = None
 
 
 def score_table(model: ChurnModel, df: "pd.DataFrame", *, lang: str = "en", reasons: int = 3,
-                explain: str = "shap") -> "pd.DataFrame":
+                explain: str = "shap", as_of: Any = None) -> "pd.DataFrame":
     """Probabilities and reasons for every row of ``df`` (see :meth:`ChurnModel.score`)."""
-    return model.score(df, lang=lang, reasons=reasons, explain=explain)
+    return model.score(df, lang=lang, reasons=reasons, explain=explain, as_of=as_of)
 
 
-def evaluate_table(model: ChurnModel, df: "pd.DataFrame") -> dict[str, Any]:
+def evaluate_table(model: ChurnModel, df: "pd.DataFrame", as_of: Any = None) -> dict[str, Any]:
     """The metrics of :func:`negah.predict.evaluation.evaluate` on a labelled table."""
     target = model.meta.get("target")
     if not target or target not in df.columns:
         raise InputError(f"evaluation needs the label column {target!r} in the table")
     y = parse_labels(df[target], target, model.meta.get("positive"))
-    return evaluate(y, model.predict_proba(df))
+    return evaluate(y, model.predict_proba(df, as_of))
 
 
 def iter_table(path: str | Path, chunk_rows: int, text_columns: tuple[str, ...] = ()) -> Iterator["pd.DataFrame"]:
@@ -166,8 +171,11 @@ def iter_table(path: str | Path, chunk_rows: int, text_columns: tuple[str, ...] 
 
 
 def score_file(model: ChurnModel, path: str | Path, out: TextIO | None = None, *, fmt: str = "csv",
-               lang: str = "en", reasons: int = 3, chunk_rows: int = 500_000, explain: str = "shap") -> int:
-    """Score a table file chunk by chunk, writing CSV or JSON to ``out`` (stdout); returns rows."""
+               lang: str = "en", reasons: int = 3, chunk_rows: int = 500_000, explain: str = "shap",
+               as_of: Any = None) -> int:
+    """Score a table file chunk by chunk, writing CSV or JSON to ``out`` (stdout); returns rows.
+
+    ``as_of``: the reference date of date columns (default: the model's)."""
     if fmt not in ("csv", "json"):
         raise InputError(f"format must be csv or json, received {fmt!r}")
     out = out or sys.stdout
@@ -176,7 +184,7 @@ def score_file(model: ChurnModel, path: str | Path, out: TextIO | None = None, *
     n = 0
     first = True
     for chunk in iter_table(path, chunk_rows, text_cols):
-        res = model.score(chunk, lang=lang, reasons=reasons, explain=explain)
+        res = model.score(chunk, lang=lang, reasons=reasons, explain=explain, as_of=as_of)
         if not (id_col and id_col in chunk.columns):
             res.iloc[:, 0] = np.arange(n + 1, n + len(res) + 1)
         if fmt == "csv":

@@ -7,8 +7,12 @@ identifiers (:func:`qi`) and literals (:func:`ql`); no value from a file is past
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 from negah.store import schema as S
+
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Sequence
 
 PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"
 ARABIC_DIGITS = "٠١٢٣٤٥٦٧٨٩"
@@ -70,13 +74,42 @@ def _date_sql(expr: str, parts: str, with_time: bool) -> str:
     greg = f"try_strptime({y} || '-' || {m} || '-' || {d}, '%Y-%m-%d')"
     day = (f"CASE WHEN try_cast({y} AS INTEGER) < 1700 THEN {_jalali_sql(y, m, d)} "
            f"ELSE {greg} END")
+    # Fast path first: most exports use ISO dates; the general parse runs only where it fails
+    # or where the year is below 1700 (a Jalali date written as YYYY-MM-DD).
     if not with_time:
-        # Fast path first: most exports use ISO dates; the general parse runs only where it fails.
         iso = f"try_strptime({expr}, '%Y-%m-%d')"
-        return f"CAST(CASE WHEN {iso} IS NOT NULL THEN {iso} ELSE {day} END AS DATE)"
+        return f"CAST(CASE WHEN year({iso}) >= 1700 THEN {iso} ELSE {day} END AS DATE)"
     general = f"CASE WHEN {t} IS NULL THEN {day} ELSE {day} + try_cast({t} AS INTERVAL) END"
     iso = f"try_strptime({expr}, '%Y-%m-%d %H:%M:%S')"
-    return f"CASE WHEN {iso} IS NOT NULL THEN {iso} ELSE {general} END"
+    return f"CASE WHEN year({iso}) >= 1700 THEN {iso} ELSE {general} END"
+
+
+def parse_dates(texts: "Sequence[str | None]", date_order: str = "dmy") -> list:
+    """Calendar dates (``datetime.date`` or None) of cell texts, by exactly the importer's rules.
+
+    ISO, ``2024/03/01``, day-first ``01/03/2024`` (month-first with ``date_order="mdy"``),
+    Jalali ``1399/03/13`` and Persian or Arabic-Indic digits, with or without a time; None
+    where a text is blank or not a date. Used where dates arrive outside an import (a CRM
+    export scored by ``negah predict``); the SQL runs on a throw-away in-memory DuckDB.
+    """
+    import duckdb
+    import pyarrow as pa
+
+    if date_order not in ("dmy", "mdy"):
+        raise ValueError(f"date_order must be dmy or mdy, received {date_order!r}")
+    values = [None if t is None else str(t) for t in texts]
+    if not values:
+        return []
+    pre: dict[str, str] = {}
+    value, _, _ = _convert(S.Column("d", "date"), qi("v"), "VARCHAR", date_order, pre)
+    stage = ", ".join(f"{v} AS {k}" for k, v in pre.items())
+    cells = pa.table({"v": pa.array(values, type=pa.string())})  # noqa: F841 - read by DuckDB below
+    con = duckdb.connect(":memory:")
+    try:
+        rows = con.execute(f"SELECT {value} FROM (SELECT *, {stage} FROM cells)").fetchall()
+    finally:
+        con.close()
+    return [r[0] for r in rows]
 
 
 _BOOL_TRUE = ("true", "t", "yes", "y", "1", "بله", "آری", "member")

@@ -1,12 +1,15 @@
 """Schema versions of an embedded store, and the migrations between them.
 
 A store records its layout version in ``_negah_meta``. Opening a store written by an
-older negah runs the registered migrations in order, inside one transaction; a store
-written by a newer negah is refused with the version to upgrade to.
+older negah read-write runs the registered migrations in order, inside one transaction;
+a store written by a newer negah is refused with the version to upgrade to. A read-only
+open of an older store reads it as it is when the newer layouts only added bookkeeping
+tables (:data:`READABLE_AS_IS`), and otherwise asks for one read-write open.
 
 To change the layout: bump :data:`negah.store.schema.SCHEMA_VERSION`, add a function
 ``migrate_N_to_N+1(raw)`` to :data:`MIGRATIONS`, and keep a store of the old layout in
-``tests/fixtures/`` so that the migration is tested on a real file.
+``tests/fixtures/`` so that the migration is tested on a real file
+(``store_v1.duckdb``, ``store_v2.duckdb``).
 """
 
 from __future__ import annotations
@@ -16,8 +19,26 @@ from typing import Any, Callable
 from negah.errors import StoreError
 from negah.store import schema as S
 
-MIGRATIONS: dict[int, Callable[[Any], None]] = {}
+MODELS_DDL = (
+    f"CREATE TABLE IF NOT EXISTS {S.MODELS_TABLE} ("
+    "model_id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, kind VARCHAR NOT NULL, mode VARCHAR NOT NULL, "
+    "created_at TIMESTAMP NOT NULL, as_of DATE, horizon_days INTEGER, metrics JSON, meta JSON, "
+    "file BLOB NOT NULL, seq BIGINT NOT NULL)"
+)
+"""The model registry (version 2): ``seq`` orders models by when they were saved."""
+
+
+def migrate_1_to_2(raw) -> None:
+    """Version 2 adds the model registry ``_negah_models``."""
+    raw.execute(MODELS_DDL)
+
+
+MIGRATIONS: dict[int, Callable[[Any], None]] = {1: migrate_1_to_2}
 """``MIGRATIONS[n]`` turns a version-n store into a version-(n+1) store (DuckDB connection)."""
+
+READABLE_AS_IS: set[int] = {1}
+"""Older versions a read-only open reads without migrating: the later layouts only added
+bookkeeping tables, which readers treat as empty when absent (no trained models yet)."""
 
 
 def _raw(store) -> Any:
@@ -50,7 +71,7 @@ def check_version(store) -> int:
             f"store {store.location!r} has schema version {v}, written by a newer negah; "
             f"this negah reads versions up to {S.SCHEMA_VERSION}: upgrade negah (pip install -U negah)"
         )
-    if v < S.SCHEMA_VERSION:
+    if v < S.SCHEMA_VERSION and v not in READABLE_AS_IS:
         raise StoreError(
             f"store {store.location!r} has schema version {v}; this negah needs {S.SCHEMA_VERSION}. "
             "Open it once read-write to migrate it (e.g. `negah info --store PATH`)"
@@ -71,6 +92,7 @@ def ensure_schema(store) -> int:
                 "import_id BIGINT PRIMARY KEY, table_name VARCHAR NOT NULL, source VARCHAR, "
                 "sha256 VARCHAR, rows BIGINT, mode VARCHAR, imported_at TIMESTAMP)"
             )
+            raw.execute(MODELS_DDL)
             raw.execute(f"INSERT INTO {S.META_TABLE} VALUES ('schema_version', ?)", [str(S.SCHEMA_VERSION)])
             raw.execute("COMMIT")
         except Exception:
@@ -79,20 +101,23 @@ def ensure_schema(store) -> int:
         return S.SCHEMA_VERSION
     if v > S.SCHEMA_VERSION:
         check_version(store)  # raises with the message
-    while v < S.SCHEMA_VERSION:
-        step = MIGRATIONS.get(v)
-        if step is None:
-            raise StoreError(
-                f"store {store.location!r} has schema version {v} and no migration to {v + 1} is known; "
-                "export the tables with an older negah and import them again"
-            )
-        raw.execute("BEGIN TRANSACTION")
-        try:
+    if v == S.SCHEMA_VERSION:
+        return v
+    start = v
+    raw.execute("BEGIN TRANSACTION")  # every step or none
+    try:
+        while v < S.SCHEMA_VERSION:
+            step = MIGRATIONS.get(v)
+            if step is None:
+                raise StoreError(
+                    f"store {store.location!r} has schema version {start} and no migration from {v} to {v + 1} "
+                    "is known; export the tables with an older negah and import them again"
+                )
             step(raw)
-            raw.execute(f"UPDATE {S.META_TABLE} SET value = ? WHERE key = 'schema_version'", [str(v + 1)])
-            raw.execute("COMMIT")
-        except Exception:
-            raw.execute("ROLLBACK")
-            raise
-        v += 1
+            v += 1
+        raw.execute(f"UPDATE {S.META_TABLE} SET value = ? WHERE key = 'schema_version'", [str(v)])
+        raw.execute("COMMIT")
+    except BaseException:
+        raw.execute("ROLLBACK")
+        raise
     return v

@@ -19,8 +19,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-SCHEMA_VERSION = 1
-"""Version of the store layout written by this negah. See :mod:`negah.store.migrate`."""
+SCHEMA_VERSION = 2
+"""Version of the store layout written by this negah. See :mod:`negah.store.migrate`.
+
+1. canonical tables, ``_negah_meta``, ``_negah_imports``;
+2. adds ``_negah_models``, the registry of trained models (:mod:`negah.predict.registry`).
+"""
 
 SQL_TYPES = {
     "id": "VARCHAR",
@@ -195,6 +199,8 @@ CUSTOMER_TABLES = [n for n, t in TABLES.items() if t.column("customer_id") is no
 # Bookkeeping tables of an embedded store; never user data.
 META_TABLE = "_negah_meta"
 IMPORTS_TABLE = "_negah_imports"
+MODELS_TABLE = "_negah_models"
+"""Trained models, one row each: the one-file model as a BLOB and its metadata."""
 ROW_SOURCE_COLUMN = "_import_id"
 """Every imported row carries the id of the import that wrote it."""
 
