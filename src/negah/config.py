@@ -13,6 +13,18 @@ def default_store() -> str:
     return os.environ.get("NEGAH_STORE") or DEFAULT_STORE
 
 
+def quiet_openmp() -> None:
+    """Let idle OpenMP threads sleep rather than spin (``OMP_WAIT_POLICY=PASSIVE`` unless set).
+
+    LightGBM's OpenMP threads busy-wait between parallel regions by default; on a machine
+    shared with other work that burned 6-7 times the CPU time of training with 2 threads on
+    2 cores. It must be set before LightGBM (or scikit-learn) loads its OpenMP runtime, so
+    :mod:`negah.predict.classifier` calls it when imported. ``OMP_WAIT_POLICY=ACTIVE`` keeps
+    the spinning (a few percent faster on an otherwise idle machine).
+    """
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
 def spark_master() -> str:
     """Spark master URL for ``--engine spark`` (``$NEGAH_SPARK_MASTER``, default ``local[2]``)."""
     return os.environ.get("NEGAH_SPARK_MASTER", "local[2]")

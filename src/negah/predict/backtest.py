@@ -86,7 +86,7 @@ def _fit(frame: "pd.DataFrame", *, model: str, seed: int, folds: int, max_rounds
 
 def train_store(store: "Store", as_of: Any, *, horizon: int = 90, label: str = "auto", window: int = 90,
                 n_cutoffs: int = 4, step: int = 30, model: str = "auto", seed: int = 0, folds: int = 3,
-                max_rounds: int = 1000, num_threads: int = 1, backtest: bool = True,
+                max_rounds: int = 1000, num_threads: int = 0, backtest: bool = True,
                 max_reasons: int = 8, progress: Callable[[str], None] | None = None) -> ChurnModel:
     """Backtest, then fit the final model (see the module docstring); returns the model."""
     as_of = parse_date(as_of)

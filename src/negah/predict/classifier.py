@@ -18,8 +18,14 @@ LightGBM its own TreeSHAP values (``pred_contrib=True``), for the logistic model
 ``coef * standardised value`` summed over a categorical column's one-hot columns (the exact
 SHAP values of a linear model with independent features).
 
-Every random choice takes ``seed``; LightGBM runs with ``deterministic=True`` and a fixed
-thread count, so the same data gives the same model.
+Every random choice takes ``seed``; LightGBM runs with ``deterministic=True`` and
+column-wise histograms, so the same data gives the same trees whatever the number of
+threads (``tests/predict/test_training.py`` checks 1, 2 and 3).
+
+Speed: the cross-validation sample is binned once (one LightGBM ``Dataset``, whose fold
+subsets and the final fit reuse its bins), LightGBM uses every core unless told
+otherwise (``num_threads=0``), and idle OpenMP threads sleep instead of spinning
+(:func:`negah.config.quiet_openmp`), which matters on a machine shared with other work.
 """
 
 from __future__ import annotations
@@ -28,7 +34,10 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from negah import config
 from negah.errors import InputError, ModelError
+
+config.quiet_openmp()  # before LightGBM or scikit-learn load their OpenMP runtime
 
 LGBM_CANDIDATES: list[dict[str, Any]] = [
     {"name": "lightgbm_small", "num_leaves": 7, "learning_rate": 0.03, "min_data_in_leaf": 50,
@@ -66,12 +75,14 @@ class ChurnClassifier:
     select_rows
         Settings are chosen on at most this many rows (a seeded random sample); the final
         model is fitted on all rows.
-    seed, num_threads
-        Randomness and LightGBM threads, fixed for reproducible models.
+    seed
+        Randomness, fixed for reproducible models.
+    num_threads
+        LightGBM threads (0: every core); the trees do not depend on it.
     """
 
     def __init__(self, model: str = "auto", folds: int = 3, max_rounds: int = 1000,
-                 select_rows: int = 200_000, seed: int = 0, num_threads: int = 1,
+                 select_rows: int = 200_000, seed: int = 0, num_threads: int = 0,
                  early_stopping: int = 50):
         if model not in ("auto", "lightgbm", "logistic"):
             raise InputError(f"model must be auto, lightgbm or logistic, received {model!r}")
@@ -119,6 +130,7 @@ class ChurnClassifier:
         Xs, ys = X[sel], y[sel]
         gs = None if groups is None else np.asarray(groups)[sel]
         splits = self._splits(ys, gs)
+        self._cv_set = None  # the sample's LightGBM Dataset, binned once for every candidate
         cands: list[dict[str, Any]] = []
         if self.model in ("auto", "lightgbm"):
             cands += [dict(c, kind="lightgbm") for c in LGBM_CANDIDATES]
@@ -144,9 +156,10 @@ class ChurnClassifier:
         self.rounds_ = rounds
         self._calibrate(oof, ys)
         if self.kind_ == "lightgbm":
-            self._fit_lgbm(X, y, cand, rounds)
+            self._fit_lgbm(X, y, cand, rounds, whole=len(sel) == n)
         else:
             self._fit_logit(X, y, cand)
+        self._cv_set = None
         return self
 
     def _splits(self, y: np.ndarray, groups: np.ndarray | None) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -159,18 +172,26 @@ class ChurnClassifier:
         return list(kf.split(np.zeros(len(y)), y, groups))
 
     # -- LightGBM -------------------------------------------------------------------
-    def _dataset(self, X: np.ndarray, y: np.ndarray):
+    def _dataset(self, X: np.ndarray, y: np.ndarray, reference: Any = None):
+        """A LightGBM Dataset; with ``reference``, binned with the reference's bin bounds.
+
+        ``feature_pre_filter=False`` lets candidates with other ``min_data_in_leaf`` share it.
+        """
         import lightgbm as lgb
 
         return lgb.Dataset(X, label=y, feature_name=[f"f{i}" for i in range(X.shape[1])],
                            categorical_feature=self.categorical_ or "auto", free_raw_data=False,
-                           params={"verbose": -1, "max_bin": 255})
+                           reference=reference,
+                           params={"verbose": -1, "max_bin": 255, "feature_pre_filter": False,
+                                   "data_random_seed": self.seed, "num_threads": self.num_threads})
 
     def _cv_lgbm(self, X, y, splits, cand) -> tuple[np.ndarray, int]:
         import lightgbm as lgb
 
+        if getattr(self, "_cv_set", None) is None:
+            self._cv_set = self._dataset(X, y).construct()
         params = self._lgb_params(cand)
-        res = lgb.cv(params, self._dataset(X, y), num_boost_round=self.max_rounds, folds=splits,
+        res = lgb.cv(params, self._cv_set, num_boost_round=self.max_rounds, folds=splits,
                      callbacks=[lgb.early_stopping(self.early_stopping, verbose=False)],
                      return_cvbooster=True)
         cvb = res["cvbooster"]
@@ -180,11 +201,16 @@ class ChurnClassifier:
             oof[te] = booster.predict(X[te], num_iteration=rounds, raw_score=True)
         return oof, rounds
 
-    def _fit_lgbm(self, X, y, cand, rounds) -> None:
+    def _fit_lgbm(self, X, y, cand, rounds, whole: bool = False) -> None:
+        """The final fit on every row: the cross-validation Dataset itself when it held every
+        row, else a Dataset binned with its bin bounds."""
         import lightgbm as lgb
 
-        self.booster_ = lgb.train(self._lgb_params(cand), self._dataset(X, y), num_boost_round=rounds)
+        ref = getattr(self, "_cv_set", None)
+        data = ref if (whole and ref is not None) else self._dataset(X, y, reference=ref)
+        self.booster_ = lgb.train(self._lgb_params(cand), data, num_boost_round=rounds)
         self.logit_ = None
+        self._shap = self._paths = None  # explainers of an earlier booster
 
     # -- logistic -------------------------------------------------------------------
     def _expand(self, X: np.ndarray, spec: dict[str, Any]) -> np.ndarray:
@@ -278,28 +304,41 @@ class ChurnClassifier:
         """(contributions per feature (n, p), raw scores (n,)); rows sum to the raw score.
 
         ``method`` (LightGBM only; the logistic model's contributions are exact either way):
-        ``"shap"`` is LightGBM's TreeSHAP (``pred_contrib=True``; consistent, but about
-        20 times slower than prediction); ``"path"`` credits each split on the path from a
+        ``"shap"`` is LightGBM's TreeSHAP (the values of ``pred_contrib=True``, computed once
+        per decision pattern of each tree: :mod:`negah.predict.treeshap`); ``"path"`` credits
+        each split on the path from a
         tree's root to the row's leaf with the change in the node value it causes (Saabas'
         decomposition: one ``pred_leaf`` pass and a sparse product, so about as fast as
         prediction; it can over-credit splits near the leaves).
         """
+        contrib, _ = self.explain(X, method)
+        return contrib[0], contrib[1]
+
+    def explain(self, X: np.ndarray, method: str = "shap") -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+        """((contributions (n, p), their row sums), raw scores (n,)): :meth:`contributions` and
+        :meth:`raw_score` at once. The raw scores are exactly :meth:`raw_score`'s (for
+        ``"shap"`` they come with the patterns when checked equal to LightGBM's to the bit)."""
         X = self._check(X)
         if method not in CONTRIBUTION_METHODS:
             raise InputError(f"contribution method must be one of {', '.join(CONTRIBUTION_METHODS)}, "
                              f"received {method!r}")
         if self.kind_ == "lightgbm":
             if method == "path":
-                return self._path_contributions(X)
-            c = self.booster_.predict(X, pred_contrib=True, num_threads=self.num_threads)
-            return c[:, :-1], c.sum(axis=1)
+                return self._path_contributions(X), self.raw_score(X)
+            if getattr(self, "_shap", None) is None:
+                from negah.predict.treeshap import PatternShap
+
+                self._shap = PatternShap(self.booster_, self.num_threads)
+            self._shap.num_threads = self.num_threads
+            c, raw = self._shap.explain(X)
+            return (c[:, :-1], c.sum(axis=1)), (self.raw_score(X) if raw is None else raw)
         lg = self.logit_
         Z = self._expand(X, lg["spec"]) * lg["coef"]
         owner = np.asarray(lg["spec"]["owner"], dtype=int)
         out = np.zeros((X.shape[0], X.shape[1]))
         for j in range(X.shape[1]):
             out[:, j] = Z[:, owner == j].sum(axis=1)
-        return out, out.sum(axis=1) + lg["intercept"]
+        return (out, out.sum(axis=1) + lg["intercept"]), self.raw_score(X)
 
     def _path_tables(self) -> tuple[np.ndarray, np.ndarray, float]:
         """Per leaf of every tree, the contribution of each feature on the way to it.

@@ -94,9 +94,12 @@ class ChurnModel:
         from negah.predict.reasons import Describer, reason_columns
 
         X = self.matrix(df, as_of)
-        # the probability comes from the model's own prediction, whatever explains it
-        p = self.classifier.calibrate(self.classifier.raw_score(X))
-        contrib = self.classifier.contributions(X, explain)[0] if reasons else None
+        # the probability comes from the model's own raw score, whatever explains it
+        if reasons:
+            (contrib, _), raw = self.classifier.explain(X, explain)
+        else:
+            contrib, raw = None, self.classifier.raw_score(X)
+        p = self.classifier.calibrate(raw)
         id_col = self.meta.get("id_column") or "row"
         if id_values is None:
             if id_col in df.columns:

@@ -67,23 +67,45 @@ def as_text(values: "pd.Series") -> "pd.Series":
     return pd.Series(clean[codes], index=s.index, dtype=object)
 
 
-def parse_numbers(text: "pd.Series") -> "pd.Series":
-    """Text (see :func:`as_text`) to float64: thousands separators, currency signs and % are
-    dropped; what still does not parse is NaN."""
+def by_distinct(text: "pd.Series", fn: Any) -> "pd.Series":
+    """``fn`` (distinct present values -> float64 Series) applied once per distinct value of
+    ``text`` and spread back to every row (NaN where ``text`` is missing)."""
     import pandas as pd
 
-    t = text.str.replace(r"[\s$€£¥%]|ریال|تومان", "", regex=True)
-    t = t.str.replace(r"(?<=\d),(?=\d{3}(?:\D|$))", "", regex=True)
-    return pd.to_numeric(t, errors="coerce").astype("float64")
+    codes, uniq = pd.factorize(text, use_na_sentinel=True)
+    vals = fn(pd.Series(np.asarray(uniq, dtype=object), dtype=object))
+    out = np.append(np.asarray(vals, dtype=np.float64), np.nan)  # code -1 (missing) -> NaN
+    return pd.Series(out[codes], index=text.index, dtype="float64")
+
+
+def _numbers(u: "pd.Series") -> "pd.Series":
+    import pandas as pd
+
+    num = pd.to_numeric(u, errors="coerce").astype("float64")
+    bad = num.isna().to_numpy() & u.notna().to_numpy()
+    if bad.any():  # only what does not parse as it is goes through the clean-up
+        t = u[bad].str.replace(r"[\s$€£¥%]|ریال|تومان", "", regex=True)
+        t = t.str.replace(r"(?<=\d),(?=\d{3}(?:\D|$))", "", regex=True)
+        num[bad] = pd.to_numeric(t, errors="coerce").astype("float64")
+    return num
+
+
+def parse_numbers(text: "pd.Series") -> "pd.Series":
+    """Text (see :func:`as_text`) to float64: thousands separators, currency signs and % are
+    dropped; what still does not parse is NaN. Each distinct text is parsed once."""
+    return by_distinct(text, _numbers)
+
+
+def _bools(u: "pd.Series") -> "pd.Series":
+    return u.str.lower().map(BOOL_MAP).astype("float64")
 
 
 def bool_values(text: "pd.Series") -> "pd.Series | None":
     """1.0/0.0 (NaN for missing) when every present value is a yes/no word, else None."""
-    low = text.str.lower()
-    present = low.dropna()
-    if present.empty or not set(present.unique()) <= set(BOOL_MAP):
+    present = set(text.dropna().unique())
+    if not present or not {str(v).lower() for v in present} <= set(BOOL_MAP):
         return None
-    return low.map(BOOL_MAP).astype("float64")
+    return by_distinct(text, _bools)
 
 
 def is_numeric_dtype(s: "pd.Series") -> bool:
@@ -238,7 +260,7 @@ class Preparer:
             text = as_text(s)
             num = parse_numbers(text)
             if c.kind == "bool":
-                b = text.str.lower().map(BOOL_MAP).astype("float64")
+                b = by_distinct(text, _bools)
                 num = b.where(b.notna(), num)
             return num.to_numpy(dtype=np.float64)
         # categorical

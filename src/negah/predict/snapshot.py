@@ -94,7 +94,7 @@ def _column(df: "pd.DataFrame", name: str, what: str) -> str:
 
 def train_table(df: "pd.DataFrame", target: str, *, id_column: str | None = None, positive: str | None = None,
                 model: str = "auto", seed: int = 0, folds: int = 3, max_rounds: int = 1000,
-                num_threads: int = 1, source: str = "", as_of: Any = None, date_order: str = "dmy") -> ChurnModel:
+                num_threads: int = 0, source: str = "", as_of: Any = None, date_order: str = "dmy") -> ChurnModel:
     """Fit a churn model on a one-row-per-customer table with a label column ``target``.
 
     Date columns become days to ``as_of`` (default: the latest date in them), which the
