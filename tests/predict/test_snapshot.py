@@ -148,6 +148,13 @@ def test_model_file_versions(snapshot_model, tmp_path):
             z.writestr("booster.txt", booster)
     with pytest.raises(ModelError, match="has format version 99 .*upgrade negah"):
         ChurnModel.load(bad)
+    doc["format_version"] = 1  # a file of the first format (no date columns) still loads
+    old = tmp_path / "v1.model"
+    with zipfile.ZipFile(old, "w") as z:
+        z.writestr("negah-model.json", json.dumps(doc))
+        if booster:
+            z.writestr("booster.txt", booster)
+    assert ChurnModel.load(old).predict_proba(messy_export(20)).shape == (20,)
     junk = tmp_path / "junk.model"
     junk.write_text("hello")
     with pytest.raises(ModelError, match="is not a negah model file"):

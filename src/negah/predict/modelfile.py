@@ -29,7 +29,11 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 FORMAT = "negah-churn-model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2 added date columns (days to a reference date) to snapshot models; a negah that reads
+only format 1 would read them as categories, so it refuses format 2. Format 1 files (no
+date columns) are read as they are."""
+READS = (1, 2)
 META_NAME = "negah-model.json"
 BOOSTER_NAME = "booster.txt"
 _ZIP_TIME = (2020, 1, 1, 0, 0, 0)
@@ -156,11 +160,11 @@ class ChurnModel:
             raise ModelError(f"{what} is not a negah churn model (format {doc.get('format')!r})")
         fv = doc.get("format_version")
         made_by = doc.get("versions", {}).get("negah", "unknown")
-        if not isinstance(fv, int) or fv > FORMAT_VERSION:
+        if not isinstance(fv, int) or fv > FORMAT_VERSION or fv < 1:
             raise ModelError(
                 f"{what} has format version {fv} (written by negah {made_by}); this negah "
                 f"reads format {FORMAT_VERSION}: upgrade negah to load it, or retrain the model with this one")
-        if fv < FORMAT_VERSION:  # pragma: no cover - no older format exists yet
+        if fv not in READS:  # pragma: no cover - every older format is read today
             raise ModelError(
                 f"{what} has the old format version {fv} (written by negah {made_by}); "
                 f"this negah reads format {FORMAT_VERSION}: retrain the model (`negah predict train`)")
