@@ -20,7 +20,8 @@ from dataclasses import asdict, dataclass
 from typing import Any, Callable
 
 from negah.reports import charts as C
-from negah.reports.sources import Unavailable, call, frame_records, metric_records, py, records
+from negah.reports.shared import shared
+from negah.reports.sources import Unavailable, attempt, frame_records, metric_records, py, records
 
 RATE = "pct"
 FORMATS = {
@@ -57,12 +58,29 @@ def _note(page: dict, u: Unavailable) -> None:
         page["notes"].append(u.message)
 
 
-def _metrics(store, p: Params, names: list[str] | None = None, **kw) -> list[dict] | Unavailable:
-    args = dict(period=p.period, calendar=p.calendar, segment=p.segment, start=p.start, end=p.end)
-    args.update(kw)
-    if args.get("basis", "orders") == "orders" and not (store.has("orders") or store.has("responses")):
+def metric_records_for(store, p: Params, names: list[str] | None = None,
+                       basis: str = "orders") -> list[dict] | Unavailable:
+    """The metric records ``names`` (default: the spec's set) for ``p``.
+
+    Every page reads them from one computation of the whole default set per (store
+    version, period, calendar, segment, range, basis), shared by the pages
+    (:func:`negah.reports.shared.shared`); a name outside the default set is computed
+    on its own."""
+    if basis == "orders" and not (store.has("orders") or store.has("responses")):
         return Unavailable("metrics", "no orders yet: import orders (customer_id, order_date, amount)")
-    return metric_records(store, metrics=names, **args)
+    args = dict(period=p.period, calendar=p.calendar, segment=p.segment, start=p.start, end=p.end, basis=basis)
+    recs = shared(store, "records", tuple(args.items()), lambda: metric_records(store, **args))
+    if isinstance(recs, Unavailable) or names is None:
+        return recs
+    have = {r["metric"] for r in recs}
+    missing = [n for n in names if n not in have]
+    if missing:
+        more = shared(store, "records", tuple(args.items()) + (("metrics", tuple(missing)),),
+                      lambda: metric_records(store, metrics=missing, **args))
+        if not isinstance(more, Unavailable):
+            recs = recs + more
+    want = set(names)
+    return [r for r in recs if r["metric"] in want]
 
 
 def _by_metric(recs: list[dict]) -> dict[str, list[dict]]:
@@ -133,7 +151,7 @@ def overview(store, p: Params) -> dict:
     if s["orders"] is None and "responses" not in s["tables"]:
         page["notes"].append("no orders yet: import orders (customer_id, order_date, amount)")
         return page
-    recs = _metrics(store, p)
+    recs = metric_records_for(store, p)
     if isinstance(recs, Unavailable):
         _note(page, recs)
         return page
@@ -145,8 +163,9 @@ def overview(store, p: Params) -> dict:
         page["kpis"].append({"key": name, "value": py(last["value"]), "format": fmt_of(name),
                              "period": last["period"]})
     # yearly churn (and the return rate) against the industry ranges, with the alert state
-    bench = call(["negah.metrics:benchmark", "negah.metrics.benchmarks:benchmark"], store, p.industry,
-                 calendar=p.calendar)
+    from negah.metrics import benchmark
+
+    bench = attempt("benchmark", benchmark, store, p.industry, calendar=p.calendar)
     if isinstance(bench, Unavailable):
         _note(page, bench)
     else:
@@ -166,7 +185,7 @@ def overview(store, p: Params) -> dict:
 
 def trends(store, p: Params) -> dict:
     page = _page("trends", p)
-    recs = _metrics(store, p, ["churn_rate", "retention_rate", "active_customers", "new_customers",
+    recs = metric_records_for(store, p, ["churn_rate", "retention_rate", "active_customers", "new_customers",
                                "churned_customers", "repeat_purchase_rate", "loyal_customer_rate",
                                "product_return_rate"])
     if isinstance(recs, Unavailable):
@@ -203,8 +222,9 @@ def cohorts(store, p: Params) -> dict:
     if not store.has("orders"):
         page["notes"].append("no orders yet: import orders (customer_id, order_date, amount)")
         return page
-    got = call(["negah.metrics.cohorts:cohort_records"], store, period=p.period, calendar=p.calendar,
-               start=p.start, end=p.end)
+    from negah.metrics.cohorts import cohort_records
+
+    got = attempt("cohorts", cohort_records, store, period=p.period, calendar=p.calendar, start=p.start, end=p.end)
     rows = records(got)
     if isinstance(rows, Unavailable):
         _note(page, rows)
@@ -217,7 +237,7 @@ def cohorts(store, p: Params) -> dict:
 
 def revenue(store, p: Params) -> dict:
     page = _page("revenue", p)
-    recs = _metrics(store, p, ["revenue_churn_gross", "revenue_churn_net", "net_revenue_retention", "arpu"])
+    recs = metric_records_for(store, p, ["revenue_churn_gross", "revenue_churn_net", "net_revenue_retention", "arpu"])
     if isinstance(recs, Unavailable):
         _note(page, recs)
     else:
@@ -232,7 +252,7 @@ def revenue(store, p: Params) -> dict:
                 page["kpis"].append({"key": name, "value": py(last["value"]), "format": fmt_of(name),
                                      "period": last["period"]})
     if store.has("subscriptions"):
-        mrr = _metrics(store, p, ["mrr", "mrr_new", "mrr_expansion", "mrr_contraction", "mrr_churned"],
+        mrr = metric_records_for(store, p, ["mrr", "mrr_new", "mrr_expansion", "mrr_contraction", "mrr_churned"],
                        basis="subscriptions")
         if isinstance(mrr, Unavailable):
             _note(page, mrr)
@@ -249,7 +269,7 @@ def revenue(store, p: Params) -> dict:
 
 def growth(store, p: Params) -> dict:
     page = _page("growth", p)
-    recs = _metrics(store, p, ["new_customers", "churned_customers", "customer_growth_rate", "churn_rate"])
+    recs = metric_records_for(store, p, ["new_customers", "churned_customers", "customer_growth_rate", "churn_rate"])
     if isinstance(recs, Unavailable):
         _note(page, recs)
         return page
@@ -273,7 +293,7 @@ def nps(store, p: Params) -> dict:
     if r is None:
         page["notes"].append("no survey answers yet: import responses or create a survey")
         return page
-    recs = _metrics(store, p, ["nps"])
+    recs = metric_records_for(store, p, ["nps"])
     if isinstance(recs, Unavailable):
         _note(page, recs)
     else:
@@ -303,7 +323,7 @@ def nps(store, p: Params) -> dict:
 
 def clv(store, p: Params) -> dict:
     page = _page("clv", p)
-    recs = _metrics(store, p, ["clv", "arpu"])
+    recs = metric_records_for(store, p, ["clv", "arpu"])
     if isinstance(recs, Unavailable):
         _note(page, recs)
     else:
@@ -322,7 +342,9 @@ def clv(store, p: Params) -> dict:
     vals = [float(v) for v in table["clv"] if v == v]
     if vals:
         page["charts"].append(C.histogram("clv_distribution", vals))
-    summary = call(["negah.actions.segments:segment_summary"], table)
+    from negah.actions.segments import segment_summary
+
+    summary = attempt("segments", segment_summary, table)
     segs = records(summary)
     if isinstance(segs, Unavailable):
         _note(page, segs)
@@ -333,46 +355,27 @@ def clv(store, p: Params) -> dict:
     return page
 
 
-_MEMO: dict[tuple, Any] = {}
-
-
-def _memo(store, name: str, build: Callable[[], Any]) -> Any:
-    """Per-customer tables (RFM/CLV, at-risk) computed once per store version and reused by
-    the pages and every customer profile."""
-    import os
-
-    ver: tuple = (store.location, name)
-    try:
-        st = os.stat(store.location)
-        ver += (st.st_mtime_ns, st.st_size)
-        w = os.stat(store.location + ".wal") if os.path.exists(store.location + ".wal") else None
-        ver += (w.st_mtime_ns, w.st_size) if w else (0, 0)
-    except OSError:
-        return build()
-    if ver not in _MEMO:
-        if len(_MEMO) > 16:
-            _MEMO.clear()
-        _MEMO[ver] = build()
-    return _MEMO[ver]
-
-
 def rfm_table(store):
-    """Per customer RFM scores, segment and CLV (negah.actions.segments.rfm), memoised."""
+    """Per customer RFM scores, segment and CLV (negah.actions.segments.rfm), computed once
+    per store version for the pages and every customer profile."""
     if not store.has("orders"):
-        return Unavailable("negah.actions.segments.rfm", "no orders yet")
-    return _memo(store, "rfm", lambda: call(["negah.actions.segments:rfm"], store))
+        return Unavailable("segments", "no orders yet: import orders (customer_id, order_date, amount)")
+    from negah.actions.segments import rfm
+
+    return shared(store, "rfm", (), lambda: attempt("segments", rfm, store))
 
 
 def at_risk_table(store):
+    """The ranked at-risk list (negah.actions.at_risk.at_risk), once per store version."""
     if not store.has("orders"):
-        return Unavailable("negah.actions.at_risk.at_risk", "no orders yet")
+        return Unavailable("at-risk", "no orders yet: import orders (customer_id, order_date, amount)")
+    from negah.actions.at_risk import at_risk as build
 
-    def build():
+    def make():
         table = rfm_table(store)  # the RFM/CLV table (and its model fits) is shared with the CLV page
-        return call(["negah.actions.at_risk:at_risk"], store,
-                    rfm_table=None if isinstance(table, Unavailable) else table)
+        return attempt("at-risk", build, store, rfm_table=None if isinstance(table, Unavailable) else table)
 
-    return _memo(store, "at_risk", build)
+    return shared(store, "at_risk", (), make)
 
 
 def at_risk(store, p: Params, limit: int = 100) -> dict:
@@ -403,7 +406,9 @@ def complaints(store, p: Params) -> dict:
     labels = sorted(by_reason, key=lambda k: (-by_reason[k], str(k)))
     page["charts"].append(C.chart("complaints", "complaints", "bar", labels,
                                   [C.series("count", [by_reason[k] for k in labels], "int")]))
-    spikes = records(call(["negah.actions.reasons:spikes"], store, period=p.period, calendar=p.calendar))
+    from negah.actions.reasons import spikes as find_spikes
+
+    spikes = records(attempt("complaint spikes", find_spikes, store, period=p.period, calendar=p.calendar))
     if isinstance(spikes, Unavailable):
         _note(page, spikes)
     else:
@@ -422,7 +427,9 @@ def contact_plan(store, p: Params) -> dict:
     if not store.has("contacts"):
         page["notes"].append("no contacts yet: import contacts (customer_id, contacted_at, channel)")
         return page
-    got = records(call(["negah.actions.contact:contact_plan"], store))
+    from negah.actions.contact import contact_plan as plan
+
+    got = records(attempt("contact plan", plan, store))
     if isinstance(got, Unavailable):
         _note(page, got)
         return page
@@ -529,10 +536,7 @@ def customer_profile(store, customer_id: str, limit: int = 500) -> dict | None:
 
 
 def complaint_reasons(store) -> list[str]:
-    """The complaint pick-list: the library's configured list, else the reasons in the store."""
-    got = call(["negah.actions.reasons:pick_list", "negah.actions.reasons:reason_list"], store)
-    if not isinstance(got, Unavailable) and got:
-        return [str(x) for x in got]
+    """The complaint pick-list: the common reasons, then every other reason in the store."""
     base = ["price", "quality", "delivery", "service", "billing", "product_missing", "other"]
     c = store.table("complaints")
     if c is not None:

@@ -1,16 +1,16 @@
 """Calls into the library (metrics, models, predict, actions) for pages and reports.
 
-The dashboard, the REST API and the HTML report all get their numbers here, from the
-same library functions the CLI calls. A library part that is not installed or not
-written yet gives :class:`Unavailable` ("not available yet: <what>") instead of an
+The dashboard, the REST API and the HTML report all get their numbers from the same
+library functions the CLI calls. When the library says the data cannot support a call
+(no table, too few rows, no trained model: a :class:`~negah.errors.NegahError`),
+:func:`attempt` gives :class:`Unavailable` with the library's message instead of an
 error, so every page answers on a freshly imported store.
 """
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 
 @dataclass(frozen=True)
@@ -22,59 +22,39 @@ class Unavailable:
 
     @property
     def message(self) -> str:
-        return f"{self.reason}: {self.what}"
+        """The reason alone when it is the library's own sentence, else "not available yet: what"."""
+        return self.reason if self.reason != "not available yet" else f"{self.reason}: {self.what}"
 
 
-def find(candidates: Sequence[str]) -> Any | Unavailable:
-    """The first importable ``module:attr`` of ``candidates``, else :class:`Unavailable`."""
-    for c in candidates:
-        mod, _, attr = c.partition(":")
-        try:
-            m = importlib.import_module(mod)
-        except ImportError:
-            continue
-        f = getattr(m, attr, None)
-        if callable(f):
-            return f
-    return Unavailable(" or ".join(candidates))
+def attempt(what: str, fn: Callable[..., Any], *args: Any, reraise: tuple = (), **kw: Any) -> Any | Unavailable:
+    """``fn(*args, **kw)``, or :class:`Unavailable` when the library says the data cannot
+    support the call (a :class:`~negah.errors.NegahError`: no table, too few rows, no
+    trained model), with the library's message.
 
-
-def call(candidates: Sequence[str], *args: Any, _raise: tuple = (), **kw: Any) -> Any | Unavailable:
-    """Call the first available function of ``candidates``.
-
-    Library errors that say the data cannot support the call (no table, too few rows,
-    no trained model) come back as :class:`Unavailable` with the library's message;
-    exceptions of the types in ``_raise`` (e.g. InputError for the caller's own
-    parameters) propagate.
+    Exceptions of the types in ``reraise`` (e.g. InputError for the caller's own
+    parameters) propagate, and so does anything that is not a NegahError: a bug is an
+    error, not "not available".
     """
     from negah.errors import NegahError
 
-    f = find(candidates)
-    if isinstance(f, Unavailable):
-        return f
     try:
-        return f(*args, **kw)
-    except _raise:
+        return fn(*args, **kw)
+    except reraise:
         raise
     except NegahError as e:
-        return Unavailable(candidates[0], str(e))
-    except Exception as e:  # a library part failing must not take the page down: say so
-        import logging
-
-        logging.getLogger("negah.reports").warning("%s failed: %r", candidates[0], e, exc_info=True)
-        return Unavailable(candidates[0], f"failed ({type(e).__name__}: {e})")
+        return Unavailable(what, str(e))
 
 
 def metric_records(store: Any, *, period: str = "month", calendar: str = "gregorian",
                    metrics: Sequence[str] | None = None, segment: str | None = None,
                    start: Any = None, end: Any = None, basis: str = "orders") -> list[dict] | Unavailable:
-    """The spec's metric records (``negah metrics --format json``)."""
+    """The spec's metric records (``negah metrics --format json``); an invalid parameter
+    (unknown metric or segment column) raises InputError."""
     from negah.errors import InputError
+    from negah.metrics import compute_records
 
-    got = call(["negah.metrics:compute_records", "negah.metrics.engine:compute_records"], store, _raise=(InputError,),
-               period=period, calendar=calendar,
-               metrics=list(metrics) if metrics else None, segment=segment, start=start, end=end, basis=basis)
-    return got
+    return attempt("metrics", compute_records, store, reraise=(InputError,), period=period, calendar=calendar,
+                   metrics=list(metrics) if metrics else None, segment=segment, start=start, end=end, basis=basis)
 
 
 def records(value: Any) -> list[dict] | Unavailable:
