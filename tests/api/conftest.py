@@ -88,3 +88,44 @@ def svc(base_store, tmp_path) -> Service:
 def ro_svc(base_store, tmp_path_factory) -> Service:
     """One app per module for tests that only read."""
     return _service(base_store, tmp_path_factory.mktemp("ro"))
+
+
+def wait_job(client, job_id: str, headers: dict, timeout: float = 300.0) -> dict:
+    """Poll GET /api/jobs/{id} until the job is done or failed; the job."""
+    import time
+
+    t = time.monotonic()
+    while True:
+        r = client.get(f"/api/jobs/{job_id}", headers=headers)
+        assert r.status_code == 200, r.text
+        job = r.json()
+        if job["status"] in ("done", "failed"):
+            return job
+        assert time.monotonic() - t < timeout, job
+        time.sleep(0.05)
+
+
+def serve(path: Path, workers: int = 1) -> tuple:
+    """`negah serve` (``negah.api.app.run``) on ``path`` in a subprocess on a free loopback
+    port, once /health answers; (process, base URL). Stop it with SIGINT or SIGTERM."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as sk:
+        sk.bind(("127.0.0.1", 0))
+        port = sk.getsockname()[1]
+    code = f"from negah.api.app import run; run({str(path)!r}, '127.0.0.1', {port}, workers={workers})"
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(600):
+        try:
+            if httpx.get(base + "/health", timeout=1).status_code == 200:
+                return proc, base
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError(proc.stderr.read().decode())

@@ -37,6 +37,10 @@ ENDPOINTS = [
     ("GET", "/api/dashboard/complaints", None, "viewer"),
     ("GET", "/api/dashboard/contact-plan", None, "viewer"),
     ("POST", "/api/models/run", {"model": "bgnbd"}, "analyst"),
+    ("GET", "/api/jobs", None, "analyst"),
+    ("GET", "/api/jobs/JOBID", None, "analyst"),
+    ("GET", "/api/jobs/JOBID/items", None, "analyst"),
+    ("DELETE", "/api/models/MODELID", None, "admin"),
     ("POST", "/api/customers/1/complaints", {"reason": "price"}, "analyst"),
     ("POST", "/api/surveys", {"name": "Q3"}, "analyst"),
     ("GET", "/api/surveys/SURVEY/links", None, "analyst"),
@@ -55,6 +59,12 @@ def _resolve(svc, path: str) -> str:
     if "SURVEY" in path:
         r = svc.client.post("/api/surveys", json={"name": "fixture"}, headers=svc.h("admin"))
         path = path.replace("SURVEY", r.json()["survey_id"])
+    if "JOBID" in path:
+        r = svc.client.post("/api/models/run", json={"model": "bgnbd"}, headers=svc.h("analyst"))
+        assert r.status_code == 202, r.text
+        path = path.replace("JOBID", r.json()["job_id"])
+    if "MODELID" in path:
+        path = path.replace("MODELID", "no-such-model")
     if "KEYID" in path:
         r = svc.client.post("/api/keys", json={"role": "viewer", "name": "victim"}, headers=svc.h("admin"))
         path = path.replace("KEYID", r.json()["key_id"])
@@ -69,7 +79,8 @@ def test_every_route_is_listed(ro_svc):
             continue
         for method in ops:
             concrete = (path.replace("{customer_id}", "1").replace("{table}", "orders")
-                        .replace("{survey_id}", "SURVEY").replace("{key_id}", "KEYID"))
+                        .replace("{survey_id}", "SURVEY").replace("{key_id}", "KEYID")
+                        .replace("{job_id}", "JOBID").replace("{model_id}", "MODELID"))
             if method.upper() == "DELETE" and concrete == "/api/customers/1":
                 concrete = "/api/customers/2"
             assert (method.upper(), concrete) in listed, f"{method.upper()} {path} has no role test"
@@ -81,7 +92,7 @@ def test_health_needs_no_key(ro_svc):
 
 
 def _reads_only(method: str, path: str) -> bool:
-    return method == "GET" and "SURVEY" not in path and "KEYID" not in path
+    return method == "GET" and "SURVEY" not in path and "KEYID" not in path and "JOBID" not in path
 
 
 @pytest.mark.parametrize("method,path,body,role", ENDPOINTS, ids=[f"{m} {p}" for m, p, _, _ in ENDPOINTS])

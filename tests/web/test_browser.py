@@ -4,12 +4,7 @@ screenshots under tests/web/screenshots/ (gitignored)."""
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -21,33 +16,13 @@ PERSIAN = "۰۱۲۳۴۵۶۷۸۹"
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from tests.api.conftest import build_store
+    from tests.api.conftest import build_store, serve
 
     path = tmp_path_factory.mktemp("web") / "store.duckdb"
     keys = build_store(path)
-    port = _free_port()
-    code = f"from negah.api.app import run; run({str(path)!r}, '127.0.0.1', {port})"
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
-    import httpx
-
-    for _ in range(100):
-        try:
-            if httpx.get(base + "/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        raise RuntimeError(proc.stderr.read().decode())
+    proc, base = serve(path)
     yield base, path, keys
     proc.terminate()
     proc.wait(10)

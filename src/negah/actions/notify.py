@@ -77,19 +77,9 @@ class SmtpSettings:
         return ssl.create_default_context(cafile=self.cafile)
 
 
-def send_email(settings: SmtpSettings | dict[str, Any], to: str | Iterable[str], subject: str, body: str,
-               *, html: str | None = None) -> None:
-    """Send one e-mail; raise :class:`DeliveryError` when it cannot be delivered."""
-    import smtplib
-    import socket
+def _message(s: SmtpSettings, rcpts: list[str], subject: str, body: str, html: str | None):
     from email.message import EmailMessage
 
-    from negah import config
-
-    s = settings if isinstance(settings, SmtpSettings) else SmtpSettings.from_mapping(settings)
-    rcpts = [to] if isinstance(to, str) else list(to)
-    if not rcpts:
-        raise DeliveryError("e-mail: no recipient")
     msg = EmailMessage()
     msg["From"] = s.sender
     msg["To"] = ", ".join(rcpts)
@@ -97,18 +87,45 @@ def send_email(settings: SmtpSettings | dict[str, Any], to: str | Iterable[str],
     msg.set_content(body)
     if html:
         msg.add_alternative(html, subtype="html")
+    return msg
+
+
+def _connect(s: SmtpSettings):
+    """An open SMTP session (STARTTLS and login done); the caller closes it."""
+    import smtplib
+
+    from negah import config
+
+    smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=s.tls_context()) if s.ssl else \
+        smtplib.SMTP(s.host, s.port, timeout=s.timeout)
     try:
-        conn = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=s.tls_context()) if s.ssl else \
-            smtplib.SMTP(s.host, s.port, timeout=s.timeout)
-        with conn as smtp:
-            if s.starttls:
-                smtp.starttls(context=s.tls_context())
-            if s.user:
-                pw = config.env(s.password_env) if s.password_env else None
-                if pw is None:
-                    raise DeliveryError(f"e-mail: user {s.user!r} set but environment variable "
-                                        f"{s.password_env or '(password_env)'} holds no password")
-                smtp.login(s.user, pw)
+        if s.starttls:
+            smtp.starttls(context=s.tls_context())
+        if s.user:
+            pw = config.env(s.password_env) if s.password_env else None
+            if pw is None:
+                raise DeliveryError(f"e-mail: user {s.user!r} set but environment variable "
+                                    f"{s.password_env or '(password_env)'} holds no password")
+            smtp.login(s.user, pw)
+    except BaseException:
+        smtp.close()
+        raise
+    return smtp
+
+
+def send_email(settings: SmtpSettings | dict[str, Any], to: str | Iterable[str], subject: str, body: str,
+               *, html: str | None = None) -> None:
+    """Send one e-mail; raise :class:`DeliveryError` when it cannot be delivered."""
+    import smtplib
+    import socket
+
+    s = settings if isinstance(settings, SmtpSettings) else SmtpSettings.from_mapping(settings)
+    rcpts = [to] if isinstance(to, str) else list(to)
+    if not rcpts:
+        raise DeliveryError("e-mail: no recipient")
+    msg = _message(s, rcpts, subject, body, html)
+    try:
+        with _connect(s) as smtp:
             refused = smtp.send_message(msg, to_addrs=rcpts)
             if refused:
                 raise DeliveryError(f"e-mail to {', '.join(refused)} refused by {s.host}:{s.port}")
@@ -116,6 +133,76 @@ def send_email(settings: SmtpSettings | dict[str, Any], to: str | Iterable[str],
         raise
     except (smtplib.SMTPException, OSError, socket.timeout) as e:
         raise DeliveryError(f"e-mail via {s.host}:{s.port} failed: {type(e).__name__}: {e}") from None
+
+
+def send_emails(settings: SmtpSettings | dict[str, Any], messages: Iterable[tuple[str, str, str]],
+                on_result: Callable[[int, str, str | None], None] | None = None,
+                stop: Callable[[], bool] | None = None, max_connect_failures: int = 3) -> tuple[int, int]:
+    """Send many e-mails ``(to, subject, body)`` over one SMTP session.
+
+    ``on_result(index, to, error or None)`` is called for each message as it is sent or
+    fails, and ``stop()`` is asked between messages. A message the server refuses fails
+    alone and the others go on; a broken connection is opened again; after
+    ``max_connect_failures`` failed connections in a row the server is taken as
+    unreachable and the remaining messages fail at once with that reason. Returns
+    (sent, failed)."""
+    import smtplib
+    import socket
+
+    s = settings if isinstance(settings, SmtpSettings) else SmtpSettings.from_mapping(settings)
+    sent = failed = 0
+    smtp = None
+    down: str | None = None  # the reason the server is taken as unreachable
+    broken = 0  # failed connections in a row
+    try:
+        for i, (to, subject, body) in enumerate(messages):
+            if stop is not None and stop():
+                break
+            err: str | None = down
+            while down is None:
+                err = None
+                try:
+                    if smtp is None:
+                        smtp = _connect(s)
+                    refused = smtp.send_message(_message(s, [to], subject, body, None), to_addrs=[to])
+                    broken = 0
+                    if refused:
+                        err = f"e-mail to {to} refused by {s.host}:{s.port}"
+                    break
+                except DeliveryError as e:  # no password: nothing else will work either
+                    err = down = str(e)
+                except smtplib.SMTPRecipientsRefused as e:
+                    broken = 0
+                    code, reason = e.recipients.get(to, (None, b""))
+                    err = f"e-mail to {to} refused by {s.host}:{s.port}: {code} {reason.decode('utf-8', 'replace')}"
+                    break
+                except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError) as e:
+                    if smtp is not None:
+                        try:
+                            smtp.close()
+                        except Exception:  # noqa: BLE001 - already broken
+                            pass
+                        smtp = None
+                    broken += 1
+                    err = f"e-mail via {s.host}:{s.port} failed: {type(e).__name__}: {e}"
+                    if broken >= max_connect_failures:
+                        down = f"{err} ({broken} connections failed in a row; not sent)"
+                except smtplib.SMTPException as e:
+                    err = f"e-mail to {to} via {s.host}:{s.port} failed: {type(e).__name__}: {e}"
+                    break
+            if err is None:
+                sent += 1
+            else:
+                failed += 1
+            if on_result is not None:
+                on_result(i, to, err)
+    finally:
+        if smtp is not None:
+            try:
+                smtp.quit()
+            except Exception:  # noqa: BLE001 - closing
+                smtp.close()
+    return sent, failed
 
 
 def post_webhook(url: str, payload: dict[str, Any], *, timeout: float = 10.0,

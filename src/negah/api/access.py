@@ -14,6 +14,16 @@ connection open between requests**:
 So ``negah import`` / ``negah keys create`` and ``negah serve`` work on one file together:
 the CLI waits at most for one request's read, and the service sees the CLI's writes on
 the next request (the store version changes).
+
+Two versions of the store are kept apart:
+
+* :meth:`StoreAccess.version` — the (mtime, size) of the file and its WAL plus this
+  process's write counter: free to read (two ``stat`` calls), so it keys the in-memory
+  caches and the hot path; any write moves it, even one that changes no answer (a key);
+* :meth:`StoreAccess.data_version` — a digest of what the store holds
+  (:func:`negah.api.sharedcache.data_version`), read from the open store when the first
+  one moved: it keys the answers shared on disk by every worker and kept across restarts
+  (:mod:`negah.api.sharedcache`), so creating a key or restarting recomputes nothing.
 """
 
 from __future__ import annotations
@@ -26,6 +36,15 @@ from typing import Any, Iterator
 
 from negah.api import keys as K
 from negah.api.cache import ByteCache, file_version
+from negah.api.sharedcache import Busy, DiskCache, decode_value, encode_value, sidecar
+from negah.api.sharedcache import data_version as _data_version
+
+
+class _Unshared(Exception):
+    """A value that cannot be kept on disk (kept in this process only)."""
+
+    def __init__(self, value: Any):
+        self.value = value
 
 
 class RWLock:
@@ -71,8 +90,15 @@ class StoreAccess:
     """One store path, its version, a byte cache and the in-memory key table."""
 
     def __init__(self, path: str, *, wait: float = 10.0, cache_bytes: int = 256 << 20,
-                 version_interval: float = 0.05):
+                 version_interval: float = 0.05, shared_cache: bool = True):
         self.path = str(path)
+        self.disk = DiskCache(sidecar(self.path) / "cache")
+        self.disk.enabled = self.disk.enabled and shared_cache
+        self._dv: tuple[tuple, str] | None = None
+        self._values: dict[tuple, Any] = {}  # shared intermediate values of this process, by data version
+        self._values_lock = threading.Lock()
+        self._open: set = set()  # raw connections of reads in progress (interrupted at shutdown)
+        self._open_lock = threading.Lock()
         self.wait = wait
         self.lock = RWLock()
         self.cache = ByteCache(max_bytes=cache_bytes)
@@ -106,10 +132,26 @@ class StoreAccess:
 
         with self.lock.read():
             store = open_store(self.path, read_only=True, wait=self.wait)
+            raw = store.con.con
+            with self._open_lock:
+                self._open.add(raw)
             try:
                 yield store
             finally:
+                with self._open_lock:
+                    self._open.discard(raw)
                 store.close()
+
+    def interrupt(self) -> int:
+        """Interrupt the queries of every read in progress (at shutdown); how many."""
+        with self._open_lock:
+            cons = list(self._open)
+        for raw in cons:
+            try:
+                raw.interrupt()
+            except Exception:  # noqa: BLE001 - closing anyway
+                pass
+        return len(cons)
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Any]:
@@ -188,6 +230,75 @@ class StoreAccess:
                 self._secret = K.ensure_secret(store.con.con)
         return self._secret
 
-    def cached(self, key: tuple, build) -> Any:
-        """``build()``'s value cached under ``key`` + the current store version."""
-        return self.cache.get_or_build(key + (self.version(),), build)
+    # -- computed answers ------------------------------------------------------------------
+    def data_version(self, store: Any) -> str:
+        """The data version of the open ``store`` (recomputed only when :meth:`version`'s
+        files moved; see the module docstring)."""
+        files = file_version(self.path)
+        got = self._dv
+        if got is not None and got[0] == files:
+            return got[1]
+        dv = _data_version(store.con.con)
+        self._dv = (files, dv)
+        return dv
+
+    def cached(self, key: tuple, build, *, shared: bool = True, nowait: bool = False) -> Any:
+        """``build(store)``'s bytes for ``key`` at the current store version: from memory,
+        else from the disk cache shared by every worker (``shared``), else computed on a
+        read-only store, once across threads and processes. With ``nowait`` (the warmer),
+        :class:`~negah.api.sharedcache.Busy` is raised when another worker is computing it."""
+        return self.cache.get_or_build(key + (self.version(),), lambda: self._compute(key, build, shared, nowait))
+
+    def _compute(self, key: tuple, build, shared: bool, nowait: bool) -> bytes:
+        import time as _time
+
+        while True:
+            with self.read() as store:
+                if not shared or not self.disk.enabled:
+                    return build(store)
+                dv = self.data_version(store)
+                got = self.disk.read(dv, key)
+                if got is not None:
+                    return got
+                with self.disk.lock(dv, key, blocking=False) as mine:
+                    if mine:
+                        got = self.disk.read(dv, key)
+                        if got is None:
+                            t0 = _time.perf_counter()
+                            got = build(store)
+                            self.disk.write(dv, key, got, _time.perf_counter() - t0)
+                        return got
+            # another worker is computing it: wait for it without holding the store open
+            if nowait:
+                raise Busy(key)
+            with self.disk.lock(dv, key):
+                pass
+
+    def shared(self, store: Any, name: str, params: tuple, build) -> Any:
+        """An intermediate value several answers need (metric records, the RFM and at-risk
+        tables), computed once per data version across workers: the
+        :class:`negah.reports.shared.Backend` this service installs for its store."""
+        dv = self.data_version(store)
+        key = ("shared", name, params)
+        with self._values_lock:
+            if (dv, key) in self._values:
+                return self._values[(dv, key)]
+
+        def make() -> bytes:
+            value = build()
+            body = encode_value(value)
+            if body is None:
+                raise _Unshared(value)
+            return body
+
+        try:
+            value = decode_value(self.disk.get_or_build(dv, key, make))
+        except _Unshared as u:
+            value = u.value
+        with self._values_lock:
+            for k in [k for k in self._values if k[0] != dv]:
+                del self._values[k]
+            if len(self._values) >= 16:
+                self._values.pop(next(iter(self._values)))
+            self._values[(dv, key)] = value
+        return value

@@ -107,20 +107,34 @@ async def _too_large(send, limit: int) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+SHUTDOWN_GRACE = 5.0  # seconds: open requests at shutdown, then the warmer and jobs, then exit
+
+
 def create_app(store_path: str | Path, *, max_body: int = MAX_BODY, wait: float = 10.0,
                cache_bytes: int = 256 << 20, warm: bool = True, version_interval: float = 0.05,
-               smtp: Any = None) -> FastAPI:
+               smtp: Any = None, shared_cache: bool = True, exit_after_shutdown: bool = False) -> FastAPI:
     """The application serving the DuckDB store at ``store_path``.
 
     A missing store file is created empty (so that ``negah keys create`` and ingest can
     fill it). No connection is kept open; see :mod:`negah.api.access`. Cached GETs are
     answered by :class:`negah.api.fastpath.FastPath`; with ``warm`` the dashboard's
     default answers are computed in the background when the server starts (its ASGI
-    lifespan) and after every change of the store.
+    lifespan) and after every change of the store. With ``shared_cache`` computed answers
+    are kept on disk beside the store for every worker and the next start
+    (:mod:`negah.api.sharedcache`). Long work (model fits, survey e-mails) runs as
+    background jobs (:mod:`negah.api.jobs`).
+
+    At shutdown (the lifespan's end) the warmer stops between two pages, queued jobs are
+    marked interrupted and queries in progress are interrupted; with
+    ``exit_after_shutdown`` (``negah serve``) the process exits at most
+    :data:`SHUTDOWN_GRACE` seconds later even if a computation does not end.
     """
     import contextlib
 
     from negah.api.fastpath import Warmer
+    from negah.api.jobs import Jobs
+    from negah.api.sharedcache import sidecar
+    from negah.reports import shared
     from negah.store import open_store
     from negah.store.connect import store_kind
 
@@ -141,6 +155,7 @@ def create_app(store_path: str | Path, *, max_body: int = MAX_BODY, wait: float 
             fast.warmer = Warmer(fast)
             fast.warmer.start()
         yield
+        _shutdown(app, exit_after_shutdown)
 
     app = FastAPI(
         lifespan=lifespan,
@@ -149,9 +164,12 @@ def create_app(store_path: str | Path, *, max_body: int = MAX_BODY, wait: float 
         description="Customer retention and churn analytics. Every /api route needs `Authorization: Bearer KEY` "
                     "(create keys with `negah keys create --role viewer|analyst|admin`); GET /health does not.",
         openapi_tags=[{"name": n} for n in ("health", "query", "dashboard", "customers", "ingest", "models",
-                                            "surveys", "keys")],
+                                            "jobs", "surveys", "keys")],
     )
-    app.state.access = StoreAccess(path, wait=wait, cache_bytes=cache_bytes, version_interval=version_interval)
+    app.state.access = StoreAccess(path, wait=wait, cache_bytes=cache_bytes, version_interval=version_interval,
+                                   shared_cache=shared_cache)
+    shared.install(path, app.state.access)
+    app.state.jobs = Jobs(sidecar(path) / "jobs")
     app.state.warm = warm
     app.state.smtp = smtp  # negah.actions.notify.SmtpSettings for survey e-mails (None: not configured)
     app.state.started = time.time()
@@ -162,10 +180,11 @@ def create_app(store_path: str | Path, *, max_body: int = MAX_BODY, wait: float 
     def health():
         return Response(b'{"status":"ok"}', media_type="application/json")
 
-    from negah.api import routes_data, routes_write, web
+    from negah.api import routes_data, routes_jobs, routes_write, web
 
     app.include_router(routes_data.router)
     app.include_router(routes_write.router)
+    app.include_router(routes_jobs.router)
     app.include_router(web.router)
     static = resources.files("negah.web") / "static"
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
@@ -173,6 +192,32 @@ def create_app(store_path: str | Path, *, max_body: int = MAX_BODY, wait: float 
     app.add_middleware(BodyLimit, limit=max_body)
     app.add_middleware(_Fast, access=app.state.access, max_bytes=cache_bytes, state=app.state)
     return app
+
+
+def _shutdown(app: FastAPI, exit_after: bool) -> None:
+    """Stop the warmer (between two pages), mark queued and running jobs interrupted,
+    interrupt the store's queries in progress; with ``exit_after``, make sure the process
+    ends within :data:`SHUTDOWN_GRACE` seconds (a computation in numpy cannot be stopped)."""
+    import os
+    import threading
+
+    fast = getattr(app.state, "fast", None)
+    warmer = getattr(fast, "warmer", None) if fast is not None else None
+    if warmer is not None:
+        warmer._stopping.set()
+    app.state.jobs.stop()
+    interrupted = app.state.access.interrupt()
+    if warmer is not None and not warmer.stop(timeout=SHUTDOWN_GRACE):
+        log.warning("the cache warmer did not stop within %.0f s", SHUTDOWN_GRACE)
+    if exit_after:
+        def _exit() -> None:
+            log.warning("exiting with computations unfinished (%d queries interrupted)", interrupted)
+            logging.shutdown()
+            os._exit(0)
+
+        timer = threading.Timer(SHUTDOWN_GRACE, _exit)
+        timer.daemon = True
+        timer.start()
 
 
 class _Fast:
@@ -226,9 +271,10 @@ def run(store_path: str | Path, host: str = "127.0.0.1", port: int = 8000, open_
         if config is not None:
             os.environ["NEGAH_SERVE_CONFIG"] = str(Path(config).resolve())
         uvicorn.run("negah.api.app:_app_from_env", factory=True, host=host, port=port, workers=workers,
-                    log_level=log_level, access_log=False)
+                    log_level=log_level, access_log=False, timeout_graceful_shutdown=int(SHUTDOWN_GRACE))
     else:
-        uvicorn.run(create_app(path, smtp=smtp), host=host, port=port, log_level=log_level, access_log=False)
+        uvicorn.run(create_app(path, smtp=smtp, exit_after_shutdown=True), host=host, port=port,
+                    log_level=log_level, access_log=False, timeout_graceful_shutdown=int(SHUTDOWN_GRACE))
 
 
 def _app_from_env() -> FastAPI:
@@ -239,4 +285,4 @@ def _app_from_env() -> FastAPI:
         from negah.actions.alerts import load_config
 
         smtp = load_config(os.environ["NEGAH_SERVE_CONFIG"]).smtp
-    return create_app(os.environ["NEGAH_SERVE_STORE"], smtp=smtp)
+    return create_app(os.environ["NEGAH_SERVE_STORE"], smtp=smtp, exit_after_shutdown=True)

@@ -160,13 +160,14 @@ class FastPath:
 
         await self.app(scope, receive, capture)
 
-    async def prime(self, path: str, query: bytes = b"") -> int:
-        """Answer ``GET path?query`` internally (no client) and keep it; the status."""
+    async def prime(self, path: str, query: bytes = b"", *, nowait: bool = False) -> int:
+        """Answer ``GET path?query`` internally (no client) and keep it; the status (409:
+        with ``nowait``, another worker is computing it)."""
         scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
                  "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "",
                  "query_string": query, "headers": [(b"host", b"negah.internal")],
                  "client": ("127.0.0.1", 0), "server": ("127.0.0.1", 0), "state": {},
-                 "extensions": {"negah.internal": True}, "app": self.root}
+                 "extensions": {"negah.internal": True, "negah.nowait": nowait}, "app": self.root}
         key = (path, query, self.access.version())
         if self.cache.get(key) is not None:
             return 200
@@ -186,26 +187,34 @@ class FastPath:
 
 def warm_targets() -> list[tuple[str, bytes]]:
     """What the dashboard asks first: every page in English (Gregorian) and Persian
-    (Jalali), the store summary, metrics, the complaint pick-list."""
+    (Jalali), the store summary, metrics, the complaint pick-list. The two calendars of a
+    page are next to each other, and the pages that share metric records or per-customer
+    tables come first, so that two workers warming together take different work."""
     from negah.reports.pages import PAGES
 
     out = [("/api/store", b""), ("/api/complaint-reasons", b"")]
-    for q in (b"", b"calendar=jalali"):
-        out += [(f"/api/dashboard/{p.replace('_', '-')}", q) for p in PAGES]
+    for p in PAGES:
+        out += [(f"/api/dashboard/{p.replace('_', '-')}", q) for q in (b"", b"calendar=jalali")]
     out.append(("/api/metrics", b""))
     return out
 
 
 class Warmer:
-    """A daemon thread that primes :func:`warm_targets` for each new store version."""
+    """A daemon thread that primes :func:`warm_targets` for each new store version.
+
+    Several workers warm together: a target another worker is computing (its lock in the
+    shared cache is held) is put off and taken last, when it is usually on disk already.
+    :meth:`stop` ends the thread between two targets (at shutdown)."""
 
     def __init__(self, fast: FastPath, targets: list[tuple[str, bytes]] | None = None):
         self.fast = fast
         self.targets = targets if targets is not None else warm_targets()
         self._event = threading.Event()
+        self._stopping = threading.Event()
         self._done: tuple | None = None
         self._thread: threading.Thread | None = None
         self.warmed: list[tuple] = []  # versions fully warmed (for tests and logs)
+        self.seconds: dict[tuple[str, bytes], float] = {}  # last time each target took here
 
     def start(self) -> None:
         if self._thread is None:
@@ -214,27 +223,67 @@ class Warmer:
             self._thread.start()
         self._event.set()
 
+    def stop(self, timeout: float = 5.0) -> bool:
+        """Stop after the target in progress; True when the thread ended within ``timeout``."""
+        self._stopping.set()
+        self._event.set()
+        t = self._thread
+        if t is None:
+            return True
+        t.join(timeout)
+        return not t.is_alive()
+
     def check(self, version: tuple) -> None:
         if version != self._done and self._thread is not None:
             self._event.set()
 
     def _run(self) -> None:
-        while True:
+        while not self._stopping.is_set():
             self._event.wait()
             self._event.clear()
+            if self._stopping.is_set():
+                return
             version = self.fast.access.version()
             if version == self._done:
                 continue
             try:
-                for path, q in self.targets:
-                    asyncio.run(self.fast.prime(path, q))
-                    if self.fast.access.version() != version:
-                        break  # the store changed meanwhile: start again on the new version
-                else:
-                    self._done = version
-                    self.warmed.append(version)
+                finished = self._warm(version)
             except Exception:  # noqa: BLE001 - warming is best effort; requests compute on demand
+                if self._stopping.is_set():
+                    return  # the shutdown interrupted the query in progress
                 log.exception("warming the cache failed")
+                finished = True
+            if finished:
                 self._done = version
+                self.warmed.append(version)
+                self._prune()
             if self.fast.access.version() != self._done:
                 self._event.set()
+
+    def _warm(self, version: tuple) -> bool:
+        """Prime every target; False when stopped or when the store changed meanwhile."""
+        import time
+
+        pending = list(self.targets)
+        for nowait in (True, False):
+            later = []
+            for path, q in pending:
+                if self._stopping.is_set() or self.fast.access.version() != version:
+                    return False
+                t0 = time.perf_counter()
+                status = asyncio.run(self.fast.prime(path, q, nowait=nowait))
+                if status == 409:
+                    later.append((path, q))
+                else:
+                    self.seconds[(path, q)] = round(time.perf_counter() - t0, 3)
+            pending = later
+        return True
+
+    def _prune(self) -> None:
+        acc = self.fast.access
+        dv = acc._dv
+        if dv is not None:
+            try:
+                acc.disk.prune(dv[1])
+            except OSError:  # pragma: no cover - housekeeping only
+                pass

@@ -55,8 +55,18 @@ class ComplaintIn(BaseModel):
 
 
 class ModelRun(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    model: Literal["bgnbd", "paretonbd", "gammagamma", "churn"] = "bgnbd"
+    """A model to fit on the store (a background job; see POST /api/models/run)."""
+
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+    model: Literal["bgnbd", "paretonbd", "mbgnbd", "gammagamma", "churn"] = Field(
+        "bgnbd", description="BTYD: bgnbd, paretonbd, mbgnbd (purchases), gammagamma (spend); churn: the classifier")
+    calibration_end: _dt.date | None = Field(None, description="BTYD: last day of the calibration period "
+                                                               "(default: the last purchase day)")
+    time_unit: Literal["day", "week"] = Field("week", description="BTYD: unit of recency and T")
+    as_of: _dt.date | None = Field(None, description="churn: the first day not in the data (default: the day "
+                                                     "after the data end)")
+    horizon: int = Field(90, ge=7, le=730, description="churn: days after a cut-off in which a customer churns")
+    name: str | None = Field(None, max_length=200, description="churn: a name for the saved model")
 
 
 class SurveyCreate(BaseModel):

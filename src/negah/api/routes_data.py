@@ -10,11 +10,13 @@ import datetime as _dt
 from typing import Annotated, Any, Callable, Literal
 
 from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
 
 from negah.api.deps import access, dumps, json_bytes, viewer
 from negah.api.models import JSON_OK
+from negah.api.sharedcache import Busy
 from negah.reports import pages as P
-from negah.reports.sources import Unavailable, call, metric_records, records
+from negah.reports.sources import Unavailable, attempt, records
 
 router = APIRouter(prefix="/api")
 
@@ -26,14 +28,14 @@ DateQ = Annotated[_dt.date | None, Query(description="YYYY-MM-DD")]
 
 
 def cached(request: Request, key: tuple, build: Callable[[Any], Any]):
-    """The JSON bytes of ``build(store)``, from the cache or computed on a read-only store."""
-    acc = access(request)
-
-    def make() -> bytes:
-        with acc.read() as store:
-            return dumps(build(store))
-
-    return json_bytes(acc.cached(key, make))
+    """The JSON bytes of ``build(store)``, from the caches or computed on a read-only store
+    (see :meth:`negah.api.access.StoreAccess.cached`). The warmer's own requests do not
+    wait for another worker computing the same answer: they get 409 and come back later."""
+    nowait = bool(request.scope.get("extensions", {}).get("negah.nowait"))
+    try:
+        return json_bytes(access(request).cached(key, lambda store: dumps(build(store)), nowait=nowait))
+    except Busy:
+        return Response(status_code=409)
 
 
 def unavailable_body(u: Unavailable, **extra: Any) -> dict:
@@ -67,8 +69,8 @@ def metrics(request: Request, _p=viewer, period: PeriodQ = "month", calendar: Ca
             return {"available": False, "message": "no orders yet: import orders first", "records": []}
         if basis == "subscriptions" and not store.has("subscriptions"):
             return {"available": False, "message": "no subscriptions yet: import subscriptions first", "records": []}
-        got = metric_records(store, period=period, calendar=calendar, metrics=names, segment=segment,
-                             start=start, end=end, basis=basis)
+        prm = _params(period, calendar, segment, start, end)
+        got = P.metric_records_for(store, prm, list(names) if names else None, basis=basis)
         if isinstance(got, Unavailable):
             return {"available": False, "message": got.message, "records": []}
         return {"available": True, "records": got}
@@ -87,10 +89,7 @@ def _library_list(name: str, fetch: Callable[[Any], Any], summary: str):
     def endpoint(request: Request, _p=viewer,
                  limit: Annotated[int, Query(ge=1, le=10000)] = 100):
         def build(store):
-            try:
-                got = records(fetch(store))
-            except AttributeError as e:  # .to_dict() of an Unavailable
-                got = Unavailable(name, f"failed ({e})")
+            got = records(fetch(store))
             if isinstance(got, Unavailable):
                 return unavailable_body(got)
             return {"available": True, "rows": got[:limit], "total": len(got)}
@@ -103,14 +102,36 @@ def _library_list(name: str, fetch: Callable[[Any], Any], summary: str):
 
 _library_list("at-risk", lambda s: P.at_risk_table(s), "Customers at risk of churning, with reasons and next steps")
 _library_list("segments", lambda s: P.rfm_table(s), "RFM segments with CLV per customer")
-_library_list("reasons", lambda s: call(["negah.actions.reasons:analyse"], s).to_dict()["by_reason"]
-              if s.has("complaints") else Unavailable("complaints", "no complaints yet"),
-              "Complaint reasons: counts, churn after each reason")
-_library_list("contact-plan", lambda s: call(["negah.actions.contact:contact_plan"], s)
-              if s.has("contacts") else Unavailable("contacts", "no contacts yet"),
-              "Best channel, hour and weekday to contact each customer")
-_library_list("models", lambda s: call(["negah.models.registry:list_models", "negah.predict.modelfile:list_models"], s),
-              "Trained models and their outputs")
+def _reasons(store):
+    if not store.has("complaints"):
+        return Unavailable("complaints", "no complaints yet: import complaints or log one on a customer's page")
+    from negah.actions.reasons import analyse
+
+    got = attempt("complaint reasons", analyse, store)
+    return got if isinstance(got, Unavailable) else got.to_dict()["by_reason"]
+
+
+def _contact_plan(store):
+    if not store.has("contacts"):
+        return Unavailable("contacts", "no contacts yet: import contacts (customer_id, contacted_at, channel)")
+    from negah.actions.contact import contact_plan
+
+    return attempt("contact plan", contact_plan, store)
+
+
+def _models(store):
+    """The churn models saved in the store's registry, newest first."""
+    try:
+        from negah.predict import registry
+    except ImportError:
+        return Unavailable("the model registry (negah.predict.registry)")
+    return attempt("models", registry.list_models, store)
+
+
+_library_list("reasons", _reasons, "Complaint reasons: counts, churn after each reason")
+_library_list("contact-plan", _contact_plan, "Best channel, hour and weekday to contact each customer")
+_library_list("models", _models, "Trained churn models in the store's registry, newest first (train one with "
+                                  "POST /api/models/run {\"model\": \"churn\"})")
 
 
 @router.get("/complaint-reasons", tags=["query"], summary="The complaint reason pick-list", responses=JSON_OK)
@@ -141,14 +162,12 @@ for _page in P.PAGES:
 def customer(request: Request, customer_id: Annotated[str, Path(min_length=1, max_length=200)], _p=viewer):
     from fastapi import HTTPException
 
-    acc = access(request)
-
-    def make() -> bytes:
-        with acc.read() as store:
-            got = P.customer_profile(store, customer_id)
+    def make(store) -> bytes:
+        got = P.customer_profile(store, customer_id)
         return b"" if got is None else dumps(got)
 
-    body = acc.cached(("customer", customer_id), make)
+    # profiles are cheap once the shared per-customer tables exist: not kept on disk
+    body = access(request).cached(("customer", customer_id), make, shared=False)
     if not body:
         raise HTTPException(404, f"customer {customer_id!r} is not in the store")
     return json_bytes(body)

@@ -15,8 +15,7 @@ from negah.api import keys as K
 from negah.api import surveys as SV
 from negah.api.deps import Principal, access, admin, analyst, json_response, viewer
 from negah.api.models import (JSON_OK, MAX_ROWS, ComplaintIn, IngestBatch, IngestTable, KeyCreate, KeyUpdate,
-                              ModelRun, SurveyCreate, SurveySend)
-from negah.reports.sources import Unavailable, call
+                              SurveyCreate, SurveySend)
 
 router = APIRouter(prefix="/api")
 CustomerId = Annotated[str, Path(min_length=1, max_length=200)]
@@ -128,29 +127,6 @@ def erase(request: Request, customer_id: CustomerId, p: Principal = admin):
 
 
 # ------------------------------------------------------------------------------------
-# models
-# ------------------------------------------------------------------------------------
-
-RUNNERS = {
-    "bgnbd": ["negah.models.registry:fit_store", "negah.models.clv:fit_store"],
-    "paretonbd": ["negah.models.registry:fit_store"],
-    "gammagamma": ["negah.models.registry:fit_store"],
-    "churn": ["negah.predict.train:train_store", "negah.predict:train_store"],
-}
-
-
-@router.post("/models/run", tags=["models"], summary="Fit a model on the store (analyst)", responses=JSON_OK)
-def run_model(request: Request, body: ModelRun, p: Principal = analyst):
-    with access(request).read() as store:
-        got = call(RUNNERS[body.model], store, model=body.model)
-    if isinstance(got, Unavailable):
-        return json_response({"model": body.model, "available": False, "message": got.message})
-    summary = getattr(got, "summary", None)
-    return json_response({"model": body.model, "available": True, "repr": repr(got)[:2000],
-                          "summary": summary if isinstance(summary, (dict, list)) else None})
-
-
-# ------------------------------------------------------------------------------------
 # surveys
 # ------------------------------------------------------------------------------------
 
@@ -196,10 +172,15 @@ def survey_links(request: Request, survey_id: Annotated[str, Path(max_length=40)
     return json_response({"survey": s, "total": len(rows), "links": rows[offset:offset + limit]})
 
 
-@router.post("/surveys/{survey_id}/send", tags=["surveys"], summary="E-mail the links (alerts' SMTP settings)",
-             responses={**JSON_OK, 404: {"description": "unknown survey"}})
+@router.post("/surveys/{survey_id}/send", tags=["surveys"], status_code=202,
+             summary="E-mail the links in a background job (alerts' SMTP settings)",
+             responses={**JSON_OK, 202: {"description": "the job was queued: follow status_url",
+                                         "content": {"application/json": {"schema": {"type": "object"}}}},
+                        404: {"description": "unknown survey"}})
 def survey_send(request: Request, survey_id: Annotated[str, Path(max_length=40)], body: SurveySend,
                 p: Principal = analyst):
+    from negah.api.routes_jobs import job_answer
+
     s, rows = _links(request, survey_id, body.base_url)
     to_send = [r for r in rows if r["email"]]
     if body.dry_run:
@@ -209,15 +190,17 @@ def survey_send(request: Request, survey_id: Annotated[str, Path(max_length=40)]
         return json_response({"survey": s, "sent": 0, "available": False,
                               "message": "not available yet: no SMTP settings; start negah serve with "
                                          "--config negah.toml holding an [smtp] table (see docs/actions.md)"})
-    from negah.actions.notify import DeliveryError, send_email
+    acc = access(request)
 
-    subject = s["name"]
-    sent, failed = 0, []
-    for r in to_send:
-        try:
-            send_email(smtp, r["email"], subject, f"{subject}\n\n{r['url']}\n")
-            sent += 1
-        except DeliveryError as e:
-            failed.append({"customer_id": r["customer_id"], "message": str(e)})
-    return json_response({"survey": s, "sent": sent, "failed": len(failed), "failures": failed[:100],
-                          "without_email": len(rows) - len(to_send), "available": True})
+    def work(job) -> dict:
+        return SV.send_links(smtp, s, to_send, job, without_email=len(rows) - len(to_send),
+                             audit=lambda action, detail: _audit(acc, p.actor, action, survey_id, detail))
+
+    job = request.app.state.jobs.submit("survey.send", {"survey_id": survey_id, "recipients": len(to_send)},
+                                        p.actor, work)
+    return job_answer(job, survey=s, recipients=len(to_send), without_email=len(rows) - len(to_send))
+
+
+def _audit(acc, actor: str, action: str, target: str, detail: dict) -> None:
+    with acc.write() as store:
+        K.audit(store.con.con, actor, action, target, detail)

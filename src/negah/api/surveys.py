@@ -134,3 +134,38 @@ def record_answer(store: Any, survey_id: str, customer_id: str, score: int, comm
     import_frame(store, "responses", df, source=f"survey:{survey_id}",
                  dedupe_token=f"survey:{survey_id}:{customer_id}")
     raw.execute(f"INSERT INTO {ANSWERS} VALUES (?, ?, ?)", [survey_id, customer_id, K.now()])
+
+
+def send_links(smtp: Any, survey: dict[str, Any], rows: list[dict[str, Any]], job: Any, *, without_email: int = 0,
+               audit: Any = None) -> dict[str, Any]:
+    """E-mail each row's link (``customer_id``, ``email``, ``url``) over one SMTP session:
+    the body of a ``survey.send`` job. Each recipient's outcome (sent, or failed and why)
+    is appended to the job's items as it happens; the totals are the job's result and go
+    to the audit log (``audit(action, detail)``)."""
+    from negah.actions.notify import send_emails
+
+    subject = survey["name"]
+    total = len(rows)
+    failures: list[dict[str, Any]] = []
+
+    def messages():
+        for r in rows:
+            yield r["email"], subject, f"{subject}\n\n{r['url']}\n"
+
+    def on_result(i: int, to: str, err: str | None) -> None:
+        r = rows[i]
+        item = {"customer_id": r["customer_id"], "email": to, "status": "failed" if err else "sent"}
+        if err:
+            item["message"] = err
+            if len(failures) < 100:
+                failures.append(item)
+        job.item(item)
+        job.progress(f"{i + 1:,} of {total:,} e-mails handled", force=i + 1 == total)
+
+    job.progress(f"sending {total:,} e-mails", force=True)
+    sent, failed = send_emails(smtp, messages(), on_result=on_result, stop=lambda: job.stopping)
+    result = {"survey": survey, "sent": sent, "failed": failed, "not_sent": total - sent - failed,
+              "without_email": without_email, "failures": failures}
+    if audit is not None:
+        audit("survey.send", {"sent": sent, "failed": failed, "not_sent": total - sent - failed})
+    return result
