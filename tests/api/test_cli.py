@@ -68,7 +68,7 @@ def test_report_is_self_contained(store, tmp_path, lang):
     shown = f"{churn['value'] * 100:.1f}%"
     if lang == "fa":
         assert "dir='rtl'" in html and "data:font/woff2;base64," in html
-        shown = shown.translate(str.maketrans("0123456789.", "۰۱۲۳۴۵۶۷۸۹٫"))
+        shown = shown.translate(str.maketrans("0123456789.%", "۰۱۲۳۴۵۶۷۸۹٫٪"))
     assert shown in html
 
 

@@ -44,7 +44,8 @@ def lang_of(request: Request) -> str:
 def _render(request: Request, name: str, lang: str, status: int = 200, **ctx) -> HTMLResponse:
     ctx.update(lang=lang, dir="rtl" if lang == "fa" else "ltr", t=lambda k: i18n.t(k, lang),
                strings_json=json.dumps(i18n.STRINGS[lang], ensure_ascii=False), nav=NAV,
-               other_lang="en" if lang == "fa" else "fa", digits=lambda s: i18n.digits(s, lang))
+               other_lang="en" if lang == "fa" else "fa", digits=lambda s: i18n.digits(s, lang),
+               plain=lambda s: i18n.plain_digits(s, lang))
     resp = templates().TemplateResponse(request, name, ctx, status_code=status)
     if request.query_params.get("lang") in i18n.LANGS:
         resp.set_cookie("negah_lang", lang, max_age=365 * 86400, samesite="lax")

@@ -22,8 +22,11 @@ def series(key: str, values: list, fmt: str = "num") -> dict:
     return {"key": key, "values": values, "format": fmt}
 
 
-def chart(cid: str, title: str, kind: str, x: list, series_: list[dict]) -> dict:
-    return {"id": cid, "title": title, "type": kind, "x": [str(v) for v in x], "series": series_}
+def chart(cid: str, title: str, kind: str, x: list, series_: list[dict], x_format: str = "period") -> dict:
+    """A chart spec; ``x_format`` says how to show the x labels (``period``, ``label``,
+    ``segment``, ``text``)."""
+    return {"id": cid, "title": title, "type": kind, "x": [str(v) for v in x], "series": series_,
+            "x_format": x_format}
 
 
 def histogram(cid: str, values: list[float], bins: int = 20) -> dict:
@@ -32,8 +35,8 @@ def histogram(cid: str, values: list[float], bins: int = 20) -> dict:
     counts = [0] * bins
     for v in values:
         counts[min(int((v - lo) / width), bins - 1)] += 1
-    x = [f"{lo + i * width:.0f}" for i in range(bins)]
-    return chart(cid, cid, "bar", x, [series("count", counts, "int")])
+    x = [f"{lo + i * width:,.0f}–{lo + (i + 1) * width:,.0f}" for i in range(bins)]
+    return chart(cid, cid, "bar", x, [series("customers", counts, "int")], x_format="text")
 
 
 def heatmap_from_records(cid: str, rows: list[dict]) -> dict:
@@ -98,7 +101,7 @@ def svg(spec: dict, fmt: Callable[[Any, str], str], label: Callable[[str], str],
     step = max(1, n // 12)
     for i in range(0, n, step):
         out.append(f'<text x="{fx(i):.1f}" y="{height - bottom + 16}" text-anchor="middle" fill="#555" '
-                   f'transform="rotate(30 {fx(i):.1f} {height - bottom + 16})">{escape(fmt(x[i], "text"))}</text>')
+                   f'transform="rotate(30 {fx(i):.1f} {height - bottom + 16})">{escape(fmt(x[i], _x_kind(spec)))}</text>')
     bw = pw / n / (len(ser) + 1)
     for si, s in enumerate(ser):
         color = PALETTE[si % len(PALETTE)]
@@ -131,8 +134,14 @@ def svg(spec: dict, fmt: Callable[[Any, str], str], label: Callable[[str], str],
     return "".join(out)
 
 
+def _x_kind(spec: dict) -> str:
+    kind = spec.get("x_format", "text")
+    return "period_short" if kind == "period" else kind
+
+
 def _svg_heatmap(spec: dict, fmt, label, rtl: bool) -> str:
-    rows = ["<table class='heatmap'><tr><th></th>" + "".join(f"<th>{escape(fmt(x, 'text'))}</th>" for x in spec["x"])
+    rows = ["<table class='heatmap'><tr><th>" + escape(label("cohort")) + "</th>"
+            + "".join(f"<th>{escape(fmt(x, 'text'))}</th>" for x in spec["x"])
             + "</tr>"]
     for y, zs in zip(spec["y"], spec["z"]):
         cells = []
@@ -143,5 +152,5 @@ def _svg_heatmap(spec: dict, fmt, label, rtl: bool) -> str:
                              f"{escape(fmt(v, spec.get('format', 'pct')))}</td>")
             else:
                 cells.append("<td></td>")
-        rows.append(f"<tr><th>{escape(fmt(y, 'text'))}</th>{''.join(cells)}</tr>")
+        rows.append(f"<tr><th>{escape(fmt(y, 'period'))}</th>{''.join(cells)}</tr>")
     return "".join(rows) + "</table>"

@@ -80,7 +80,8 @@ STRINGS: dict[str, dict[str, str]] = {
     },
 }
 
-_FA_DIGITS = str.maketrans("0123456789.,-", "۰۱۲۳۴۵۶۷۸۹٫٬−")
+_FA_DIGITS = str.maketrans("0123456789.,-%", "۰۱۲۳۴۵۶۷۸۹٫٬−٪")
+_FA_PLAIN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 
 
 def check_lang(lang: str | None) -> str:
@@ -93,8 +94,52 @@ def t(key: str, lang: str = "en") -> str:
     return STRINGS.get(lang, STRINGS["en"]).get(key) or STRINGS["en"].get(key) or key
 
 
+def ui(prefix: str, key: str, lang: str = "en") -> str:
+    """The display string of ``prefix.key`` (a column, table, chart title …), else of ``key``."""
+    got = STRINGS.get(lang, STRINGS["en"]).get(f"{prefix}.{key}") or STRINGS["en"].get(f"{prefix}.{key}")
+    return got or t(key, lang)
+
+
 def digits(text: Any, lang: str = "en") -> str:
+    """``text`` with Persian digits, decimal (٫) and thousands (٬) separators, minus and
+    percent signs in Persian; unchanged in English."""
     return str(text).translate(_FA_DIGITS) if lang == "fa" else str(text)
+
+
+def plain_digits(text: Any, lang: str = "en") -> str:
+    """``text`` with Persian digits only (for ids and codes: signs and separators stay)."""
+    return str(text).translate(_FA_PLAIN) if lang == "fa" else str(text)
+
+
+def period_label(label: Any, lang: str = "en", calendar: str = "gregorian", compact: bool = False) -> str:
+    """A period label for display: as is in English (``1997-03``, ``1997-Q2``); in Persian
+    with month or season names and Persian digits (``خرداد ۱۳۷۷``, ``تابستان ۱۳۷۷``), or
+    with ``compact`` (chart axes) ``۱۳۷۷/۰۳``."""
+    import re
+
+    from negah.reports.ui_strings import GREGORIAN_MONTHS_FA, JALALI_MONTHS, JALALI_SEASONS
+
+    s = str(label)
+    if lang != "fa":
+        return s
+    jal = calendar == "jalali"
+    m = re.fullmatch(r"(\d{4})-(\d{2})(?:-(\d{2}))?", s)
+    if m and compact:
+        return "/".join(x for x in m.groups() if x).translate(_FA_PLAIN)
+    m = re.fullmatch(r"(\d{4})-(\d{2})", s)
+    if m:
+        names = JALALI_MONTHS if jal else GREGORIAN_MONTHS_FA
+        return f"{names[int(m[2]) - 1]} {m[1]}".translate(_FA_PLAIN)
+    m = re.fullmatch(r"(\d{4})-Q([1-4])", s)
+    if m:
+        return (f"{JALALI_SEASONS[int(m[2]) - 1]} {m[1]}" if jal else f"سه‌ماههٔ {m[2]} {m[1]}").translate(_FA_PLAIN)
+    m = re.fullmatch(r"(\d{4})-W(\d{2})", s)
+    if m:
+        return f"هفتهٔ {int(m[2])} {m[1]}".translate(_FA_PLAIN)
+    m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", s)
+    if m:  # a Jalali week, labelled by its first day
+        return f"هفتهٔ {int(m[3])} {JALALI_MONTHS[int(m[2]) - 1]} {m[1]}".translate(_FA_PLAIN)
+    return s.translate(_FA_PLAIN)
 
 
 def fmt(value: Any, kind: str = "num", lang: str = "en") -> str:
@@ -135,3 +180,13 @@ def fmt_date(value: Any, lang: str = "en") -> str:
         j = jdatetime.date.fromgregorian(date=value)
         return digits(f"{j.year:04d}/{j.month:02d}/{j.day:02d}", lang)
     return value.isoformat()
+
+
+def _merge_ui_strings() -> None:
+    from negah.reports.ui_strings import UI
+
+    for lang in LANGS:
+        STRINGS[lang] = {**UI[lang], **STRINGS[lang]}
+
+
+_merge_ui_strings()

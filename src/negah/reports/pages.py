@@ -209,12 +209,17 @@ def trends(store, p: Params) -> dict:
 
 
 def _metric_table(tid: str, recs: list[dict]) -> dict:
-    rows = [{"period": r["period"], "metric": r["metric"], "value": py(r["value"]),
-             "numerator": py(r.get("numerator")), "denominator": py(r.get("denominator"))}
-            for r in recs if r.get("segment") is None]
-    return {"id": tid, "columns": [{"key": "period", "format": "text"}, {"key": "metric", "format": "label"},
-                                   {"key": "value", "format": "auto"}, {"key": "numerator", "format": "num"},
-                                   {"key": "denominator", "format": "num"}], "rows": rows}
+    """Periods as rows, metrics as columns (as ``negah metrics`` prints them)."""
+    names: list[str] = []
+    rows: dict[str, dict] = {}
+    for r in recs:
+        if r.get("segment") is not None:
+            continue
+        if r["metric"] not in names:
+            names.append(r["metric"])
+        rows.setdefault(r["period"], {"period": r["period"]})[r["metric"]] = py(r["value"])
+    return {"id": tid, "columns": [{"key": "period", "format": "period"}]
+            + [{"key": n, "format": fmt_of(n)} for n in names], "rows": list(rows.values())}
 
 
 def cohorts(store, p: Params) -> dict:
@@ -309,7 +314,8 @@ def nps(store, p: Params) -> dict:
     counts = {int(s): int(n) for s, n in zip(dist["score"], dist["n"])}
     page["charts"].append(C.chart("score_distribution", "score_distribution", "bar",
                                   [str(i) for i in range(11)],
-                                  [C.series("responses", [counts.get(i, 0) for i in range(11)], "int")]))
+                                  [C.series("responses", [counts.get(i, 0) for i in range(11)], "int")],
+                                  x_format="text"))
     page["kpis"].append({"key": "responses", "value": sum(counts.values()), "format": "int"})
     if "comment" in r.columns:
         q = r.filter(r.comment.notnull()).order_by([r.response_date.desc(), r.customer_id]).limit(20)
@@ -351,7 +357,8 @@ def clv(store, p: Params) -> dict:
     else:
         page["tables"].append({"id": "segments", "columns": _columns(segs), "rows": segs})
         page["charts"].append(C.chart("segments", "segments", "bar", [r["segment"] for r in segs],
-                                      [C.series("customers", [r["customers"] for r in segs], "int")]))
+                                      [C.series("customers", [r["customers"] for r in segs], "int")],
+                                      x_format="segment"))
     return page
 
 
@@ -398,14 +405,15 @@ def complaints(store, p: Params) -> dict:
     keys = ["reason"] + (["product_id"] if "product_id" in c.columns else [])
     q = c.group_by(keys).aggregate(count=c.count()).order_by([C_desc("count")] + keys)
     rows = frame_records(store.execute(q))
-    page["tables"].append({"id": "reasons", "columns": [{"key": k, "format": "text"} for k in keys]
-                           + [{"key": "count", "format": "int"}], "rows": rows})
+    page["tables"].append({"id": "reasons", "columns": [{"key": k, "format": "label" if k == "reason" else "text"}
+                                                        for k in keys] + [{"key": "count", "format": "int"}],
+                           "rows": rows})
     by_reason: dict[str, int] = {}
     for r in rows:
         by_reason[r["reason"]] = by_reason.get(r["reason"], 0) + int(r["count"])
     labels = sorted(by_reason, key=lambda k: (-by_reason[k], str(k)))
     page["charts"].append(C.chart("complaints", "complaints", "bar", labels,
-                                  [C.series("count", [by_reason[k] for k in labels], "int")]))
+                                  [C.series("count", [by_reason[k] for k in labels], "int")], x_format="label"))
     from negah.actions.reasons import spikes as find_spikes
 
     spikes = records(attempt("complaint spikes", find_spikes, store, period=p.period, calendar=p.calendar))
@@ -435,8 +443,21 @@ def contact_plan(store, p: Params) -> dict:
         return page
     if not got:
         page["notes"].append("the contact history gives no plan yet (too few contacts per customer)")
+        return page
     page["tables"].append({"id": "contact_plan", "columns": _columns(got), "rows": got[:500]})
     return page
+
+
+# display formats of the library's table columns (anything else: "auto", by value)
+COLUMN_FORMATS = {
+    "customer_id": "customer", "rank": "int", "churn_probability": "pct", "clv": "money", "value_at_risk": "money",
+    "revenue": "money", "clv_mean": "money", "clv_total": "money", "profitable": "pct", "segment": "segment",
+    "reasons": "reasons", "next_step": "label", "method": "label", "channel": "label", "best_channel": "label",
+    "second_channel": "label", "channel_rate": "pct", "hour_rate": "pct", "weekday_rate": "pct",
+    "best_weekday": "label", "best_hour": "hour", "confidence": "label", "customers": "int", "contacts": "int",
+    "responses": "int", "channel_contacts": "int", "count": "int", "reason": "label", "period": "period",
+    "response_date": "date", "complaint_date": "date",
+}
 
 
 def _columns(rows: list[dict]) -> list[dict]:
@@ -445,7 +466,7 @@ def _columns(rows: list[dict]) -> list[dict]:
         for k in r:
             if k not in cols:
                 cols.append(k)
-    return [{"key": k, "format": "customer" if k == "customer_id" else "auto"} for k in cols]
+    return [{"key": k, "format": COLUMN_FORMATS.get(k, "auto")} for k in cols]
 
 
 PAGES: dict[str, Callable[..., dict]] = {
