@@ -1,14 +1,25 @@
 """Load test of `negah serve` on loopback: concurrent clients against the dashboard's JSON
-endpoints; reports throughput and latency percentiles.
+endpoints; reports warm-up time (where it goes), throughput and latency percentiles.
 
     .venv/bin/python bench/serve.py --orders 10000000 --concurrency 200 --requests 40000 --workers 2
 
-Builds (once, cached under bench/out/) a store of N synthetic orders, starts the service
-(`negah serve` with W uvicorn workers) in a subprocess on 127.0.0.1, waits until every
-endpoint is warm (the service computes the dashboard's answers itself at start-up; the
-first answer's time is reported), then sends R requests over C concurrent keep-alive
-connections from a raw asyncio loopback client, round-robin over the dashboard's JSON
-endpoints, and stops. Results (with os.getloadavg() before and after) go to stdout as JSON.
+1. Builds (once, cached under bench/out/) a store of about N order lines: by default a whole
+   synthetic business from ``negah synth --orders N --seed 1`` (``--data uniform``: orders
+   only).
+2. Cold start: removes the service's shared answers (``<store>.negah/cache``; keep them with
+   ``--keep-cache``), starts the service (`negah serve` with W uvicorn workers) in a
+   subprocess on 127.0.0.1 and waits until every endpoint answers fast from every worker
+   (the workers warm the dashboard themselves, sharing the work). Reports ``warm_s`` and
+   ``warm_breakdown``: each answer and shared intermediate (metric records, RFM and at-risk
+   tables) the workers computed, with its seconds, from the cache's timings.jsonl.
+3. Restart: stops the service and starts it again on the same store: ``restart_warm_s``
+   is how long the warm-up takes when every answer is on disk already.
+4. Load: R requests over C concurrent keep-alive connections from a raw asyncio loopback
+   client, round-robin over the dashboard's JSON endpoints (both languages) and
+   /api/store, asking for gzip like a browser.
+
+Results (with os.getloadavg() and the CPU seconds of the service's processes) go to stdout
+as JSON; progress to stderr.
 """
 
 from __future__ import annotations
@@ -31,16 +42,33 @@ ENDPOINTS = ([f"/api/dashboard/{p}" for p in PAGES] + [f"/api/dashboard/{p}?cale
              + ["/api/store"])
 
 
-def build_store(n: int) -> Path:
-    """A DuckDB store with ``n`` synthetic order lines (about n/10 customers over 3 years)."""
+def build_store(n: int, data: str = "synth") -> Path:
+    """A DuckDB store with about ``n`` order lines, built once under bench/out/.
+
+    ``synth`` (default): ``negah synth --orders N --seed 1`` — a whole business (customers,
+    subscriptions, NPS answers, complaints, contacts, campaigns, spend) with a BG/NBD-like
+    purchase and dropout process, imported with ``negah import``: every page does its real
+    work. ``uniform``: orders only, customers buying on uniformly random days (no dropout:
+    the BTYD models cannot fit them, so the CLV and at-risk pages say so)."""
+    OUT.mkdir(exist_ok=True)
+    path = OUT / (f"serve_{n}.duckdb" if data == "uniform" else f"serve_synth_{n}.duckdb")
+    if path.exists():
+        return path
+    if data == "synth":
+        folder = OUT / f"serve_synth_{n}"
+        negah = [sys.executable, "-m", "negah"]
+        if not (folder / "orders.parquet").exists():
+            subprocess.run(negah + ["synth", str(folder), "--orders", str(n), "--seed", "1", "--format", "parquet"],
+                           check=True, stdout=sys.stderr)
+        tmp = path.with_suffix(".tmp.duckdb")
+        tmp.unlink(missing_ok=True)
+        subprocess.run(negah + ["import", str(folder), "--store", str(tmp), "-q"], check=True, stdout=sys.stderr)
+        tmp.rename(path)
+        return path
     import duckdb
 
     from negah.store import open_store
 
-    OUT.mkdir(exist_ok=True)
-    path = OUT / f"serve_{n}.duckdb"
-    if path.exists():
-        return path
     tmp = OUT / f"serve_{n}.parquet"
     con = duckdb.connect()
     customers = max(n // 10, 10)
@@ -56,6 +84,28 @@ def build_store(n: int) -> Path:
         import_files(s, [tmp], table="orders")
     tmp.unlink()
     return path
+
+
+def say(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
+
+
+def tree_cpu(pid: int) -> float:
+    """User + system CPU seconds of process ``pid`` and its children (Linux /proc)."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    pids = [pid]
+    try:
+        pids += [int(x) for x in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        pass
+    for p in pids:
+        try:
+            f = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(f[11]) + int(f[12])) / tick
+        except (OSError, IndexError, ValueError):
+            pass
+    return round(total, 1)
 
 
 def free_port() -> int:
@@ -107,13 +157,78 @@ async def run_load(port: int, key: str, concurrency: int, total: int) -> dict:
             "mean_ms": round(statistics.fmean(lat) * 1000, 1)}
 
 
+def start(path: Path, port: int, workers: int) -> subprocess.Popen:
+    code = f"from negah.api.app import run; run({str(path)!r}, '127.0.0.1', {port}, workers={workers})"
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    import httpx
+
+    for _ in range(600):
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError(proc.stderr.read().decode()[-3000:])
+
+
+def stop(proc: subprocess.Popen) -> None:
+    import signal
+
+    proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(60)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def wait_warm(port: int, key: str, workers: int, limit: float) -> tuple[float, dict[str, float]]:
+    """Ask every endpoint on new connections until it answers fast 10 times per worker in a
+    row; (seconds, first answer's seconds per endpoint)."""
+    import httpx
+
+    cold: dict[str, float] = {}
+    t0 = time.perf_counter()
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}"},
+                      timeout=limit) as hc:
+        for url in ENDPOINTS:
+            fast = 0
+            while fast < 10 * workers:
+                if time.perf_counter() - t0 > limit:
+                    raise TimeoutError(f"not warm after {limit:.0f} s (at {url})")
+                t = time.perf_counter()
+                r = hc.get(url, headers={"Connection": "close"})
+                dt = time.perf_counter() - t
+                if url not in cold:
+                    cold[url] = round(dt, 3)
+                    say(f"{url}: first answer after {dt:.1f} s")
+                assert r.status_code == 200, r.text
+                fast = fast + 1 if dt < 0.2 else 0
+    return time.perf_counter() - t0, cold
+
+
+def breakdown(path: Path) -> list[dict]:
+    """What the workers computed while warming, longest first (the shared cache's timings)."""
+    rows = []
+    for f in (Path(str(path) + ".negah") / "cache").glob("*/timings.jsonl"):
+        rows += [json.loads(x) for x in f.read_text().splitlines() if x.strip()]
+    rows.sort(key=lambda r: -r["seconds"])
+    return [{"key": r["key"], "seconds": r["seconds"], "pid": r["pid"]} for r in rows]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--orders", type=int, default=1_000_000)
     ap.add_argument("--concurrency", type=int, default=200)
     ap.add_argument("--requests", type=int, default=40_000, help="requests in the measured run (bounded)")
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--data", choices=["synth", "uniform"], default="synth",
+                    help="synth: a whole business from negah synth (default); uniform: orders only")
+    ap.add_argument("--keep-cache", action="store_true", help="keep the shared answers of an earlier run")
+    ap.add_argument("--warm-limit", type=float, default=3600, help="seconds allowed for warming")
     args = ap.parse_args()
+    import shutil
     import signal
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # `timeout` ends the server too (finally below)
@@ -128,51 +243,39 @@ def main() -> None:
     except ImportError:
         pass
     t0 = time.perf_counter()
-    path = build_store(args.orders)
+    path = build_store(args.orders, args.data)
     build_s = time.perf_counter() - t0
     with open_store(str(path)) as s:
         key = K.create_key(s.con.con, "viewer", name="bench", expires="1d")[0]
+    if not args.keep_cache:
+        shutil.rmtree(Path(str(path) + ".negah") / "cache", ignore_errors=True)
     port = free_port()
-    code = (f"from negah.api.app import run; run({str(path)!r}, '127.0.0.1', {port}, workers={args.workers})")
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
+    say(f"store {path} ({args.orders:,} order lines); starting {args.workers} worker(s), cold")
+    proc = start(path, port, args.workers)
     try:
-        import httpx
-
-        for _ in range(300):
-            try:
-                if httpx.get(base + "/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        # the service warms its cache itself at start-up (each worker process has its own):
-        # ask each endpoint until it answers fast 10 times per worker in a row; the first
-        # answer's time is reported ("cold_s": it includes waiting for the warmer)
-        cold: dict[str, float] = {}
-        t_warm = time.perf_counter()
-        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=1800) as hc:
-            for url in ENDPOINTS:
-                fast = 0
-                for _ in range(400):
-                    t = time.perf_counter()
-                    r = hc.get(url, headers={"Connection": "close"})
-                    dt = time.perf_counter() - t
-                    cold.setdefault(url, round(dt, 3))
-                    assert r.status_code == 200, r.text
-                    fast = fast + 1 if dt < 0.2 else 0
-                    if fast >= 10 * args.workers:
-                        break
-        warm_s = time.perf_counter() - t_warm
+        warm_s, cold = wait_warm(port, key, args.workers, args.warm_limit)
+        warm_cpu = tree_cpu(proc.pid)
+        say(f"warm after {warm_s:.1f} s ({warm_cpu} CPU s); restarting")
+    finally:
+        stop(proc)
+    proc = start(path, port, args.workers)
+    try:
+        restart_s, _ = wait_warm(port, key, args.workers, args.warm_limit)
+        say(f"warm again after a restart in {restart_s:.1f} s; load: {args.requests:,} requests, "
+            f"{args.concurrency} connections")
         load_before = os.getloadavg()
+        cpu_before = tree_cpu(proc.pid)
         result = asyncio.run(run_load(port, key, args.concurrency, args.requests))
         load_after = os.getloadavg()
+        load_cpu = round(tree_cpu(proc.pid) - cpu_before, 1)
     finally:
-        proc.terminate()
-        proc.wait(20)
-    print(json.dumps({"orders": args.orders, "workers": args.workers, "concurrency": args.concurrency,
+        stop(proc)
+    print(json.dumps({"orders": args.orders, "data": args.data, "workers": args.workers, "concurrency": args.concurrency,
                       "cpus": os.cpu_count(), "store_build_s": round(build_s, 1), "warm_s": round(warm_s, 1),
-                      "cold_s": cold, "loadavg_before": [round(x, 2) for x in load_before],
-                      "loadavg_after": [round(x, 2) for x in load_after], **result}, indent=1))
+                      "warm_cpu_s": warm_cpu, "restart_warm_s": round(restart_s, 1), "cold_s": cold,
+                      "warm_breakdown": breakdown(path), "loadavg_before": [round(x, 2) for x in load_before],
+                      "loadavg_after": [round(x, 2) for x in load_after], "service_cpu_s_during_load": load_cpu,
+                      **result}, indent=1))
 
 
 if __name__ == "__main__":

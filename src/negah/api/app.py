@@ -157,7 +157,7 @@ def create_app(store_path: str | Path, *, max_body: int = MAX_BODY, wait: float 
         yield
         _shutdown(app, exit_after_shutdown)
 
-    app = FastAPI(
+    app = _App(
         lifespan=lifespan,
         title="negah",
         version=__version__,
@@ -190,7 +190,11 @@ def create_app(store_path: str | Path, *, max_body: int = MAX_BODY, wait: float 
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.add_middleware(RequireKey)
     app.add_middleware(BodyLimit, limit=max_body)
-    app.add_middleware(_Fast, access=app.state.access, max_bytes=cache_bytes, state=app.state)
+    from negah.api.fastpath import FastPath
+
+    # the fast path runs before Starlette's own middleware stack (see _App)
+    app.state.fast = FastPath(lambda scope, receive, send: FastAPI.__call__(app, scope, receive, send),
+                              app.state.access, max_bytes=cache_bytes)
     return app
 
 
@@ -220,15 +224,14 @@ def _shutdown(app: FastAPI, exit_after: bool) -> None:
         timer.start()
 
 
-class _Fast:
-    """Builds the :class:`FastPath` layer and leaves it on ``app.state.fast``."""
+class _App(FastAPI):
+    """The FastAPI application with :class:`negah.api.fastpath.FastPath` in front of its
+    whole middleware stack: a cached GET is answered before Starlette's error and
+    exception layers (about 12 µs of Python per request instead of 5); anything else
+    goes through FastAPI as usual."""
 
-    def __new__(cls, app: Any, *, access: Any, max_bytes: int, state: Any):
-        from negah.api.fastpath import FastPath
-
-        fast = FastPath(app, access, max_bytes=max_bytes)
-        state.fast = fast
-        return fast
+    async def __call__(self, scope, receive, send):
+        await self.state.fast(scope, receive, send)
 
 
 def run(store_path: str | Path, host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,

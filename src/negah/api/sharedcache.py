@@ -230,9 +230,15 @@ class DiskCache:
 
 
 def encode_value(value: Any) -> bytes | None:
-    """A shared intermediate result as bytes: JSON for records (a list of dicts), a pickle
-    for DataFrames (exact dtypes and list cells; the folder is as trusted as the store file
+    """A shared intermediate result as bytes: JSON for records (a list of dicts) and for
+    the library's "cannot" answers (:class:`negah.reports.sources.Unavailable`, e.g. a model
+    that does not converge on these data: as costly to find out again), a pickle for
+    DataFrames (exact dtypes and list cells; the folder is as trusted as the store file
     beside it, written only by negah); None for anything else (kept in memory only)."""
+    from negah.reports.sources import Unavailable
+
+    if isinstance(value, Unavailable):
+        return b"unavailable\n" + json.dumps([value.what, value.reason]).encode()
     if isinstance(value, list):
         try:
             return b"json\n" + json.dumps(value, separators=(",", ":"), allow_nan=True).encode()
@@ -249,6 +255,10 @@ def decode_value(body: bytes) -> Any:
     kind, _, data = body.partition(b"\n")
     if kind == b"json":
         return json.loads(data)
+    if kind == b"unavailable":
+        from negah.reports.sources import Unavailable
+
+        return Unavailable(*json.loads(data))
     import pickle
 
     return pickle.loads(data)  # noqa: S301 - written by negah into its own folder (see encode_value)
