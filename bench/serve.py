@@ -19,7 +19,7 @@ endpoints; reports warm-up time (where it goes), throughput and latency percenti
    /api/store, asking for gzip like a browser.
 
 Results (with os.getloadavg() and the CPU seconds of the service's processes) go to stdout
-as JSON; progress to stderr.
+as JSON; progress to stderr; the service's own log to bench/out/serve.log.
 """
 
 from __future__ import annotations
@@ -157,9 +157,14 @@ async def run_load(port: int, key: str, concurrency: int, total: int) -> dict:
             "mean_ms": round(statistics.fmean(lat) * 1000, 1)}
 
 
+LOG = OUT / "serve.log"
+
+
 def start(path: Path, port: int, workers: int) -> subprocess.Popen:
+    """`negah serve` in a subprocess, its stderr appended to bench/out/serve.log."""
     code = f"from negah.api.app import run; run({str(path)!r}, '127.0.0.1', {port}, workers={workers})"
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    with open(LOG, "ab") as log:
+        proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.DEVNULL, stderr=log)
     import httpx
 
     for _ in range(600):
@@ -169,7 +174,7 @@ def start(path: Path, port: int, workers: int) -> subprocess.Popen:
         except httpx.HTTPError:
             time.sleep(0.1)
     proc.kill()
-    raise RuntimeError(proc.stderr.read().decode()[-3000:])
+    raise RuntimeError(f"negah serve did not start: see {LOG}")
 
 
 def stop(proc: subprocess.Popen) -> None:

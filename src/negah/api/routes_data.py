@@ -111,14 +111,6 @@ def _reasons(store):
     return got if isinstance(got, Unavailable) else got.to_dict()["by_reason"]
 
 
-def _contact_plan(store):
-    if not store.has("contacts"):
-        return Unavailable("contacts", "no contacts yet: import contacts (customer_id, contacted_at, channel)")
-    from negah.actions.contact import contact_plan
-
-    return attempt("contact plan", contact_plan, store)
-
-
 def _models(store):
     """The churn models saved in the store's registry, newest first."""
     try:
@@ -129,7 +121,7 @@ def _models(store):
 
 
 _library_list("reasons", _reasons, "Complaint reasons: counts, churn after each reason")
-_library_list("contact-plan", _contact_plan, "Best channel, hour and weekday to contact each customer")
+_library_list("contact-plan", P.contact_plan_table, "Best channel, hour and weekday to contact each customer")
 _library_list("models", _models, "Trained churn models in the store's registry, newest first (train one with "
                                   "POST /api/models/run {\"model\": \"churn\"})")
 

@@ -27,7 +27,7 @@ def serve_cmd(
     store: Optional[str] = StoreOpt,
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
-    workers: int = typer.Option(1, "--workers", help="Worker processes (each has its own cache)."),
+    workers: int = typer.Option(1, "--workers", help="Worker processes (they share computed answers, kept on disk beside the store)."),
     open_browser: bool = typer.Option(False, "--open", help="Open the dashboard, logged in with a new one-day admin key."),
     config_file: Optional[Path] = typer.Option(None, "--config", help="Alerts config (TOML) whose \\[smtp] table sends survey e-mails."),
 ) -> None:

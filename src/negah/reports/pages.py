@@ -385,6 +385,16 @@ def at_risk_table(store):
     return shared(store, "at_risk", (), make)
 
 
+def contact_plan_table(store):
+    """Best channel and time per customer (negah.actions.contact.contact_plan), once per
+    store version for both calendars' pages and /api/contact-plan."""
+    if not store.has("contacts"):
+        return Unavailable("contacts", "no contacts yet: import contacts (customer_id, contacted_at, channel)")
+    from negah.actions.contact import contact_plan as build
+
+    return shared(store, "contact_plan", (), lambda: attempt("contact plan", build, store))
+
+
 def at_risk(store, p: Params, limit: int = 100) -> dict:
     page = _page("at_risk", p)
     got = records(at_risk_table(store))
@@ -435,9 +445,7 @@ def contact_plan(store, p: Params) -> dict:
     if not store.has("contacts"):
         page["notes"].append("no contacts yet: import contacts (customer_id, contacted_at, channel)")
         return page
-    from negah.actions.contact import contact_plan as plan
-
-    got = records(attempt("contact plan", plan, store))
+    got = records(contact_plan_table(store))
     if isinstance(got, Unavailable):
         _note(page, got)
         return page
