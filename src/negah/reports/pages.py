@@ -546,7 +546,7 @@ def customer_profile(store, customer_id: str, limit: int = 500) -> dict | None:
     if isinstance(risk, Unavailable):
         out["notes"].append(risk.message)
     else:
-        hit = risk[risk["customer_id"].astype(str) == str(customer_id)]
+        hit = _customer_rows(risk, customer_id)
         if len(hit):
             row = frame_records(hit.head(1))[0]
             out["risk"] = {"risk": row.get("churn_probability"), "rank": row.get("rank"),
@@ -557,11 +557,29 @@ def customer_profile(store, customer_id: str, limit: int = 500) -> dict | None:
                 ([{"reason": reasons}] if reasons else [])
     table = rfm_table(store)
     if not isinstance(table, Unavailable):
-        hit = table[table["customer_id"].astype(str) == str(customer_id)]
+        hit = _customer_rows(table, customer_id)
         if len(hit):
             row = frame_records(hit.head(1))[0]
             out["clv"] = {"clv": row.get("clv"), "segment": row.get("segment"), "decile": row.get("clv_decile")}
     return out
+
+
+_INDEX: dict[int, tuple[Any, dict[str, int]]] = {}
+
+
+def _customer_rows(table, customer_id: str):
+    """The rows of a per-customer table for one customer, by an index built once per table
+    (a profile on a store with a million customers must not scan them all)."""
+    got = _INDEX.get(id(table))
+    if got is None or got[0] is not table:
+        index: dict[str, int] = {}
+        for i, c in enumerate(table["customer_id"].astype(str)):
+            index.setdefault(c, i)
+        if len(_INDEX) >= 8:
+            _INDEX.clear()
+        got = _INDEX[id(table)] = (table, index)
+    i = got[1].get(str(customer_id))
+    return table.iloc[0:0] if i is None else table.iloc[i:i + 1]
 
 
 def complaint_reasons(store) -> list[str]:
