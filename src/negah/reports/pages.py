@@ -379,8 +379,11 @@ def at_risk_table(store):
     from negah.actions.at_risk import at_risk as build
 
     def make():
-        table = rfm_table(store)  # the RFM/CLV table (and its model fits) is shared with the CLV page
-        return attempt("at-risk", build, store, rfm_table=None if isinstance(table, Unavailable) else table)
+        # the RFM/CLV table (and its model fits) and the contact plan are shared with other pages
+        table = rfm_table(store)
+        plan = contact_plan_table(store) if store.has("contacts") else None
+        return attempt("at-risk", build, store, rfm_table=None if isinstance(table, Unavailable) else table,
+                       plan=None if isinstance(plan, Unavailable) else plan)
 
     return shared(store, "at_risk", (), make)
 
