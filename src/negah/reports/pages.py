@@ -404,9 +404,21 @@ def at_risk(store, p: Params, limit: int = 100) -> dict:
     if isinstance(got, Unavailable):
         _note(page, got)
         return page
-    page["tables"].append({"id": "at_risk", "columns": _columns(got), "rows": got[:limit]})
+    rows = [_neutral_reasons(r) for r in got[:limit]]
+    page["tables"].append({"id": "at_risk", "columns": _columns(rows), "rows": rows})
     page["kpis"].append({"key": "customers", "value": len(got), "format": "int"})
     return page
+
+
+def _neutral_reasons(row: dict) -> dict:
+    """An at-risk row for the dashboard, whose pages are language-neutral (the browser
+    translates): where the reasons come from the data, they are the signal codes
+    (``overdue; complaint:late_delivery``), which the page phrases in either language;
+    a classifier's own reasons stay as the library phrased them. ``signals`` is folded in."""
+    out = {k: v for k, v in row.items() if k != "signals"}
+    if str(row.get("method") or "").startswith("btyd") and row.get("signals") is not None:
+        out["reasons"] = row.get("signals") or None
+    return out
 
 
 def complaints(store, p: Params) -> dict:
@@ -555,7 +567,7 @@ def customer_profile(store, customer_id: str, limit: int = 500) -> dict | None:
             out["risk"] = {"risk": row.get("churn_probability"), "rank": row.get("rank"),
                            "value_at_risk": row.get("value_at_risk"), "next_step": row.get("next_step"),
                            "segment": row.get("segment"), "method": row.get("method")}
-            reasons = row.get("reasons")
+            reasons = _neutral_reasons(row).get("reasons")
             out["reasons"] = [{"reason": r} for r in reasons] if isinstance(reasons, list) else \
                 ([{"reason": reasons}] if reasons else [])
     table = rfm_table(store)
