@@ -154,10 +154,13 @@ def test_invariant_to_splitting_an_order_into_lines(df, data):
         one["quantity"], two["quantity"] = q1, int(q) - q1
         if q1 == 0 or int(q) - q1 == 0:
             return  # a zero-unit line could not be told apart; nothing to check
-    if not is_ret and (a1 < 0 or amt - a1 < 0):
-        return
-    if is_ret and "kind" not in df.columns and (a1 == 0 or amt - a1 == 0) and ("quantity" not in df.columns or pd.isna(q)):
-        return  # a zero-amount part of a return would read as a purchase line
+    def returns(line: dict) -> bool:  # the spec's rule, per line
+        k, qq = line.get("kind"), line.get("quantity")
+        return float(line["amount"]) < 0 or (qq is not None and not pd.isna(qq) and qq < 0) or \
+            (isinstance(k, str) and k.strip().lower() == "return")
+
+    if returns(one) != is_ret or returns(two) != is_ret:
+        return  # a part that reads as the other kind of line (a zero-amount part of a return) is another log
     split = pd.concat([df.drop(index=df.index[i]), pd.DataFrame([one, two])], ignore_index=True)
     with make_store(orders=df) as s:
         a = to_json(compute_records(s))
