@@ -232,9 +232,10 @@ class DiskCache:
 def encode_value(value: Any) -> bytes | None:
     """A shared intermediate result as bytes: JSON for records (a list of dicts) and for
     the library's "cannot" answers (:class:`negah.reports.sources.Unavailable`, e.g. a model
-    that does not converge on these data: as costly to find out again), a pickle for
-    DataFrames (exact dtypes and list cells; the folder is as trusted as the store file
-    beside it, written only by negah); None for anything else (kept in memory only)."""
+    that does not converge on these data: as costly to find out again), an Arrow IPC
+    stream for DataFrames (dtypes kept through pandas' Arrow metadata; no pickle, so a file
+    in the folder can never run code); None for anything else, or a frame Arrow cannot
+    hold (kept in memory only)."""
     from negah.reports.sources import Unavailable
 
     if isinstance(value, Unavailable):
@@ -245,9 +246,16 @@ def encode_value(value: Any) -> bytes | None:
         except (TypeError, ValueError):
             return None
     if hasattr(value, "columns") and hasattr(value, "to_dict"):
-        import pickle
+        import pyarrow as pa
 
-        return b"pickle\n" + pickle.dumps(value, protocol=5)
+        try:
+            table = pa.Table.from_pandas(value, preserve_index=False)
+        except (pa.ArrowException, TypeError, ValueError):
+            return None
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_stream(sink, table.schema) as w:
+            w.write_table(table)
+        return b"arrow\n" + sink.getvalue().to_pybytes()
     return None
 
 
@@ -259,6 +267,8 @@ def decode_value(body: bytes) -> Any:
         from negah.reports.sources import Unavailable
 
         return Unavailable(*json.loads(data))
-    import pickle
+    if kind == b"arrow":
+        import pyarrow as pa
 
-    return pickle.loads(data)  # noqa: S301 - written by negah into its own folder (see encode_value)
+        return pa.ipc.open_stream(data).read_all().to_pandas()
+    raise ValueError(f"unknown cached value kind {kind[:20]!r}")
