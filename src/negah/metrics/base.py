@@ -145,16 +145,43 @@ def _as_date(v: Any) -> _dt.date:
     return _dt.date.fromisoformat(str(v)[:10])
 
 
-def calendar_table(store: "Store", cal: "Calendar") -> "ir.Table":
-    """The calendar's day table (``d``, ``dn``, ``pkey``) inside the store's engine."""
+DAY_BITS = 62
+"""Days per word of a period's day mask (bit ``k`` = the period's day ``k``; < 2**62)."""
+
+
+def mask_words(cal: "Calendar") -> int:
+    """Words of :data:`DAY_BITS` days a day mask of ``cal``'s longest period needs
+    (1 for weeks and months, 2 for quarters, 6 for years)."""
+    longest = max((p.end - p.start).days for p in cal.periods)
+    return -(-longest // DAY_BITS)
+
+
+def calendar_table(store: "Store", cal: "Calendar", words: int = 0) -> "ir.Table":
+    """The calendar's day table (``d``, ``dn``, ``pkey``) inside the store's engine.
+
+    With ``words`` > 0 it also has ``b0`` … ``b{words-1}``: the day's bit in its period's
+    day mask (day ``k`` of the period is bit ``k mod 62`` of word ``k div 62``; 0 in the
+    other words), so that ``bit_or`` collects a customer's distinct days of a period in
+    one aggregate.
+    """
     import ibis
+    import numpy as np
 
     df = cal.days_frame()
+    schema = {"d": "date", "dn": "int64", "pkey": "int64"}
+    if words:
+        dn = df["dn"].to_numpy()
+        pk = df["pkey"].to_numpy()
+        starts = dn[np.searchsorted(pk, pk, side="left")]  # first day number of each day's period
+        off = dn - starts
+        for w in range(words):
+            df[f"b{w}"] = np.where(off // DAY_BITS == w, np.left_shift(1, off % DAY_BITS), 0).astype(np.int64)
+            schema[f"b{w}"] = "int64"
     if store.kind == "spark":
         from negah.store.spark import temp_table
 
         return temp_table(store, df, "negah_calendar")
-    return ibis.memtable(df, schema={"d": "date", "dn": "int64", "pkey": "int64"})
+    return ibis.memtable(df, schema=schema)
 
 
 def segment_table(store: "Store", segment: str | None) -> "ir.Table | None":
@@ -180,3 +207,53 @@ def flag(cond: Any) -> Any:
     import ibis
 
     return ibis.ifelse(cond.fill_null(False), 1, 0)
+
+
+def bit_or(x: Any) -> Any:
+    """The engine's ``BIT_OR`` aggregate of an int64 column (DuckDB, PostgreSQL, MySQL and
+    Spark all have it; Ibis compiles its own ``bit_or`` for all but Spark)."""
+    return _bit_or_udf()(x)
+
+
+def _bit_or_udf():
+    global _BIT_OR
+    if _BIT_OR is None:
+        import ibis
+
+        @ibis.udf.agg.builtin(name="bit_or", signature=(("int64",), "int64"))
+        def _bor(x):  # pragma: no cover - compiled, never called
+            ...
+
+        _BIT_OR = _bor
+    return _BIT_OR
+
+
+_BIT_OR = None
+
+_M1, _M2, _M4 = 0x5555555555555555, 0x3333333333333333, 0x0F0F0F0F0F0F0F0F
+
+
+def popcount(t: "ir.Table", cols: dict[str, list[str]]) -> "ir.Table":
+    """``t`` plus, for each ``name: [mask columns]``, ``name`` = the number of set bits of
+    those masks (each < 2**62). Branch-free bit arithmetic (no engine has a common
+    popcount); one projection per step so that no expression is repeated."""
+    steps = [
+        lambda x: x - ((x >> 1) & _M1),
+        lambda x: (x & _M2) + ((x >> 2) & _M2),
+        lambda x: (x + (x >> 4)) & _M4,
+        lambda x: x + (x >> 8),
+        lambda x: x + (x >> 16),
+        lambda x: (x + (x >> 32)) & 127,
+    ]
+    masks = [m for ms in cols.values() for m in ms]
+    tmp = {m: f"_pc_{m}" for m in masks}
+    t = t.mutate(**{tmp[m]: t[m] for m in masks})
+    for step in steps:
+        t = t.mutate(**{tmp[m]: step(t[tmp[m]]) for m in masks})
+    out = {}
+    for name, ms in cols.items():
+        e = t[tmp[ms[0]]]
+        for m in ms[1:]:
+            e = e + t[tmp[m]]
+        out[name] = e
+    return t.mutate(**out).drop(*tmp.values())

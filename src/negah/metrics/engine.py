@@ -194,19 +194,27 @@ def period_facts(store: "Store", cal: "Calendar", segment: str | None, names: It
             x.A += _int(r["A"])
             x.N += _int(r["N"])
             x.LN += _int(r["LN"])
-            x.S += _int(r["S"])
-            x.SA += _int(r["SA"])
-            x.R0 += _dec(r["R0"])
-            x.kept += _dec(r["kept"])
-            x.lost += _dec(r["lost"])
             x.revenue += _dec(r["revenue"])
-            x.sold += _dec(r["sold"])
-            x.returned += _dec(r["returned"])
+            if f.segmented:
+                x.sold += _dec(r["sold"])
+                x.returned += _dec(r["returned"])
             k, ng = _int(r["gk"]), _int(r["ngaps"])
             if ng > 0 and k > 0:
                 # k customers with ng gaps ending in P, gsum gap days together: Σ of means = gsum / ng
                 x.gap_customers += k
                 x.gap_sum_of_means += Fraction(_int(r["gsum"]), ng)
+            if pk + 1 < len(cal):
+                # the customers active in P are S(P + 1)
+                y = get(seg, pk + 1)
+                y.R0 += _dec(r["R0x"])
+                y.kept += _dec(r["keptx"])
+                y.lost += _dec(r["lostx"])
+                y.SA += _int(r["SAx"])
+        if f.units is not None:
+            for _, pk, r in rows(f.units):
+                x = get(None, pk)
+                x.sold += _dec(r["sold"])
+                x.returned += _dec(r["returned"])
         for x in grid.values():
             # R(P): active customers that are not new, and new ones with a second order
             x.R = x.A - x.N + x.LN
@@ -225,6 +233,7 @@ def period_facts(store: "Store", cal: "Calendar", segment: str | None, names: It
     for (seg, pk), x in grid.items():
         if pk > 0:
             x.prevA = grid[(seg, pk - 1)].A
+            x.S = x.prevA  # S(P) = A(P⁻)
     from negah.metrics.acquisition import ACQUISITION_METRICS, add_spend
     from negah.metrics.window import add_window, window_names
 

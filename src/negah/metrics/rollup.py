@@ -52,64 +52,68 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def customer_periods(store: "Store", cal: "Calendar", segment: str | None = None,
-                     order_days: bool = False, days: "ir.Table | None" = None) -> "ir.Table":
-    """Passes 1 and 2: lines → customer-day → one row per (customer_id, pkey) [+ ``seg``].
+                     order_days: bool = False, units: bool = True) -> "ir.Table":
+    """Lines → one row per (``customer_id``, ``pkey``) [+ ``seg``]: ONE aggregation.
 
-    Columns: ``rev``, ``sold``, ``returned`` (DECIMAL), ``norders`` (purchase orders dated
-    in the period), ``pdays`` (distinct purchase days), ``first_pday``/``last_pday`` (day
-    numbers since 1970-01-01, null without a purchase day) and, with ``order_days``,
-    ``last_oday`` (the last day with a purchase order dated on it).
+    Columns: ``rev`` (DECIMAL), ``norders`` (purchase orders dated in the period),
+    ``pdays`` (distinct purchase days), ``first_pday``/``last_pday`` (day numbers since
+    1970-01-01, null without a purchase day), with ``units`` ``sold``/``returned``
+    (DECIMAL) and with ``order_days`` ``last_oday`` (the last day with a purchase order
+    dated on it).
     """
     import ibis
 
+    from negah.metrics.base import bit_or, mask_words, popcount
+
     n = normalize_orders(store.table("orders"))
-    if days is None:
-        days = calendar_table(store, cal)
+    words = mask_words(cal)
+    days = calendar_table(store, cal, words)
+    bits = [f"b{w}" for w in range(words)]
     zero = ibis.literal(0).cast(MONEY)
-    purchase = ~n.is_return
+    no_day = ibis.null().cast("int64")
     has_oid = "order_id" in n.columns
-    own = purchase & n.order_id.isnull() if has_oid else purchase  # purchase lines that are their own order
-    cd = n.group_by(["customer_id", "day"]).aggregate(
-        rev=n.amount.sum(),
-        sold=ibis.ifelse(purchase, n.units, zero).sum(),
-        returned=ibis.ifelse(n.is_return, n.units, zero).sum(),
-        plines=_flag(purchase).sum(),
-        norders=_flag(own).sum(),
-    )
-    j = cd.inner_join(days, cd.day == days.d)
-    has_p = j.plines > 0
-    aggs: dict[str, Any] = dict(
-        rev=j.rev.sum(),
-        sold=j.sold.sum(),
-        returned=j.returned.sum(),
-        norders=j.norders.sum(),
-        pdays=_flag(has_p).sum(),
-        first_pday=ibis.cases((has_p, j.dn)).min(),
-        last_pday=ibis.cases((has_p, j.dn)).max(),
-    )
+    j = n.inner_join(days, n.day == days.d)
+    purchase = ~j.is_return
+    own = purchase & j.order_id.isnull() if has_oid else purchase  # purchase lines that are their own order
+    rows: dict[str, Any] = dict(customer_id=j.customer_id, pkey=j.pkey, rev=j.amount)
+    if units:
+        rows["sold"] = ibis.ifelse(purchase, j.units, zero)
+        rows["returned"] = ibis.ifelse(j.is_return, j.units, zero)
+    rows["pdn"] = ibis.ifelse(purchase, j.dn, no_day)
+    rows["o"] = own
     if order_days:
-        aggs["last_oday"] = ibis.cases((j.norders > 0, j.dn)).max()
-    cp = j.group_by(["customer_id", "pkey"]).aggregate(**aggs)
+        rows["odn"] = ibis.ifelse(own, j.dn, no_day)
+    for b in bits:
+        rows[b] = ibis.ifelse(purchase, j[b], 0).cast("int64")
+    lines = j.select(**rows)
     if has_oid:
-        # read the lines again rather than share ``n``: a shared subquery would be
-        # materialised (a copy of every line) by engines that materialise CTEs
+        # each order once, at its date (the earliest day of its purchase lines); its
+        # (customer, period) always has that purchase line, so it only adds to the count
         r = normalize_orders(store.table("orders"), only=("customer_id", "order_id", "day", "is_return"))
         p = r.filter(~r.is_return & r.order_id.notnull())
         firsts = p.group_by(["customer_id", "order_id"]).aggregate(day=p.day.min())
-        fj = firsts.inner_join(days, firsts.day == days.d)
-        oaggs: dict[str, Any] = {"n2": fj.count()}
+        fj = firsts.inner_join(days.select("d", "dn", "pkey"), firsts.day == days.d)
+        orows: dict[str, Any] = dict(customer_id=fj.customer_id, pkey=fj.pkey, rev=ibis.null().cast(MONEY))
+        if units:
+            orows["sold"] = orows["returned"] = ibis.null().cast(MONEY)
+        orows["pdn"] = no_day
+        orows["o"] = ibis.literal(True)
         if order_days:
-            oaggs["o2"] = fj.dn.max()
-        op = fj.group_by(["customer_id", "pkey"]).aggregate(**oaggs)
-        # every order's period holds one of its purchase lines, so cp has that row
-        k = cp.left_join(op, [cp.customer_id == op.customer_id, cp.pkey == op.pkey])
-        sel: dict[str, Any] = {c: k[c] for c in ("customer_id", "pkey", "rev", "sold", "returned")}
-        sel["norders"] = k.norders + k.n2.fill_null(0)
-        for c in ("pdays", "first_pday", "last_pday"):
-            sel[c] = k[c]
-        if order_days:
-            sel["last_oday"] = ibis.greatest(k.last_oday.fill_null(k.o2), k.o2.fill_null(k.last_oday))
-        cp = k.select(**sel)
+            orows["odn"] = fj.dn
+        for b in bits:
+            orows[b] = ibis.literal(0).cast("int64")
+        lines = ibis.union(lines, fj.select(**orows), distinct=False)
+    aggs: dict[str, Any] = dict(rev=lines.rev.sum())
+    if units:
+        aggs.update(sold=lines.sold.sum(), returned=lines.returned.sum())
+    aggs.update(norders=lines.count(where=lines.o), first_pday=lines.pdn.min(), last_pday=lines.pdn.max())
+    if order_days:
+        aggs["last_oday"] = lines.odn.max()
+    for w, b in enumerate(bits):
+        aggs[f"m{w}"] = bit_or(lines[b])
+    cp = lines.group_by(["customer_id", "pkey"]).aggregate(**aggs)
+    cp = popcount(cp, {"pdays": [f"m{w}" for w in range(words)]})
+    cp = cp.drop(*[f"m{w}" for w in range(words)])
     seg = segment_table(store, segment)
     if seg is not None:
         cp = cp.left_join(seg, "customer_id").select(*cp.columns, "seg")
@@ -117,81 +121,99 @@ def customer_periods(store: "Store", cal: "Calendar", segment: str | None = None
 
 
 def facts_expr(cp: "ir.Table", nperiods: int, segmented: bool) -> "ir.Table":
-    """ONE aggregate over ``cp``: facts per (``seg``, ``pkey``, ``ngaps``).
+    """ONE window pass and ONE aggregate over ``cp``: facts per (``seg``, ``pkey``, ``ngaps``).
 
-    Columns: ``A``, ``N``, ``SA``, ``LN``, ``S`` (counts), ``kept``, ``lost``, ``R0``,
-    ``revenue``, ``sold``, ``returned`` (DECIMAL), ``gk`` (customers with ``ngaps`` gaps
-    ending in P) and ``gsum`` (their gap days). Sum the rows of a (seg, pkey) for its
-    facts; the rows with ``ngaps`` > 0 are the gap groups.
+    Columns of the row's own period P: ``A``, ``N``, ``LN`` (counts), ``revenue`` (and
+    ``sold``/``returned`` when ``cp`` has them), ``gk`` (customers with ``ngaps`` gaps
+    ending in P) and ``gsum`` (their gap days). Columns of the *next* period P + 1, from
+    the customers active in P, i.e. S(P + 1): ``R0x``, ``keptx``, ``lostx`` (DECIMAL) and
+    ``SAx`` (those also active in P + 1). Sum the rows of a (seg, pkey), plus the ``…x``
+    columns of (seg, pkey − 1), for its facts; the rows with ``ngaps`` > 0 are the gap
+    groups; |S(P)| = |A(P − 1)|.
     """
     import ibis
 
     zero = ibis.literal(0).cast(MONEY)
-    # the last purchase day before the row's period (one narrow running maximum)
+    w = ibis.window(group_by="customer_id", order_by="pkey")
     before = ibis.window(group_by="customer_id", order_by="pkey", rows=(None, -1))
-    cur = cp.mutate(prev_last=cp.last_pday.max().over(before))
-    # the same customers' active rows one period later: S(P) = A(P⁻)
-    a = cp.filter((cp.norders > 0) & (cp.pkey < nperiods - 1))
-    prev = {"pc": a.customer_id, "pp": a.pkey + 1, "prev_rev": a.rev}
-    if segmented:
-        prev["pseg"] = a.seg
-    prev = a.select(**prev)
-    j = cur.outer_join(prev, [cur.customer_id == prev.pc, cur.pkey == prev.pp])
-    has_p = (j.pdays > 0).fill_null(False)
-    ngaps = ibis.ifelse(has_p, j.pdays - 1 + _flag(j.prev_last.notnull()), 0)
+    active = cp.norders > 0
+    cur = cp.mutate(
+        prev_last=cp.last_pday.max().over(before),  # the last purchase day before the row's period
+        # the customer's next row: 2 × its period + 1 when active there (one window value)
+        lead_code=(cp.pkey * 2 + ibis.ifelse(active, 1, 0)).lead().over(w),
+        lead_rev=cp.rev.lead().over(w),
+    )
+    has_p = cur.first_pday.notnull()
+    active = cur.norders > 0
+    nxt = ((cur.lead_code >= cur.pkey * 2 + 2) & (cur.lead_code <= cur.pkey * 2 + 3)).fill_null(False)
+    rev0 = cur.rev.fill_null(zero)
+    next_rev = ibis.ifelse(nxt, cur.lead_rev.fill_null(zero), zero)
     sel: dict[str, Any] = {
-        "pkey": j.pkey.fill_null(j.pp),
-        "ngaps": ngaps,
-        "active": (j.norders > 0).fill_null(False),
-        "new": has_p & j.prev_last.isnull(),
-        "many": (j.norders >= 2).fill_null(False),
-        "in_s": j.pp.notnull(),
-        "rev": j.rev,
-        "rev0": j.rev.fill_null(zero),
-        "prev_rev": j.prev_rev,
-        "sold": j.sold,
-        "returned": j.returned,
+        "pkey": cur.pkey,
+        "ngaps": ibis.ifelse(has_p, cur.pdays - 1 + ibis.ifelse(cur.prev_last.notnull(), 1, 0), 0),
+        "active": active,
+        "new": has_p & cur.prev_last.isnull(),
+        "many": cur.norders >= 2,
         "has_p": has_p,
-        "gap": ibis.ifelse(has_p, j.last_pday - j.prev_last.fill_null(j.first_pday), 0),
+        "rev": rev0,
+        "gap": ibis.ifelse(has_p, cur.last_pday - cur.prev_last.fill_null(cur.first_pday), 0),
+        "next_rev": next_rev,
+        "next_active": (cur.lead_code == cur.pkey * 2 + 3).fill_null(False),
     }
+    units = "sold" in cp.columns
+    if units:
+        sel.update(sold=cur.sold, returned=cur.returned)
     keys = ["pkey", "ngaps"]
     if segmented:
-        sel["seg"] = ibis.ifelse(j.pp.notnull() & j.pkey.isnull(), j.pseg, j.seg)
+        sel["seg"] = cur.seg
         keys = ["seg", "pkey", "ngaps"]
-    t = j.select(**sel)
-    return t.group_by(keys).aggregate(
-        A=_flag(t.active).sum(),
-        N=_flag(t.new).sum(),
-        LN=_flag(t.new & t.many).sum(),
-        S=_flag(t.in_s).sum(),
-        SA=_flag(t.in_s & t.active).sum(),
-        R0=ibis.ifelse(t.in_s, t.prev_rev, zero).sum(),
-        kept=ibis.ifelse(t.in_s, t.rev0, zero).sum(),
-        lost=ibis.ifelse(t.in_s, ibis.greatest(zero, t.prev_rev - t.rev0), zero).sum(),
+    t = cur.select(**sel)
+    aggs: dict[str, Any] = dict(
+        A=t.count(where=t.active),
+        N=t.count(where=t.new),
+        LN=t.count(where=t.new & t.many),
         revenue=t.rev.sum(),
-        sold=t.sold.sum(),
-        returned=t.returned.sum(),
-        gk=_flag(t.has_p).sum(),
+        gk=t.count(where=t.has_p),
         gsum=t.gap.sum(),
+        R0x=t.rev.sum(where=t.active),
+        keptx=t.next_rev.sum(where=t.active),
+        lostx=ibis.greatest(zero, t.rev - t.next_rev).sum(where=t.active),
+        SAx=t.count(where=t.active & t.next_active),
     )
+    if units:
+        aggs.update(sold=t.sold.sum(), returned=t.returned.sum())
+    return t.group_by(keys).aggregate(**aggs)
+
+
+def units_expr(store: "Store", cal: "Calendar") -> "ir.Table":
+    """Units sold and returned per period (``pkey``, ``sold``, ``returned``), straight from
+    the lines: they are summed over all customers, so they need no customer roll-up."""
+    import ibis
+
+    n = normalize_orders(store.table("orders"), only=("day", "is_return", "units"))
+    days = calendar_table(store, cal)
+    j = n.inner_join(days, n.day == days.d)
+    return j.group_by("pkey").aggregate(sold=j.units.sum(where=~j.is_return), returned=j.units.sum(where=j.is_return))
 
 
 @dataclass
 class OrderFacts:
-    """Per (segment, period, gap count) exact aggregates (see :func:`facts_expr`)."""
+    """Per (segment, period, gap count) exact aggregates (see :func:`facts_expr`), and,
+    unsegmented, the units per period (:func:`units_expr`)."""
 
     facts: "pd.DataFrame"
     segmented: bool = False
-    extra: dict = field(default_factory=dict)
+    units: "pd.DataFrame | None" = None
 
 
-def order_facts(store: "Store", cal: "Calendar", segment: str | None = None,
-                cp: "ir.Table | None" = None) -> OrderFacts:
-    """Compute :class:`OrderFacts` with one query (``cp`` computed once inside it)."""
-    if cp is None:
-        cp = customer_periods(store, cal, segment)
-    df = store.execute(facts_expr(cp, len(cal), segment is not None))
-    return OrderFacts(df, segmented=segment is not None)
+def order_facts(store: "Store", cal: "Calendar", segment: str | None = None) -> OrderFacts:
+    """Compute :class:`OrderFacts`: one query over the roll-up (plus one light query over
+    the lines for the units when unsegmented)."""
+    segmented = segment is not None
+    cp = customer_periods(store, cal, segment, units=segmented)
+    df = store.execute(facts_expr(cp, len(cal), segmented))
+    units = None if segmented else store.execute(units_expr(store, cal))
+    return OrderFacts(df, segmented=segmented, units=units)
 
 
 def nps_facts(store: "Store", cal: "Calendar", segment: str | None = None) -> "pd.DataFrame | None":

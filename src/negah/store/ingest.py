@@ -599,6 +599,19 @@ def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, deli
             src.relation = conv
             checks = [(c[0], qi(f"__b{i}"), c[2], c[3]) for i, c in enumerate(checks)]
 
+            if as_views:
+                # one cheap pass proves clean, typed files clean (negah.store.quick); the
+                # exact checks below run only when it cannot
+                from negah.store.quick import quick_check
+
+                same = quick_check(raw, conv, spec, matched, src.columns, values, checks)
+                if same is not None:
+                    _view(raw, tname, values, same, conv)
+                    report.rows = int(src.n_rows)
+                    reports.append(report)
+                    bar.done()
+                    continue
+
             bad_rows_sql = " OR ".join(f"({c[1]})" for c in checks) or "false"
             n_bad = 0
             if checks:
@@ -643,8 +656,7 @@ def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, deli
                         f"coalesce(bool_and({values[k]} IS NOT DISTINCT FROM {qi(sc)}), true)"
                         for k, sc in same.items()) + f" FROM {src.relation}").fetchone()
                     same = {k: sc for (k, sc), ok in zip(same.items(), row) if ok}
-                select = ", ".join(f"{qi(same[k]) if k in same else v} AS {qi(k)}" for k, v in values.items())
-                raw.execute(f"CREATE TEMP VIEW {qi(tname)} AS SELECT {select} FROM {src.relation}")
+                _view(raw, tname, values, same, src.relation)
                 report.rows = int(src.n_rows - (n_bad or 0))
                 reports.append(report)
                 bar.done()
@@ -714,6 +726,12 @@ def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, deli
         bar.close()
         store.invalidate()
     return reports
+
+
+def _view(raw, tname: str, values: dict[str, str], same: dict[str, str], relation: str) -> None:
+    """The canonical view: raw columns where they equal their conversion, else the conversion."""
+    select = ", ".join(f"{qi(same[k]) if k in same else v} AS {qi(k)}" for k, v in values.items())
+    raw.execute(f"CREATE TEMP VIEW {qi(tname)} AS SELECT {select} FROM {relation}")
 
 
 def _extra_name(c: str) -> str:

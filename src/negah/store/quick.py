@@ -1,0 +1,100 @@
+"""One cheap validating pass for files read in place (``--data DIR`` over Parquet).
+
+The importer's checks convert every value (trim, digits, dates, numbers) and compare the
+result with the raw value. On clean, typed data (Parquet written by a pipeline) nothing
+changes, and proving that needs no conversion at all:
+
+* text (ids, text, ``kind``): the raw value is already what the conversion makes of it
+  when it is ASCII, not empty and not padded with spaces (DuckDB's ``trim`` strips only
+  Unicode space separators, which in ASCII is the space), or one of the allowed values;
+* ``DATE``/``TIMESTAMP`` columns read as the same type: unchanged;
+* money and numbers stored as integers or DECIMAL with at most 4 decimals: unchanged
+  when they fit DECIMAL(18,4), which their minimum and maximum tell;
+* a required column is then missing exactly where the raw value is NULL.
+
+:func:`quick_check` evaluates these conditions (and the exact checks of any column
+without such a shortcut) in ONE pass. When they all hold, no row is bad and the view can
+read the raw columns; otherwise the caller runs the exact checks, which name every bad
+cell. The result never differs from the exact checks; only the work does.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from negah.store import schema as S
+from negah.store.convert import qi, ql
+
+_INTEGER = re.compile(r"^(U?(TINYINT|SMALLINT|INTEGER|BIGINT)|HUGEINT|INT\d*)$")
+_DECIMAL = re.compile(r"^DECIMAL\((\d+),\s*(\d+)\)$")
+_LIMIT = Decimal(10) ** 14  # DECIMAL(18,4) holds |v| < 10^14
+
+
+def _shortcut(col: S.Column, src: str, src_type: str) -> tuple[str, str] | None:
+    """(what, SQL aggregate) proving ``col`` read from ``src`` needs no conversion, or None."""
+    t = src_type.upper()
+    q = qi(src)
+    if col.kind in ("id", "text") and t == "VARCHAR":
+        if col.allowed:
+            ok = f"{q} IS NULL OR {q} IN ({', '.join(ql(a) for a in col.allowed)})"
+        else:
+            ok = (f"{q} IS NULL OR ({q} <> '' AND strlen({q}) = length({q}) "
+                  f"AND NOT prefix({q}, ' ') AND NOT suffix({q}, ' '))")
+        return "ok", f"coalesce(bool_and({ok}), true)"
+    if (col.kind == "date" and t == "DATE") or (col.kind == "timestamp" and t == "TIMESTAMP"):
+        return "ok", "true"
+    if col.kind in ("money", "number"):
+        m = _DECIMAL.match(t)
+        if _INTEGER.match(t) or (m and int(m.group(2)) <= 4):
+            return "range", f"min({q}), max({q})"
+    return None
+
+
+def quick_check(raw: Any, relation: str, spec: S.Table, matched: dict[str, str], types: dict[str, str],
+                values: dict[str, str], checks: list[tuple[str, str, str, str]]) -> dict[str, str] | None:
+    """Canonical column -> raw column for every column the view can read raw, when ONE cheap
+    pass over ``relation`` shows that no row is bad; None when the exact checks must run.
+
+    ``checks`` are the importer's (source column, bad-flag column, message, fix); only those
+    of columns without a shortcut are counted here.
+    """
+    parts: list[str] = []
+    plan: list[tuple[str, str]] = []  # (what, canonical column) per result value
+    exact: list[str] = []
+    for canon, sc in matched.items():
+        col = spec.column(canon)
+        cut = _shortcut(col, sc, types[sc])
+        if cut is None:
+            exact.append(canon)
+            for c in checks:
+                if c[0] == sc:
+                    parts.append(f"count(*) FILTER (WHERE {c[1]})")
+                    plan.append(("bad", canon))
+            parts.append(f"coalesce(bool_and({values[canon]} IS NOT DISTINCT FROM {qi(sc)}), true)")
+            plan.append(("same", canon))
+            continue
+        what, sql = cut
+        parts.append(sql)
+        plan.extend([(what, canon)] * (2 if what == "range" else 1))
+        if col.required:
+            parts.append(f"count(*) FILTER (WHERE {qi(sc)} IS NULL)")
+            plan.append(("bad", canon))
+    if not parts:
+        return {}
+    row = raw.execute(f"SELECT {', '.join(parts)} FROM {relation}").fetchone()
+    same = {canon: sc for canon, sc in matched.items() if canon not in exact}
+    lo: dict[str, Any] = {}
+    for (what, canon), v in zip(plan, row):
+        if what == "ok" and not v:
+            return None
+        if what == "bad" and v:
+            return None
+        if what == "range":
+            if v is not None and canon in lo and not (-_LIMIT < Decimal(lo[canon]) and Decimal(v) < _LIMIT):
+                return None
+            lo.setdefault(canon, v)
+        if what == "same" and v:
+            same[canon] = matched[canon]
+    return same
