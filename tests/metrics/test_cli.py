@@ -70,3 +70,32 @@ def test_cli_imports_stay_lazy():
     code = "import sys; import negah.cli.main; print(any(m.startswith(('ibis', 'pandas', 'pyspark')) for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "False"
+
+
+def test_every_metric_has_one_persian_name_shared_with_the_dashboard():
+    from negah.i18n import metric_name
+    from negah.metrics.engine import available_metrics
+    from negah.reports.i18n import t
+
+    names = set(available_metrics("orders", 30)) | set(available_metrics("subscriptions"))
+    for m in names:
+        fa = metric_name(m, "fa")
+        assert fa != m and not any("a" <= ch.lower() <= "z" for ch in fa), (m, fa)
+        if not m.endswith("d"):
+            assert t(m, "fa") == fa  # the dashboard uses the same words
+    assert metric_name("churn_rate_30d", "fa") == "نرخ ریزش (پنجره ۳۰ روزه)"
+
+
+def test_persian_table_has_persian_names_and_number_typography(folder):
+    from negah.metrics.engine import available_metrics
+
+    r = runner.invoke(app, ["metrics", "--data", str(folder), "--lang", "fa", "--active-window", "30d"])
+    assert r.exit_code == 0, r.output
+    out = r.stdout
+    for m in available_metrics("orders", 30):
+        assert m not in out
+    assert "نرخ نگهداشت" in out and "٫" in out and "%" in out
+    persian = "۰۱۲۳۴۵۶۷۸۹"
+    import re
+
+    assert not re.search(f"[{persian}][.,][{persian}]", out), "ASCII separators between Persian digits"

@@ -177,12 +177,14 @@ def _cohort_table(recs: list, lang: Lang, value: str) -> str:
     from rich.table import Table
 
     from negah.calendars import persian_digits
+    from negah.i18n import fa_number
 
     fa = lang == Lang.fa
     offsets = sorted({r["offset"] for r in recs})
     t = Table(title=f"cohorts ({value})")
-    t.add_column("cohort")
-    t.add_column("size" if value == "customers" else "revenue", justify="right")
+    size = "size" if value == "customers" else "revenue"
+    t.add_column("کوهورت" if fa else "cohort")
+    t.add_column({"size": "اندازه", "revenue": "درآمد"}[size] if fa else size, justify="right")
     for k in offsets:
         t.add_column(persian_digits(k) if fa else str(k), justify="right")
     rows: dict[str, dict[int, dict]] = {}
@@ -193,8 +195,7 @@ def _cohort_table(recs: list, lang: Lang, value: str) -> str:
         size = f"{den:,}" if isinstance(den, int) else f"{den:,.2f}"
         vals = [("—" if cells[k]["value"] is None else f"{100 * cells[k]['value']:.1f}%") if k in cells else ""
                 for k in offsets]
-        row = [cohort, size] + vals
-        t.add_row(*[persian_digits(c) if fa else c for c in row])
+        t.add_row(*([persian_digits(cohort)] + [fa_number(c) for c in [size] + vals] if fa else [cohort, size] + vals))
     buf = io.StringIO()
     Console(file=buf, width=max(100, 9 * (len(offsets) + 3)), force_terminal=False, color_system=None).print(t)
     return buf.getvalue()
@@ -212,6 +213,7 @@ def benchmark_cmd(
     engine: Engine = EngineOpt,
 ) -> None:
     """Yearly churn against the industry ranges; flags yearly churn above 10%."""
+    from negah.i18n import fa_number, metric_name
     from negah.metrics.benchmarks import benchmark
     from negah.metrics.output import to_csv, to_json
 
@@ -229,7 +231,10 @@ def benchmark_cmd(
             lo = "" if r["range_low"] is None else f"{100 * r['range_low']:.0f}%"
             hi = f"{100 * r['range_high']:.0f}%"
             part = "" if r["complete"] else " (incomplete period)"
-            lines.append(f"{r['metric']} {r['period'] or ''}{part}: {v}  [{r['industry']} range {lo}–{hi}]  "
+            name = r["metric"]
+            if lang == Lang.fa:
+                name, v, lo, hi = metric_name(name, "fa"), fa_number(v), fa_number(lo), fa_number(hi)
+            lines.append(f"{name} {r['period'] or ''}{part}: {v}  [{r['industry']} range {lo}–{hi}]  "
                          f"{'ALERT ' if r['alert'] else ''}{r['message']}")
         text = "\n".join(lines)
         from negah.calendars import persian_digits

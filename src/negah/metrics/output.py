@@ -3,7 +3,9 @@
 JSON and CSV are byte-stable: fixed key order, floats written with ``repr`` (shortest
 round-trip form), ``null``/empty where undefined, labels with ASCII digits. The table
 shows periods as rows and metrics as columns, rates as percents; with ``lang="fa"``
-digits are Persian.
+the columns carry the metrics' Persian names (:mod:`negah.i18n`) and numbers are written
+in Persian typography: Persian digits, ``٫`` as the decimal and ``٬`` as the thousands
+separator.
 """
 
 from __future__ import annotations
@@ -15,21 +17,21 @@ import math
 from typing import Any, Sequence
 
 from negah.calendars import persian_digits
+from negah.i18n import fa_number, metric_name
 
 RATES = {"churn_rate", "retention_rate", "revenue_churn_gross", "revenue_churn_net",
          "net_revenue_retention", "repeat_purchase_rate", "loyal_customer_rate",
          "product_return_rate", "customer_growth_rate"}
 
-FA_NAMES = {
-    "active_customers": "مشتریان فعال", "new_customers": "مشتریان جدید",
-    "churned_customers": "مشتریان ازدست‌رفته", "churn_rate": "نرخ ریزش",
-    "retention_rate": "نرخ نگهداشت", "revenue_churn_gross": "ریزش درآمد ناخالص",
-    "revenue_churn_net": "ریزش درآمد خالص", "net_revenue_retention": "نگهداشت خالص درآمد",
-    "repeat_purchase_rate": "نرخ خرید تکراری", "loyal_customer_rate": "نرخ مشتریان وفادار",
-    "product_return_rate": "نرخ مرجوعی", "time_between_purchases_days": "فاصله خرید (روز)",
-    "nps": "NPS", "arpu": "درآمد هر مشتری", "clv": "ارزش طول عمر",
-    "customer_growth_rate": "رشد مشتری", "period": "دوره", "segment": "بخش",
-}
+# Table headers besides the metrics (whose names come from negah.i18n).
+FA_HEADERS = {"period": "دوره", "segment": "بخش"}
+
+
+def header(column: str, lang: str = "en") -> str:
+    """A table column's header: the metric's display name in Persian, its name in English."""
+    if lang != "fa":
+        return column
+    return FA_HEADERS.get(column) or metric_name(column, "fa")
 
 
 def is_rate(metric: str) -> bool:
@@ -83,7 +85,7 @@ def fmt_value(metric: str, v: Any, lang: str = "en") -> str:
         s = f"{v:,.2f}" if abs(v) < 1e15 else f"{v:.4g}"
     else:
         s = str(v)
-    return persian_digits(s) if lang == "fa" else s
+    return fa_number(s) if lang == "fa" else s
 
 
 def wide(records: Sequence[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]:
@@ -111,8 +113,7 @@ def render_table(records: Sequence[dict[str, Any]], lang: str = "en", title: str
     n_keys = 2 if "segment" in cols else 1
     t = Table(title=title, show_lines=False)
     for c in cols:
-        name = FA_NAMES.get(c, c) if lang == "fa" else c
-        t.add_column(name, justify="left" if cols.index(c) < n_keys else "right")
+        t.add_column(header(c, lang), justify="left" if cols.index(c) < n_keys else "right")
     for row in rows:
         complete = row[-1]
         cells = []

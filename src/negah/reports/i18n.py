@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
+from negah.i18n import FA_NUMBER, METRIC_NAMES
+
 LANGS = ("en", "fa")
 
 STRINGS: dict[str, dict[str, str]] = {
@@ -20,15 +22,6 @@ STRINGS: dict[str, dict[str, str]] = {
         "api_key": "API key", "language": "فارسی", "period": "Period", "calendar": "Calendar",
         "segment": "Segment", "apply": "Apply", "week": "Week", "month": "Month", "quarter": "Quarter",
         "year": "Year", "gregorian": "Gregorian", "jalali": "Jalali", "none": "(all)",
-        "active_customers": "Active customers", "new_customers": "New customers",
-        "churned_customers": "Churned customers", "churn_rate": "Churn rate",
-        "retention_rate": "Retention rate", "revenue_churn_gross": "Gross revenue churn",
-        "revenue_churn_net": "Net revenue churn", "net_revenue_retention": "Net revenue retention",
-        "repeat_purchase_rate": "Repeat purchase rate", "loyal_customer_rate": "Loyal customer rate",
-        "product_return_rate": "Product return rate", "time_between_purchases_days": "Days between purchases",
-        "arpu": "ARPU", "customer_growth_rate": "Customer growth rate", "reactivated_customers": "Reactivated",
-        "mrr": "MRR", "mrr_new": "New MRR", "mrr_expansion": "Expansion MRR", "mrr_contraction": "Contraction MRR",
-        "mrr_churned": "Churned MRR", "yearly_churn": "Yearly churn",
         "store_customers": "Customers", "store_orders": "Order lines", "store_revenue": "Revenue",
         "store_range": "Data from", "benchmark": "Benchmark", "alert": "Alert", "alert_ok": "OK",
         "alert_warn": "Watch", "alert_alert": "Alert", "not_available": "Not available yet",
@@ -46,23 +39,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "series_value": "Value", "error": "Error", "login_help": "Paste an API key created with `negah keys create`.",
     },
     "fa": {
-        "app": "نگاه", "overview": "نمای کلی", "trends": "ریزش و ماندگاری", "cohorts": "کوهورت‌ها",
+        "app": "نگاه", "overview": "نمای کلی", "trends": "ریزش و نگهداشت", "cohorts": "کوهورت‌ها",
         "revenue": "ریزش درآمد و درآمد ماهانه", "growth": "رشد در برابر ریزش", "nps": "شاخص خالص ترویج",
         "clv": "ارزش طول عمر مشتری", "at_risk": "مشتریان در خطر", "complaints": "دلایل شکایت",
         "contact_plan": "برنامه تماس", "customer": "مشتری", "customers": "مشتریان", "login": "ورود",
         "logout": "خروج", "api_key": "کلید دسترسی", "language": "English", "period": "دوره",
         "calendar": "تقویم", "segment": "بخش", "apply": "اعمال", "week": "هفته", "month": "ماه",
         "quarter": "فصل", "year": "سال", "gregorian": "میلادی", "jalali": "شمسی", "none": "(همه)",
-        "active_customers": "مشتریان فعال", "new_customers": "مشتریان جدید",
-        "churned_customers": "مشتریان ریزش‌کرده", "churn_rate": "نرخ ریزش", "retention_rate": "نرخ ماندگاری",
-        "revenue_churn_gross": "ریزش ناخالص درآمد", "revenue_churn_net": "ریزش خالص درآمد",
-        "net_revenue_retention": "ماندگاری خالص درآمد", "repeat_purchase_rate": "نرخ خرید تکراری",
-        "loyal_customer_rate": "نرخ مشتریان وفادار", "product_return_rate": "نرخ مرجوعی",
-        "time_between_purchases_days": "فاصله میان خریدها (روز)", "arpu": "درآمد به ازای هر مشتری",
-        "customer_growth_rate": "نرخ رشد مشتری", "reactivated_customers": "بازگشته",
-        "mrr": "درآمد ماهانه تکرارشونده", "mrr_new": "درآمد ماهانه جدید", "mrr_expansion": "افزایش درآمد ماهانه",
-        "mrr_contraction": "کاهش درآمد ماهانه", "mrr_churned": "درآمد ماهانه از دست رفته",
-        "yearly_churn": "ریزش سالانه", "store_customers": "مشتریان", "store_orders": "ردیف‌های سفارش",
+        "store_customers": "مشتریان", "store_orders": "ردیف‌های سفارش",
         "store_revenue": "درآمد", "store_range": "داده از", "benchmark": "معیار صنعت", "alert": "هشدار",
         "alert_ok": "خوب", "alert_warn": "مراقبت", "alert_alert": "هشدار", "not_available": "هنوز در دسترس نیست",
         "score_distribution": "توزیع امتیاز", "responses": "پاسخ‌ها", "comment": "نظر", "score": "امتیاز",
@@ -80,7 +64,10 @@ STRINGS: dict[str, dict[str, str]] = {
     },
 }
 
-_FA_DIGITS = str.maketrans("0123456789.,-%", "۰۱۲۳۴۵۶۷۸۹٫٬−٪")
+for _lang in LANGS:  # metric names: one source of truth, shared with the command line
+    STRINGS[_lang].update(METRIC_NAMES[_lang])
+
+_FA_DIGITS = FA_NUMBER
 _FA_PLAIN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 
 
