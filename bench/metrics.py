@@ -1,23 +1,33 @@
 """Benchmark of the metrics engine (run on demand; results in docs/performance.md).
 
-    .venv/bin/python bench/metrics.py --rows 1000000 5000000 [--synth] [--pandas-max N] [--cli] [--table]
+    .venv/bin/python bench/metrics.py --rows 10000000 100000000 --synth --cli [--table] [--pandas-max N]
 
-For each size it writes synthetic orders into bench/out/ (kept between runs), then times
+For each size it writes synthetic orders into bench/out/ (kept between runs), then times,
+each in its own child process (so that every figure has its own CPU time and peak memory):
 
 * ``engine``: all default metrics, monthly, computed by negah on DuckDB reading the
-  Parquet file in place (a view over ``read_parquet``);
-* ``engine_table`` (``--table``): the same on a DuckDB table already in memory;
-* ``cli``: the whole ``negah metrics --data DIR --format json`` command (start-up and
-  whatever ``negah.store.open_folder`` does with the folder included), with ``--cli``;
-  ``DIR`` holds only ``orders.parquet``, so the command computes what pandas computes;
-* ``pandas``: a straightforward pandas implementation of the same definitions (per
-  period Python set operations over the active customers).
+  Parquet file in place (a view over ``read_parquet``, no validation); ``engine_s`` is
+  the computation alone (``compute_records``), as is ``pandas_s`` for pandas;
+* ``engine_table`` (``--table``): the same on a DuckDB table already in memory (loading
+  the table is not timed);
+* ``cli``: the whole ``negah metrics --data DIR --format json`` command (start-up and the
+  validation of the folder included), with ``--cli``; ``DIR`` holds only
+  ``orders.parquet``, so the command computes what pandas computes;
+* ``pandas`` (sizes up to ``--pandas-max``, default 10M): a straightforward pandas
+  implementation of the same definitions (per period Python set operations over the
+  active customers); its churn rates are checked against the engine's.
+
+Every line reports wall seconds (``*_s``), CPU seconds of the child (``*_cpu_s``, user +
+system), its peak resident memory (``*_peak_gb``) and ``os.getloadavg()`` before and after
+(``load_before``/``load_after``): the machine may be shared, so compare figures measured
+in the same run. One command gives the 100M-row case and the 10M-row pandas comparison:
+
+    .venv/bin/python bench/metrics.py --rows 10000000 100000000 --synth --cli
 
 Data: with ``--synth``, ``negah synth OUT --orders N --seed 1 --format parquet`` (order
-lines with ``order_id``, ``kind``, returns under the order); without, a vectorised numpy
-generator (fixed seed, one line per order, ~4% return lines, exact row count). Every
-output line carries ``os.getloadavg()`` at its end: the machine is shared, so compare
-ratios measured in the same run.
+lines with ``order_id``, ``kind``, returns under the order; 100M rows take about 4 GB of
+disk and a few minutes to write, once); without, a vectorised numpy generator (fixed
+seed, one line per order, ~4% return lines, exact row count).
 """
 
 from __future__ import annotations
@@ -68,7 +78,7 @@ def synth(n: int, folder: Path) -> Path:
     """``negah synth`` data (orders only are used) and a folder holding just the orders."""
     data = OUT / f"synth_{n}"
     if not (data / "orders.parquet").exists():
-        subprocess.run([str(Path(sys.executable).parent / "negah"), "synth", str(data), "--orders", str(n),
+        subprocess.run([sys.executable, "-m", "negah", "synth", str(data), "--orders", str(n),
                         "--seed", "1", "--format", "parquet"], check=True, stdout=subprocess.DEVNULL)
     folder.mkdir(parents=True, exist_ok=True)
     link = folder / "orders.parquet"
@@ -93,11 +103,33 @@ def engine_time(path: Path, table: bool = False) -> tuple[float, list]:
     return time.perf_counter() - t0, recs
 
 
-def cli_time(folder: Path) -> float:
+def child(args: list[str]) -> dict:
+    """Run ``args`` as a child process: wall and CPU seconds, peak memory, its stdout."""
     t0 = time.perf_counter()
-    subprocess.run([str(Path(sys.executable).parent / "negah"), "metrics", "--data", str(folder), "--format", "json"],
-                   check=True, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - t0
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    out = proc.stdout.read()
+    _, status, ru = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(args)} failed with exit code {proc.returncode}")
+    return {"s": round(wall, 2), "cpu_s": round(ru.ru_utime + ru.ru_stime, 1),
+            "peak_gb": round(ru.ru_maxrss / 2**20, 2), "stdout": out}
+
+
+def measure(row: dict, name: str, args: list[str]) -> bytes:
+    """Time ``args`` into ``row``: ``{name}_s`` is the child's wall time (for the engine and
+    pandas children their own timing of the computation replaces it; the child's whole
+    wall time is then ``{name}_child_s``)."""
+    load = [round(x, 2) for x in os.getloadavg()]
+    r = child(args)
+    row.update({f"{name}_s": r["s"], f"{name}_cpu_s": r["cpu_s"], f"{name}_peak_gb": r["peak_gb"],
+                f"{name}_load_before": load, f"{name}_load_after": [round(x, 2) for x in os.getloadavg()]})
+    if name != "cli":
+        inner = json.loads(r["stdout"])
+        row[f"{name}_child_s"] = r["s"]
+        row[f"{name}_s"] = round(inner["s"], 2)
+    return r["stdout"]
 
 
 def pandas_metrics(path: Path) -> tuple[float, pd.DataFrame]:
@@ -163,14 +195,33 @@ def pandas_metrics(path: Path) -> tuple[float, pd.DataFrame]:
     return time.perf_counter() - t0, pd.DataFrame(out)
 
 
+def _inner(args: argparse.Namespace) -> None:
+    """The measured work of one child process; prints its result as JSON."""
+    path = Path(args.path)
+    if args.inner == "pandas":
+        tp, pdf = pandas_metrics(path)
+        print(json.dumps({"s": tp, "churn": [None if v != v else v for v in pdf["churn"].tolist()]}))
+    else:
+        te, recs = engine_time(path, table=args.inner == "table")
+        print(json.dumps({"s": te, "records": len(recs),
+                          "churn": [r["value"] for r in recs if r["metric"] == "churn_rate"]}))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, nargs="+", default=[1_000_000])
-    ap.add_argument("--pandas-max", type=int, default=10_000_000)
+    ap.add_argument("--pandas-max", type=int, default=10_000_000, help="largest size also timed with pandas")
     ap.add_argument("--synth", action="store_true", help="use negah synth data (order lines with order_id and kind)")
     ap.add_argument("--cli", action="store_true", help="also time the whole CLI command on a --data folder")
     ap.add_argument("--table", action="store_true", help="also time the engine on an in-memory DuckDB table")
+    ap.add_argument("--inner", choices=["view", "table", "pandas"], help=argparse.SUPPRESS)
+    ap.add_argument("--path", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.inner:
+        _inner(args)
+        return
+    me = [sys.executable, str(Path(__file__).resolve())]
+    negah = [sys.executable, "-m", "negah"]
     results = []
     for n in args.rows:
         t0 = time.perf_counter()
@@ -181,25 +232,24 @@ def main() -> None:
             folder = OUT / f"metrics_{n}"
             path = folder / "orders.parquet"
             generate(n, path)
-        gen = time.perf_counter() - t0
-        te, recs = engine_time(path)
-        row = {"rows": n, "data": "synth" if args.synth else "numpy", "generate_s": round(gen, 1),
-               "engine_s": round(te, 2), "records": len(recs)}
+        row: dict = {"rows": n, "data": "synth" if args.synth else "numpy",
+                     "generate_s": round(time.perf_counter() - t0, 1)}
+        eng = json.loads(measure(row, "engine", me + ["--inner", "view", "--path", str(path)]))
+        row["records"] = eng["records"]
         if args.table:
-            row["engine_table_s"] = round(engine_time(path, table=True)[0], 2)
+            measure(row, "engine_table", me + ["--inner", "table", "--path", str(path)])
         if args.cli:
-            row["cli_s"] = round(cli_time(folder), 2)
+            out = measure(row, "cli", negah + ["metrics", "--data", str(folder), "--format", "json"])
+            churn = [r["value"] for r in json.loads(out) if r["metric"] == "churn_rate"]
+            assert churn == eng["churn"], "the command and the engine disagree"
         if n <= args.pandas_max:
-            tp, pdf = pandas_metrics(path)
-            row["pandas_s"] = round(tp, 2)
-            row["speedup_engine"] = round(tp / te, 1)
+            pdres = json.loads(measure(row, "pandas", me + ["--inner", "pandas", "--path", str(path)]))
+            row["speedup_engine"] = round(row["pandas_s"] / row["engine_s"], 1)
             if "cli_s" in row:
-                row["speedup_cli"] = round(tp / row["cli_s"], 1)
+                row["speedup_cli"] = round(row["pandas_s"] / row["cli_s"], 1)
             # sanity: churn agrees with the engine
-            churn = [r["value"] for r in recs if r["metric"] == "churn_rate"][1:]
-            ref = pdf["churn"].tolist()[1:]
-            assert all(abs(a - b) < 1e-9 for a, b in zip(churn, ref) if a is not None), "churn differs from pandas"
-        row["loadavg"] = [round(x, 2) for x in os.getloadavg()]
+            for a, b in zip(eng["churn"][1:], pdres["churn"][1:]):
+                assert a is None or abs(a - b) < 1e-9, "churn differs from pandas"
         print(json.dumps(row), flush=True)
         results.append(row)
     print(json.dumps({"cores": os.cpu_count(), "results": results}))

@@ -25,10 +25,10 @@ def _rows(store) -> list[tuple]:
                   key=repr)
 
 
-def _both(tmp_path: Path, table: pa.Table) -> tuple[list, list]:
+def _both(tmp_path: Path, table: pa.Table, stats: bool = True) -> tuple[list, list]:
     d = tmp_path / "data"
     d.mkdir(exist_ok=True)
-    pq.write_table(table, d / "orders.parquet")
+    pq.write_table(table, d / "orders.parquet", write_statistics=stats)
     with open_folder(d) as s:
         view = _rows(s)
     path = tmp_path / "s.duckdb"
@@ -63,13 +63,14 @@ def _table(**cols) -> pa.Table:
     (dict(customer_id=["a", "b", "c"], amount=pa.array([1.5, 2.25, -3.0], pa.float64())), True),
     (dict(customer_id=["a", "b", "c"], amount=pa.array([Decimal("1.123456")] * 3, pa.decimal128(18, 6))), True),
 ])
-def test_view_equals_full_import(tmp_path: Path, monkeypatch, case, quick):
+@pytest.mark.parametrize("stats", [True, False])  # footer statistics, or a scan
+def test_view_equals_full_import(tmp_path: Path, monkeypatch, case, quick, stats):
     import negah.store.quick as q
 
     seen = []
     real = q.quick_check
     monkeypatch.setattr(q, "quick_check", lambda *a: seen.append(real(*a)) or seen[-1])
-    view, imported = _both(tmp_path, _table(**case))
+    view, imported = _both(tmp_path, _table(**case), stats)
     assert view == imported
     assert (seen[0] is not None) == quick  # which path proved it
 
@@ -81,10 +82,11 @@ def test_view_equals_full_import(tmp_path: Path, monkeypatch, case, quick):
     (dict(customer_id=["a", "b", "c"],
           amount=pa.array([Decimal("1"), Decimal("123456789012345.5"), Decimal("2")], pa.decimal128(20, 2))), "amount"),
 ])
-def test_bad_rows_are_located_as_by_the_full_checks(tmp_path: Path, case, column):
+@pytest.mark.parametrize("stats", [True, False])
+def test_bad_rows_are_located_as_by_the_full_checks(tmp_path: Path, case, column, stats):
     d = tmp_path / "data"
     d.mkdir()
-    pq.write_table(_table(**case), d / "orders.parquet")
+    pq.write_table(_table(**case), d / "orders.parquet", write_statistics=stats)
     with pytest.raises(InputError) as ei:
         open_folder(d)
     p = ei.value.problems[0]

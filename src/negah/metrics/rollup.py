@@ -191,9 +191,11 @@ def units_expr(store: "Store", cal: "Calendar") -> "ir.Table":
     import ibis
 
     n = normalize_orders(store.table("orders"), only=("day", "is_return", "units"))
+    # per day first (a few thousand groups), then the calendar join on those few rows
+    d = n.group_by("day").aggregate(sold=n.units.sum(where=~n.is_return), returned=n.units.sum(where=n.is_return))
     days = calendar_table(store, cal)
-    j = n.inner_join(days, n.day == days.d)
-    return j.group_by("pkey").aggregate(sold=j.units.sum(where=~j.is_return), returned=j.units.sum(where=j.is_return))
+    j = d.inner_join(days, d.day == days.d)
+    return j.group_by("pkey").aggregate(sold=j.sold.sum(), returned=j.returned.sum())
 
 
 @dataclass

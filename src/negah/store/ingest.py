@@ -604,7 +604,8 @@ def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, deli
                 # exact checks below run only when it cannot
                 from negah.store.quick import quick_check
 
-                same = quick_check(raw, conv, spec, matched, src.columns, values, checks)
+                files = [str(f) for f in (path if isinstance(path, list) else [path])] if frame is None else None
+                same = quick_check(raw, conv, spec, matched, src.columns, values, checks, files)
                 if same is not None:
                     _view(raw, tname, values, same, conv)
                     report.rows = int(src.n_rows)

@@ -52,14 +52,52 @@ def _shortcut(col: S.Column, src: str, src_type: str) -> tuple[str, str] | None:
     return None
 
 
+def file_stats(raw: Any, files: list[str]) -> dict[str, tuple[int, Any, Any]]:
+    """Column -> (null count, min, max) from the Parquet footers of ``files``, for the
+    top-level columns that every row group of every file has statistics for."""
+    from negah.store.convert import ql
+
+    try:
+        rows = raw.execute(
+            "SELECT file_name, path_in_schema, stats_null_count, stats_min_value, stats_max_value "
+            f"FROM parquet_metadata([{', '.join(ql(f) for f in files)}])").fetchall()
+    except Exception:  # noqa: BLE001 - statistics are an optimisation only
+        return {}
+    per: dict[str, list[tuple]] = {}
+    seen: dict[str, set[str]] = {}
+    for f, col, nulls, lo, hi in rows:
+        per.setdefault(col, []).append((nulls, lo, hi))
+        seen.setdefault(col, set()).add(f)
+    out: dict[str, tuple[int, Any, Any]] = {}
+    for col, vals in per.items():
+        if len(seen[col]) != len(set(files)) or any(v[0] is None for v in vals):
+            continue
+        lows = [v[1] for v in vals if v[1] is not None]
+        highs = [v[2] for v in vals if v[2] is not None]
+        out[col] = (sum(v[0] for v in vals), lows, highs)
+    return out
+
+
+def _in_range(lows: list, highs: list) -> bool | None:
+    """Whether every value lies strictly within ±10^14 (None when the text is not a number)."""
+    try:
+        return all(-_LIMIT < Decimal(str(v)) < _LIMIT for v in [*lows, *highs])
+    except ArithmeticError:
+        return None
+
+
 def quick_check(raw: Any, relation: str, spec: S.Table, matched: dict[str, str], types: dict[str, str],
-                values: dict[str, str], checks: list[tuple[str, str, str, str]]) -> dict[str, str] | None:
+                values: dict[str, str], checks: list[tuple[str, str, str, str]],
+                files: list[str] | None = None) -> dict[str, str] | None:
     """Canonical column -> raw column for every column the view can read raw, when ONE cheap
     pass over ``relation`` shows that no row is bad; None when the exact checks must run.
 
     ``checks`` are the importer's (source column, bad-flag column, message, fix); only those
-    of columns without a shortcut are counted here.
+    of columns without a shortcut are counted here. With the Parquet ``files``, null counts
+    and value ranges come from their footers where every row group has statistics (those
+    columns are then not read at all).
     """
+    stats = file_stats(raw, files) if files else {}
     parts: list[str] = []
     plan: list[tuple[str, str]] = []  # (what, canonical column) per result value
     exact: list[str] = []
@@ -76,15 +114,30 @@ def quick_check(raw: Any, relation: str, spec: S.Table, matched: dict[str, str],
             plan.append(("same", canon))
             continue
         what, sql = cut
-        parts.append(sql)
-        plan.extend([(what, canon)] * (2 if what == "range" else 1))
+        st = stats.get(sc)
+        if what == "range" and st is not None:
+            ok = _in_range(st[1], st[2])
+            if ok is False:
+                return None
+            if ok is None:
+                st = None
+        if what == "range" and st is None:
+            parts.append(sql)
+            plan.extend([(what, canon)] * 2)
+        elif what == "ok" and sql != "true":
+            parts.append(sql)
+            plan.append((what, canon))
         if col.required:
-            parts.append(f"count(*) FILTER (WHERE {qi(sc)} IS NULL)")
-            plan.append(("bad", canon))
-    if not parts:
-        return {}
-    row = raw.execute(f"SELECT {', '.join(parts)} FROM {relation}").fetchone()
+            if st is not None:
+                if st[0]:
+                    return None
+            else:
+                parts.append(f"count(*) FILTER (WHERE {qi(sc)} IS NULL)")
+                plan.append(("bad", canon))
     same = {canon: sc for canon, sc in matched.items() if canon not in exact}
+    if not parts:
+        return same
+    row = raw.execute(f"SELECT {', '.join(parts)} FROM {relation}").fetchone()
     lo: dict[str, Any] = {}
     for (what, canon), v in zip(plan, row):
         if what == "ok" and not v:
@@ -92,7 +145,7 @@ def quick_check(raw: Any, relation: str, spec: S.Table, matched: dict[str, str],
         if what == "bad" and v:
             return None
         if what == "range":
-            if v is not None and canon in lo and not (-_LIMIT < Decimal(lo[canon]) and Decimal(v) < _LIMIT):
+            if canon in lo and v is not None and not _in_range([lo[canon]], [v]):
                 return None
             lo.setdefault(canon, v)
         if what == "same" and v:
