@@ -25,7 +25,7 @@ in the same run. One command gives the 100M-row case and the 10M-row pandas comp
     .venv/bin/python bench/metrics.py --rows 10000000 100000000 --synth --cli
 
 Data: with ``--synth``, ``negah synth OUT --orders N --seed 1 --format parquet`` (order
-lines with ``order_id``, ``kind``, returns under the order; 100M rows take about 4 GB of
+lines with ``order_id``, ``kind``, returns under the order; 100M rows take 1.6 GB of
 disk and a few minutes to write, once); without, a vectorised numpy generator (fixed
 seed, one line per order, ~4% return lines, exact row count).
 """

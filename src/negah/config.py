@@ -30,6 +30,21 @@ def spark_master() -> str:
     return os.environ.get("NEGAH_SPARK_MASTER", "local[2]")
 
 
+def duckdb_memory_limit() -> str | None:
+    """DuckDB's memory limit (``$NEGAH_DUCKDB_MEMORY``, e.g. ``12GB``; default DuckDB's own,
+    80% of the machine's memory). Beyond it DuckDB spills to :func:`duckdb_temp_dir`."""
+    return os.environ.get("NEGAH_DUCKDB_MEMORY") or None
+
+
+def duckdb_temp_dir() -> Path:
+    """Where in-memory DuckDB stores (``--data DIR``) spill large intermediate results
+    (``$NEGAH_DUCKDB_TEMP``, default ``negah-duckdb`` in the system's temporary folder)
+    instead of a ``.tmp`` folder in the current directory."""
+    import tempfile
+
+    return Path(os.environ.get("NEGAH_DUCKDB_TEMP") or Path(tempfile.gettempdir()) / "negah-duckdb")
+
+
 def home_dir() -> Path:
     """Where negah keeps per-user state (``$NEGAH_HOME``, default ``~/.negah``)."""
     return Path(os.environ.get("NEGAH_HOME", Path.home() / ".negah"))

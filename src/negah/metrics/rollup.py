@@ -1,30 +1,40 @@
 """The shared roll-up, computed once in the engine, that feeds every orders metric.
 
-Passes over the order lines (the expensive part at 100M rows):
+At 100M order lines the cost is in the passes over the lines and in the large hash
+aggregations, so there are as few as exactness allows:
 
-1. lines → **customer-day** (``customer_id``, ``day``): revenue, units sold and returned,
-   purchase lines, and purchase orders without an ``order_id`` (each its own order).
-2. customer-day ⋈ calendar → **customer-period** (``cp``: ``customer_id``, ``pkey``): the
-   same sums, plus the first/last purchase day and the number of purchase days. With
-   ``order_id`` a second group-by over the purchase lines finds each order's date (the
-   earliest date of its purchase lines) and counts orders per customer-period; that count
-   is joined to ``cp`` (so the order count never touches the customer-day level).
+1. **Lines → customer-period** (``cp``: one row per ``customer_id``, ``pkey``) in ONE
+   aggregation of the lines joined to the calendar table: revenue (``rev``), the first
+   and last purchase day, and the customer's **day mask** of the period: the calendar
+   gives every day a bit (day *k* of its period is bit *k mod 62* of word *k div 62*),
+   and ``BIT_OR`` of the purchase lines' bits is the set of distinct purchase days, whose
+   count (a branch-free popcount in SQL) is ``pdays``. No customer-day group-by.
+2. **Orders** (only with an ``order_id`` column): a purchase order's date is the
+   earliest day of its purchase lines, which needs one group-by of the purchase lines by
+   (``customer_id``, ``order_id``) — the one pass exactness cannot avoid: an order may
+   have purchase lines in two periods, and counting distinct orders per period would
+   count it twice. Each order then adds 1 to ``norders`` of its (customer, period) in the
+   same aggregation as 1 (the order rows are a ``UNION ALL`` into it). Purchase lines
+   without an ``order_id`` are each their own order (grouped per customer and day, they
+   count as many orders as lines); without the column, every purchase line is one.
+   The lines of step 1 therefore never read ``order_id``.
 
 Then ONE query over ``cp`` gives every fact the metric families need
-(:func:`facts_expr`), with ``cp`` computed once (a common table expression, which DuckDB,
-PostgreSQL and MySQL materialise and Spark reuses as one exchange):
+(:func:`facts_expr`): a single window pass per customer, ordered by period, with three
+narrow values — the last purchase day before the row's period (a running maximum), and
+the customer's next row (its period and whether active there, packed in one integer,
+and its revenue) — then ONE aggregate by (``seg``, ``pkey``, ``ngaps``):
 
-* a **shifted hash self-join**: ``cp`` full-outer-joined with its own active rows keyed
-  ``(customer_id, pkey + 1)``. Every set of the spec is then a condition on one joined
-  row: S(P) = A(P⁻) is "the shifted side is present", C = S \\ A, kept/lost revenue
-  compare the two sides (a customer of S without a row in P has revenue 0 in P);
-* one narrow **running maximum** per customer (the last purchase day before P) for the
-  purchase-day gaps and for N(P): a customer is new in P exactly when P holds their
-  first purchase day (the first purchase order's date is their earliest purchase line),
-  i.e. when there is no earlier purchase day;
-* a single ``GROUP BY (seg, pkey, ngaps)`` of those rows: every fact is a sum or a
-  count, so the groups by gap count add up to the per-period facts in Python, and the
-  gap groups give the exact mean-gap sums.
+* N(P): P holds the customer's first purchase day (no earlier one); gaps: the purchase
+  days of P minus 1, plus 1 with an earlier day (see below);
+* S(P + 1) = A(P): every fact of the customers in S comes from their row in P and their
+  next row: R0 = their revenue in P; kept and lost compare it with the revenue of the next
+  row when that row is P + 1 (else 0); |S ∩ A(P + 1)| counts those active there. These
+  columns (``…x``) are summed per row's own period and added to the next period in Python,
+  so no self-join or shifted copy of ``cp`` is needed; |S(P)| = |A(P − 1)|.
+* Units sold and returned are summed per period straight from the lines
+  (:func:`units_expr`: per day, then per period) when there is no segment, so the window
+  carries no more columns than it must.
 
 Times between purchases telescope: the gaps whose later day lies in P sum to
 ``last_day(P) − last purchase day before P`` (or ``− first_day(P)`` without one), and
@@ -32,7 +42,9 @@ their number is ``purchase days in P − 1`` (+1 with an earlier day); so no per
 window is needed. The sum over customers of their mean gap is Σ_k (Σ gap sums of
 customers with k gaps) / k, added up exactly in Python.
 
-Everything stays exact: counts are integers and money is DECIMAL.
+Everything stays exact: counts are integers and money is DECIMAL; the same Ibis
+expressions run on DuckDB, PostgreSQL, MySQL/MariaDB and Spark (``BIT_OR`` is each
+engine's built-in aggregate).
 """
 
 from __future__ import annotations
@@ -65,39 +77,44 @@ def customer_periods(store: "Store", cal: "Calendar", segment: str | None = None
 
     from negah.metrics.base import bit_or, mask_words, popcount
 
-    n = normalize_orders(store.table("orders"))
+    has_oid = "order_id" in store.table("orders").columns
+    # the lines need no order_id: with one, the orders come from their own branch below
+    n = normalize_orders(store.table("orders"), only=("customer_id", "day", "is_return", "amount", "units"))
     words = mask_words(cal)
     days = calendar_table(store, cal, words)
     bits = [f"b{w}" for w in range(words)]
     zero = ibis.literal(0).cast(MONEY)
     no_day = ibis.null().cast("int64")
-    has_oid = "order_id" in n.columns
     j = n.inner_join(days, n.day == days.d)
     purchase = ~j.is_return
-    own = purchase & j.order_id.isnull() if has_oid else purchase  # purchase lines that are their own order
     rows: dict[str, Any] = dict(customer_id=j.customer_id, pkey=j.pkey, rev=j.amount)
     if units:
         rows["sold"] = ibis.ifelse(purchase, j.units, zero)
         rows["returned"] = ibis.ifelse(j.is_return, j.units, zero)
     rows["pdn"] = ibis.ifelse(purchase, j.dn, no_day)
-    rows["o"] = own
+    # without order_id every purchase line is its own order
+    rows["o"] = ibis.literal(0).cast("int64") if has_oid else ibis.ifelse(purchase, 1, 0).cast("int64")
     if order_days:
-        rows["odn"] = ibis.ifelse(own, j.dn, no_day)
+        rows["odn"] = no_day if has_oid else ibis.ifelse(purchase, j.dn, no_day)
     for b in bits:
         rows[b] = ibis.ifelse(purchase, j[b], 0).cast("int64")
     lines = j.select(**rows)
     if has_oid:
         # each order once, at its date (the earliest day of its purchase lines); its
-        # (customer, period) always has that purchase line, so it only adds to the count
+        # (customer, period) always has that purchase line, so it only adds to the count.
+        # Purchase lines without an order_id are each their own order: grouped per day,
+        # they count as many orders as lines.
         r = normalize_orders(store.table("orders"), only=("customer_id", "order_id", "day", "is_return"))
-        p = r.filter(~r.is_return & r.order_id.notnull())
-        firsts = p.group_by(["customer_id", "order_id"]).aggregate(day=p.day.min())
+        p = r.filter(~r.is_return)
+        p = p.mutate(own_day=ibis.ifelse(p.order_id.isnull(), p.day, ibis.null().cast("date")))
+        firsts = p.group_by(["customer_id", "order_id", "own_day"]).aggregate(
+            day=p.day.min(), o=p.count())
         fj = firsts.inner_join(days.select("d", "dn", "pkey"), firsts.day == days.d)
         orows: dict[str, Any] = dict(customer_id=fj.customer_id, pkey=fj.pkey, rev=ibis.null().cast(MONEY))
         if units:
             orows["sold"] = orows["returned"] = ibis.null().cast(MONEY)
         orows["pdn"] = no_day
-        orows["o"] = ibis.literal(True)
+        orows["o"] = ibis.ifelse(fj.order_id.isnull(), fj.o, 1).cast("int64")
         if order_days:
             orows["odn"] = fj.dn
         for b in bits:
@@ -106,7 +123,7 @@ def customer_periods(store: "Store", cal: "Calendar", segment: str | None = None
     aggs: dict[str, Any] = dict(rev=lines.rev.sum())
     if units:
         aggs.update(sold=lines.sold.sum(), returned=lines.returned.sum())
-    aggs.update(norders=lines.count(where=lines.o), first_pday=lines.pdn.min(), last_pday=lines.pdn.max())
+    aggs.update(norders=lines.o.sum(), first_pday=lines.pdn.min(), last_pday=lines.pdn.max())
     if order_days:
         aggs["last_oday"] = lines.odn.max()
     for w, b in enumerate(bits):

@@ -227,6 +227,15 @@ def _open_duckdb(path: str, *, read_only: bool, create: bool, wait: float) -> St
         except duckdb.Error as e:
             raise StoreError(f"store {path!r} could not be opened: {e}") from None
     raw.execute("SET preserve_insertion_order = true")
+    if path == ":memory:":
+        # --data folders: spill to the system's temporary folder, not ./.tmp
+        raw.execute(f"SET temp_directory = '{str(config.duckdb_temp_dir()).replace(chr(39), chr(39) * 2)}'")
+    limit = config.duckdb_memory_limit()
+    if limit:
+        try:
+            raw.execute(f"SET memory_limit = '{limit.replace(chr(39), '')}'")
+        except duckdb.Error as e:
+            raise StoreError(f"NEGAH_DUCKDB_MEMORY={limit!r} is not a memory size (e.g. 12GB): {e}") from None
     # DuckDB's own progress bar writes to stdout, which belongs to --format json|csv output.
     raw.execute("SET enable_progress_bar = false")
     con = ibis.duckdb.from_connection(raw)
