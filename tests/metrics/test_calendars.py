@@ -82,3 +82,22 @@ def test_jalali_input_dates_and_errors():
         period_of("2020-01-01", "day")
     with pytest.raises(InputError, match="is not a date"):
         to_date("31/31/2020")
+
+
+@pytest.mark.parametrize("period, calendar", [("week", "jalali"), ("month", "gregorian"), ("quarter", "jalali"),
+                                              ("year", "gregorian")])
+def test_day_masks_count_every_day_of_a_period(period, calendar):
+    """The roll-up's day masks: OR-ing the bits of a period's days and counting the set bits
+    (the SQL popcount) gives its number of days, for every word layout (1 to 6 words)."""
+    from negah.metrics.base import bit_or, calendar_table, mask_words, popcount
+    from negah.store.connect import open_store
+
+    cal = Calendar(D(2019, 12, 25), D(2021, 1, 10), period, calendar)
+    words = mask_words(cal)
+    assert words == {"week": 1, "month": 1, "quarter": 2, "year": 6}[period]
+    with open_store(":memory:") as s:
+        t = calendar_table(s, cal, words)
+        m = t.group_by("pkey").aggregate(n=t.count(), **{f"m{w}": bit_or(t[f"b{w}"]) for w in range(words)})
+        m = popcount(m, {"days": [f"m{w}" for w in range(words)]})
+        df = s.execute(m.select("pkey", "n", "days").order_by("pkey"))
+    assert df["days"].tolist() == df["n"].tolist() == [(p.end - p.start).days for p in cal.periods]

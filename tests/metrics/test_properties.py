@@ -46,7 +46,8 @@ def _settings(n: int):
 
 
 SETTINGS = _settings(25)
-PERIODS = st.sampled_from([("month", "gregorian"), ("week", "gregorian"), ("month", "jalali"), ("quarter", "jalali")])
+PERIODS = st.sampled_from([("month", "gregorian"), ("week", "gregorian"), ("month", "jalali"), ("quarter", "jalali"),
+                          ("year", "jalali")])  # quarters and years: day masks of several words
 
 
 def _close(a, b):
