@@ -80,6 +80,16 @@ def _source(store: Optional[str], data: Optional[str], engine: Engine):
     return open_source(store, data, engine=engine.value)
 
 
+def _title(what: str, period: str, cal: str, lang: Lang) -> str:
+    """``negah metrics (month, jalali)``; in Persian, Persian words."""
+    if lang != Lang.fa:
+        return f"negah {what} ({period}, {cal})"
+    from negah.reports.i18n import t
+
+    name = {"metrics": "شاخص‌ها", "growth": t("growth", "fa")}[what]
+    return f"{t('app', 'fa')}: {name} ({t(period, 'fa')}، {t(cal, 'fa')})"
+
+
 def _emit(records: list, fmt: Format, lang: Lang, title: str) -> None:
     from negah.metrics import output
 
@@ -118,7 +128,7 @@ def metrics_cmd(
     with src:
         recs = compute_records(src, period.value, cal, metric or None, segment, from_, to,
                                basis.value, active_window)
-    _emit(recs, fmt, lang, f"negah metrics ({period.value}, {cal})")
+    _emit(recs, fmt, lang, _title("metrics", period.value, cal, lang))
 
 
 @handle_errors
@@ -142,7 +152,7 @@ def growth_cmd(
              "net_customer_adds", "quick_ratio"]
     with _source(store, data, engine) as src:
         recs = compute_records(src, period.value, cal, names, segment, from_, to)
-    _emit(recs, fmt, lang, f"negah growth ({period.value}, {cal})")
+    _emit(recs, fmt, lang, _title("growth", period.value, cal, lang))
 
 
 @handle_errors
@@ -181,8 +191,14 @@ def _cohort_table(recs: list, lang: Lang, value: str) -> str:
 
     fa = lang == Lang.fa
     offsets = sorted({r["offset"] for r in recs})
-    t = Table(title=f"cohorts ({value})")
     size = "size" if value == "customers" else "revenue"
+    if fa:
+        from negah.reports.i18n import t as tr
+
+        title = f"{tr('cohorts', 'fa')} ({tr('customers' if value == 'customers' else 'revenue_total', 'fa')})"
+    else:
+        title = f"cohorts ({value})"
+    t = Table(title=title)
     t.add_column("کوهورت" if fa else "cohort")
     t.add_column({"size": "اندازه", "revenue": "درآمد"}[size] if fa else size, justify="right")
     for k in offsets:
