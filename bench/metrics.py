@@ -95,6 +95,7 @@ def engine_time(path: Path, table: bool = False) -> tuple[float, list]:
     from negah.store.connect import Store
 
     raw = duckdb.connect(":memory:")
+    raw.execute("SET enable_progress_bar = false")  # stdout carries the child's result
     kind = "TABLE" if table else "VIEW"
     raw.execute(f"CREATE {kind} orders AS SELECT * FROM read_parquet('{path}')")
     store = Store(ibis.duckdb.from_connection(raw), "duckdb", str(path), read_only=True)
