@@ -64,7 +64,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def customer_periods(store: "Store", cal: "Calendar", segment: str | None = None,
-                     order_days: bool = False, units: bool = True) -> "ir.Table":
+                     order_days: bool = False, units: bool = False) -> "ir.Table":
     """Lines → one row per (``customer_id``, ``pkey``) [+ ``seg``]: ONE aggregation.
 
     Columns: ``rev`` (DECIMAL), ``norders`` (purchase orders dated in the period),
