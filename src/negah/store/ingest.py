@@ -600,9 +600,7 @@ def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, deli
             checks = [(c[0], qi(f"__b{i}"), c[2], c[3]) for i, c in enumerate(checks)]
 
             if as_views:
-                # one cheap pass proves clean, typed files clean (negah.store.quick); the
-                # exact checks below run only when it cannot
-                from negah.store.quick import quick_check
+                from negah.store.quick import quick_check  # one cheap pass; else the exact checks
 
                 files = [str(f) for f in (path if isinstance(path, list) else [path])] if frame is None else None
                 same = quick_check(raw, conv, spec, matched, src.columns, values, checks, files)
@@ -646,11 +644,8 @@ def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, deli
                 report.rejects_file = _write_rejects(raw, src, checks, bad_rows_sql, rejects, label, len(items) > 1)
 
             if as_views:
-                # Read in place: the canonical table is a view over the file(s); the checks above
-                # were one pass over them. Nothing is copied.
-                # Every row passed (a problem raised above), so the view needs no filter; and
-                # where a column's converted value equals the raw one on every row (clean,
-                # typed data), the view reads the raw column and skips the conversion.
+                # Read in place (a view, nothing copied): every row passed, so no filter; a column
+                # whose conversion changes no value is read raw.
                 same = {k: matched[k] for k in values if k in matched}
                 if same:
                     row = raw.execute("SELECT " + ", ".join(
