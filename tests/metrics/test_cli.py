@@ -94,7 +94,7 @@ def test_persian_table_has_persian_names_and_number_typography(folder):
     out = r.stdout
     for m in available_metrics("orders", 30):
         assert m not in out
-    assert "نرخ نگهداشت" in out and "٫" in out and "%" in out
+    assert "نرخ نگهداشت" in out and "٫" in out and "٪" in out and "%" not in out
     persian = "۰۱۲۳۴۵۶۷۸۹"
     import re
 
