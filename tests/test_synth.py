@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
@@ -220,6 +221,31 @@ def test_loyalty_program_works_and_naive_comparison_overstates_it(biz):
     # members had better latent values before joining (the confounding)
     assert members.purchase_rate.median() > non.purchase_rate.median()
     assert members.dropout_p.median() < non.dropout_p.median()
+
+
+def test_loyalty_effect_on_retention_within_180_days(biz):
+    """The truth of evaluate-program's retained_180d: the first purchase day after the join day is
+    the orders' own, and only a no-program dropout on the join day changes retention."""
+    out, res = biz
+    tc = _t(biz, "truth_customers")
+    m = tc[tc.loyalty_member].set_index("customer_id")
+    assert tc.loc[~tc.loyalty_member, ["next_purchase_after_join", "dropout_on_join_day_without_loyalty"]].isna().all().all()
+    o = _t(biz, "orders")
+    o = o[o.kind == "purchase"].merge(m[["loyalty_joined"]], left_on="customer_id", right_index=True)
+    nxt = o[o.order_date > o.loyalty_joined].groupby("customer_id").order_date.min()
+    assert (nxt.reindex(m.index) == m.next_purchase_after_join).where(m.next_purchase_after_join.notna(), True).all()
+    assert nxt.reindex(m.index).isna().eq(m.next_purchase_after_join.isna()).all()
+    end = pd.Timestamp(res["truth"]["end"])
+    joined = pd.to_datetime(m.loyalty_joined)
+    followed = joined <= end - pd.Timedelta(days=180)
+    gap = (pd.to_datetime(m.next_purchase_after_join) - joined).dt.days
+    retained = (gap <= 180)[followed]
+    without = retained & ~m.dropout_on_join_day_without_loyalty[followed].astype(bool)
+    lt = res["truth"]["loyalty"]
+    assert lt["members_followed_180d"] == followed.sum() > 200
+    assert lt["members_retained_180d"] == pytest.approx(retained.mean(), abs=1e-6)
+    assert lt["effect_on_treated_retained_180d"] == pytest.approx(retained.mean() - without.mean(), abs=1e-6)
+    assert 0 < lt["effect_on_treated_retained_180d"] < lt["effect_on_treated_alive_at_end"]
 
 
 def test_nps_follows_satisfaction_and_satisfaction_lowers_churn(biz):

@@ -155,5 +155,6 @@ def _schemas():
             ("satisfaction", f), ("basket_lines", f), ("subscriber", b), ("best_channel", s), ("best_hour", i),
             ("loyalty_member", b), ("loyalty_joined", d), ("purchases", i), ("complaints", i),
             ("last_purchase_date", d), ("dropped_out", b), ("dropout_date", d), ("alive_at_end", b),
-            ("alive_without_loyalty", b)]),
+            ("alive_without_loyalty", b), ("next_purchase_after_join", d),
+            ("dropout_on_join_day_without_loyalty", b)]),
     }

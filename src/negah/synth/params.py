@@ -76,6 +76,7 @@ NPS_MEAN, NPS_SAT, NPS_COMPLAINT, NPS_SD = 7.5, 1.7, 3.0, 1.3
 
 LOYALTY_LAUNCH_FRACTION = 0.25             # the program starts a quarter into the window
 JOIN_BASE, JOIN_FREQ, JOIN_K = -2.6, 0.6, 0.15   # join log-odds at a purchase, from observed behaviour only
+RETAINED_DAYS = 180                        # the ground truth's retention window after joining (evaluate-program's default)
 
 N_PRODUCTS = 200
 ZIPF_EXPONENT = 1.0

@@ -134,7 +134,9 @@ class Context:
 class Simulated:
     """One block of customers after the purchase process.
 
-    Per customer (local index): latent values, channel, country, plan, and the outcomes.
+    Per customer (local index): latent values, channel, country, plan, and the outcomes
+    (with, for members, whether the no-loyalty counterfactual dropped out on the join day and
+    the first purchase day after it).
     The events are tuples of lists of arrays, one entry per purchase round:
     ``lines`` (customer, order number k, day, product, quantity, cents, is_return),
     ``complaints`` (customer, k, spike flag, day, reason, product), ``nps`` (customer,
@@ -158,6 +160,8 @@ class Simulated:
     joined: np.ndarray
     died: np.ndarray
     cf_dead: np.ndarray
+    cf_dead_join_day: np.ndarray
+    next_after_join: np.ndarray
     last_day: np.ndarray
     npurch: np.ndarray
     ncomp: np.ndarray
@@ -203,6 +207,8 @@ def simulate(ctx: Context, rng: np.random.Generator, n: int) -> Simulated:
     joined = np.full(n, -1, dtype=np.int64)
     died = np.zeros(n, dtype=bool)
     cf_dead = np.zeros(n, dtype=bool)
+    cf_dead_join_day = np.zeros(n, dtype=bool)       # no-loyalty dropout at a purchase on the join day
+    next_after_join = np.full(n, -1, dtype=np.int64)  # first purchase day after the join day
     last_day = np.zeros(n, dtype=np.int64)
     npurch = np.zeros(n, dtype=np.int64)
     ncomp = np.zeros(n, dtype=np.int64)
@@ -285,6 +291,8 @@ def simulate(ctx: Context, rng: np.random.Generator, n: int) -> Simulated:
 
         # loyalty program
         mem = member[a_idx]
+        later = np.flatnonzero(mem & (day > joined[a_idx]) & (next_after_join[a_idx] < 0))
+        next_after_join[a_idx[later]] = day[later]
         if ctx.launch < D and day.max() >= ctx.launch:
             ei = np.flatnonzero(~mem & (day >= ctx.launch))
             if ei.size:
@@ -312,7 +320,9 @@ def simulate(ctx: Context, rng: np.random.Generator, n: int) -> Simulated:
         ud = U[:, 5]
         mi = np.flatnonzero(mem)
         if mi.size:
-            cf_dead[a_idx[mi[ud[mi] < _sigmoid(lg[mi])]]] = True
+            cfd = mi[ud[mi] < _sigmoid(lg[mi])]
+            cf_dead[a_idx[cfd]] = True
+            cf_dead_join_day[a_idx[cfd[day[cfd] == joined[a_idx[cfd]]]]] = True
             lg[mi] += P.BETA_LOYAL
         die = ud < _sigmoid(lg)
         npurch[a_idx] += 1
@@ -331,6 +341,7 @@ def simulate(ctx: Context, rng: np.random.Generator, n: int) -> Simulated:
     return Simulated(
         signup=signup, ch=ch, country=country, subscriber=subscriber, plan0=plan0, best_ch=best_ch,
         best_hour=best_hour, cancel_delay=cancel_delay, lam=lam, p=p, sat=sat, basket=basket,
-        base_logit=base_logit, member=member, joined=joined, died=died, cf_dead=cf_dead, last_day=last_day,
+        base_logit=base_logit, member=member, joined=joined, died=died, cf_dead=cf_dead,
+        cf_dead_join_day=cf_dead_join_day, next_after_join=next_after_join, last_day=last_day,
         npurch=npurch, ncomp=ncomp, lines=(L_c, L_k, L_d, L_p, L_q, L_a, L_r),
         complaints=(C_c, C_k, C_j, C_d, C_r, C_p), nps=(N_c, N_d, N_s), plan_changes=(E_c, E_d, E_p))

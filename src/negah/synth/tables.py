@@ -220,7 +220,8 @@ def _truth_customers(ctx: Context, sim: Simulated, ids: CustomerIds):
         pa.array(np.round(s.sat, 8)), pa.array(np.round(1.0 + s.basket, 8)), pa.array(s.subscriber),
         labels(P.CONTACT_CHANNELS, s.best_ch), pa.array(s.best_hour.astype(np.int64)), pa.array(s.member),
         date_array(s.joined + se0, ~s.member), pa.array(s.npurch), pa.array(s.ncomp), date_array(s.last_day + se0),
-        pa.array(s.died), date_array(s.last_day + se0, ~s.died), pa.array(~s.died), pa.array(~s.cf_dead)],
+        pa.array(s.died), date_array(s.last_day + se0, ~s.died), pa.array(~s.died), pa.array(~s.cf_dead),
+        date_array(s.next_after_join + se0, s.next_after_join < 0), pa.array(s.cf_dead_join_day, mask=~s.member)],
         schema=schema("truth_customers"))
 
 
@@ -228,11 +229,18 @@ def _stats(ctx: Context, sim: Simulated) -> dict[str, Any]:
     """Per-block counts the ground truth sums: acquisitions per month and channel, loyalty, dropout."""
     member, died, cf_dead = sim.member, sim.died, sim.cf_dead
     mi = np.searchsorted(ctx.month_off, sim.signup, side="right") - 1
+    # bought again within RETAINED_DAYS after the join day (members who joined at least that long before
+    # the last day); without the program: the same, unless the no-loyalty dropout came on the join day
+    H = P.RETAINED_DAYS
+    followed = member & (sim.joined <= ctx.days - 1 - H)
+    ret = followed & (sim.next_after_join >= 0) & (sim.next_after_join - sim.joined <= H)
     acq = np.bincount(mi * len(P.CHANNELS) + sim.ch, minlength=len(ctx.months) * len(P.CHANNELS))
     return {
         "acq": acq,
         "members": int(member.sum()), "members_alive": int((member & ~died).sum()),
         "members_alive_cf": int((member & ~cf_dead).sum()),
+        "members_followed": int(followed.sum()), "members_retained": int(ret.sum()),
+        "members_retained_cf": int((ret & ~sim.cf_dead_join_day).sum()),
         "nonmembers": int((~member).sum()), "nonmembers_alive": int((~member & ~died).sum()),
         "dropped": int(died.sum()),
     }

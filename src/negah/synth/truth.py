@@ -33,6 +33,10 @@ def ground_truth(ctx: Context, customers: int, fmt: str, rows: dict, agg: dict, 
     alive_m = agg.get("members_alive", 0) / mem
     alive_cf = agg.get("members_alive_cf", 0) / mem
     alive_n = agg.get("nonmembers_alive", 0) / non
+    H = P.RETAINED_DAYS
+    fol = max(agg.get("members_followed", 0), 1)
+    ret_m = agg.get("members_retained", 0) / fol
+    ret_cf = agg.get("members_retained_cf", 0) / fol
     spike = None
     if ctx.spike is not None:
         sp = ctx.spike
@@ -126,6 +130,14 @@ def ground_truth(ctx: Context, customers: int, fmt: str, rows: dict, agg: dict, 
             "effect_on_treated_alive_at_end": jsonable(alive_m - alive_cf),
             "nonmembers_alive_at_end": jsonable(alive_n),
             "naive_difference_alive_at_end": jsonable(alive_m - alive_n),
+            f"members_followed_{H}d": agg.get("members_followed", 0),
+            f"members_retained_{H}d": jsonable(ret_m),
+            f"members_retained_{H}d_without_program": jsonable(ret_cf),
+            f"effect_on_treated_retained_{H}d": jsonable(ret_m - ret_cf),
+            f"retained_{H}d": f"bought again (a purchase on a later day) within {H} days after the join day, "
+                              f"among the members who joined at least {H} days before the end. Without the "
+                              "program a member's purchases are the same up to the no-loyalty dropout, so only "
+                              "a dropout on the join day changes it",
             "counterfactual": "common random numbers: the same dropout draws without the loyalty term",
         },
         "subscriptions": {
@@ -169,6 +181,9 @@ def ground_truth(ctx: Context, customers: int, fmt: str, rows: dict, agg: dict, 
             "satisfaction": "latent s ~ N(0,1)", "basket_lines": "mean lines per order",
             "best_channel": "contact channel with the highest response", "best_hour": "hour of highest response",
             "dropped_out": "dropped out by the end (a latent event; dropout_date = its last purchase)",
+            "next_purchase_after_join": "members: the first purchase day after the join day (null: none)",
+            "dropout_on_join_day_without_loyalty": "members: the no-loyalty counterfactual drops out at a "
+                                                   "purchase on the join day (same random draws)",
             "alive_at_end": "not dropped out by the end", "alive_without_loyalty":
                 "alive at the end had the program not existed (same random draws)",
         },
