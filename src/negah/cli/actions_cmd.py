@@ -193,15 +193,20 @@ def register(app: typer.Typer) -> None:
         """Members against comparable non-members (weighted on pre-join behaviour), with CIs and a log-rank test."""
         from negah.actions.programs import evaluate_program
 
+        import sys
+
         mem = _read_frame(members) if members else None
         with open_source(store, data) as s:
-            rep = evaluate_program(s, members=mem, horizon_days=horizon, bootstrap=bootstrap, seed=seed, as_of=as_of)
+            rep = evaluate_program(s, members=mem, horizon_days=horizon, bootstrap=bootstrap, seed=seed, as_of=as_of,
+                                   progress=sys.stderr.isatty())
         if fmt == Format.json:
             _json(rep.to_dict())
         elif fmt == Format.csv:
             _emit(rep.effects, fmt)
         else:
-            _table(rep.effects, "effects (members − weighted comparable non-members)")
+            _table(rep.effects.drop(columns="estimand"), "effects on the treated (members − counterfactual)")
+            for o, text in zip(rep.effects["outcome"], rep.effects["estimand"]):
+                write_out(f"{o}: {text}")
             _table(rep.balance, "balance before / after weighting")
             from negah.actions._data import json_value
 
