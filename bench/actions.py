@@ -4,12 +4,14 @@ synthetic customers (run on demand; the lead writes the numbers into docs/perfor
     .venv/bin/python bench/actions.py --customers 1000000                 # all four, store in bench/out/
     .venv/bin/python bench/actions.py --customers 100000 1000000 --only at-risk segments
     .venv/bin/python bench/actions.py --customers 1000000 --cli          # also the whole CLI commands
+    .venv/bin/python bench/actions.py --customers 100000 1000000 --only evaluate-program   # 20 resamples
 
 Data: ``negah synth bench/out/actions_N --customers N --seed 0 --format parquet`` (about 8.4
 order lines per customer), imported once into ``bench/out/actions_N.duckdb`` (both kept
 between runs). Each measurement runs in its own Python process: the library call on the
 store (``at_risk(store, model="btyd")``, ``rfm(store)``, ``analyse(store)``,
-``contact_plan(store)``), after the imports, reporting wall time, the process's CPU time
+``contact_plan(store)``; with ``--only evaluate-program``, ``evaluate_program(store,
+bootstrap=20)``), after the imports, reporting wall time, the process's CPU time
 (user + system, DuckDB's threads included) and its peak resident memory. With ``--cli``
 the whole command (``negah actions at-risk --store S --format csv`` …, start-up included)
 is timed as a child process. One JSON line per measurement, with the 1-minute load average
@@ -34,7 +36,11 @@ ACTIONS = {
     "segments": ("negah.actions.segments:rfm", {}, ["segments"]),
     "reasons": ("negah.actions.reasons:analyse", {}, ["reasons"]),
     "contact-plan": ("negah.actions.contact:contact_plan", {}, ["contact-plan"]),
+    # not in the default set: run it with --only evaluate-program
+    "evaluate-program": ("negah.actions.programs:evaluate_program", {"bootstrap": 20},
+                         ["evaluate-program", "--bootstrap", "20"]),
 }
+DEFAULT = ["at-risk", "segments", "reasons", "contact-plan"]
 
 CHILD = r"""
 import importlib, json, resource, sys, time
@@ -43,11 +49,12 @@ target, kw, store = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3]
 mod, fn = target.split(":")
 f = getattr(importlib.import_module(mod), fn)
 import negah.actions.segments, negah.actions.contact, negah.models.bgnbd, negah.models.gammagamma, scipy.stats  # noqa
+import negah.actions.programs, negah.actions.program_model, sklearn.linear_model, lifelines.statistics  # noqa
 s = open_store(store, read_only=True)
 c0, w0 = time.process_time(), time.perf_counter()
 out = f(s, **kw)
 wall, cpu = time.perf_counter() - w0, time.process_time() - c0
-rows = len(out) if hasattr(out, "__len__") else len(out.spikes)
+rows = len(out) if hasattr(out, "__len__") else len(out.effects) if hasattr(out, "effects") else len(out.spikes)
 print(json.dumps({"wall_s": round(wall, 3), "cpu_s": round(cpu, 3), "rows": rows,
                   "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)}))
 """
@@ -98,7 +105,7 @@ def cli(name: str, store: Path) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--customers", type=int, nargs="+", default=[1_000_000])
-    ap.add_argument("--only", nargs="+", choices=sorted(ACTIONS), default=list(ACTIONS))
+    ap.add_argument("--only", nargs="+", choices=sorted(ACTIONS), default=DEFAULT)
     ap.add_argument("--cli", action="store_true", help="also time the whole CLI commands")
     ap.add_argument("--repeat", type=int, default=1, help="measurements per action (the lowest counts)")
     args = ap.parse_args()

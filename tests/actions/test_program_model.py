@@ -91,21 +91,22 @@ def test_recovers_the_switch_on_simulated_customers():
     assert joined - not_joined > 0.05
 
 
-def test_survival_at_the_join_day():
+@pytest.mark.parametrize("a,b", [(0.9, 4.0), (0.3, 2.0), (2000.0, 9000.0)])   # wide to nearly no heterogeneity
+def test_survival_at_the_join_day(a, b):
     """τ = 0: joined at a purchase → alive after its drop-out chance, (b + u)/(a + b + u) untreated;
     joined between purchases → the MBG/NBD's P(alive) at the join day."""
-    f = pm.SwitchFit({"r": 0.8, "alpha": 40.0, "a": 0.9, "b": 4.0, "theta": 0.5, "kappa": 1.0}, 0.0, True)
-    u = np.array([0.0, 3.0, 10.0])
-    s = np.array([0.0, 60.0, 200.0])
-    at = pm.Histories(x=u, tx=s, T=s, s=s, tl=s, u=u, n=np.ones(3), xt=np.zeros(3),
-                      at_purchase=np.ones(3, bool), member=np.ones(3, bool))
-    np.testing.assert_allclose(pm.survival_from_join(f, at, treated=False), (4.0 + u) / (4.9 + u), rtol=2e-3)
-    xb = np.array([0.0, 2.0, 6.0])                     # repeats before the join, the last at tl
-    tl = np.array([0.0, 30.0, 150.0])
-    between = pm.Histories(x=xb, tx=tl, T=s, s=s, tl=tl, u=xb + 1, n=np.zeros(3), xt=np.zeros(3),
-                           at_purchase=np.zeros(3, bool), member=np.ones(3, bool))
-    z = np.log(0.9) - np.log(4.0 + xb) + (0.8 + xb) * (np.log(40.0 + s) - np.log(40.0 + tl))
-    np.testing.assert_allclose(pm.survival_from_join(f, between, treated=False), 1 / (1 + np.exp(z)), rtol=2e-3)
+    f = pm.SwitchFit({"r": 0.8, "alpha": 40.0, "a": a, "b": b, "theta": 0.5, "kappa": 1.0}, 0.0, True)
+    u = np.array([0.0, 3.0, 10.0, 150.0])
+    s = np.array([0.0, 60.0, 200.0, 600.0])
+    at = pm.Histories(x=u, tx=s, T=s, s=s, tl=s, u=u, n=np.ones(4), xt=np.zeros(4),
+                      at_purchase=np.ones(4, bool), member=np.ones(4, bool))
+    np.testing.assert_allclose(pm.survival_from_join(f, at, treated=False), (b + u) / (a + b + u), rtol=1e-5)
+    xb = np.array([0.0, 2.0, 6.0, 100.0])              # repeats before the join, the last at tl
+    tl = np.array([0.0, 30.0, 150.0, 590.0])
+    between = pm.Histories(x=xb, tx=tl, T=s, s=s, tl=tl, u=xb + 1, n=np.zeros(4), xt=np.zeros(4),
+                           at_purchase=np.zeros(4, bool), member=np.ones(4, bool))
+    z = np.log(a) - np.log(b + xb) + (0.8 + xb) * (np.log(40.0 + s) - np.log(40.0 + tl))
+    np.testing.assert_allclose(pm.survival_from_join(f, between, treated=False), 1 / (1 + np.exp(z)), rtol=1e-5)
 
 
 def test_histories_by_hand():

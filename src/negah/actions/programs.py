@@ -361,7 +361,7 @@ def evaluate_program(source: Any, *, members: "pd.DataFrame | None" = None, as_o
         hist_ids, hist = histories(days, jd, as_of_ts)
     ids = np.union1d(df["customer_id"].values.astype(str), hist_ids if alive else np.array([], dtype=str))
     row_code = np.searchsorted(ids, df["customer_id"].values.astype(str))
-    is_member = np.isin(ids, members["customer_id"].values)
+    is_member = pd.Index(ids).isin(members["customer_id"])  # (np.isin on text compares every pair)
     hist_code = np.searchsorted(ids, hist_ids) if alive else None
     from negah.models.base import _one_blas_thread
 
