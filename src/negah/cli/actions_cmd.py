@@ -4,13 +4,14 @@ check, whatif — thin shells over :mod:`negah.actions`."""
 from __future__ import annotations
 
 import re
-from typing import Any, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
-from negah.cli.common import DataOpt, Format, StoreOpt, fail, handle_errors, open_source, write_out
+from negah.cli.common import (Calendar, DataOption, Format, FormatOption, Lang, Period, PeriodOption, StoreOption, fail,
+                              handle_errors, open_source, write_out)
 
-FormatOpt = typer.Option(Format.table, "--format", "-f", help="table, csv or json (json/csv: stdout alone).")
+MarginOption = Annotated[float, typer.Option("--margin", help="Profit margin applied to CLV.")]
 
 
 def _emit(df: Any, fmt: Format, title: str = "") -> None:
@@ -90,15 +91,15 @@ def register(app: typer.Typer) -> None:
 
     @actions.command("at-risk")
     @handle_errors
-    def at_risk_cmd(store: Optional[str] = StoreOpt, data: Optional[str] = DataOpt,
+    def at_risk_cmd(store: StoreOption = None, data: DataOption = None,
                     top: Optional[int] = typer.Option(None, "--top", help=f"Only the first N customers (table view: {TABLE_ROWS} unless given)."),
                     segment: Optional[list[str]] = typer.Option(None, "--segment", help="Only these RFM segments (repeat)."),
                     model: str = typer.Option("auto", "--model", help="Churn model: auto (newest stored store-mode model, else BTYD), btyd, a model FILE or a stored model ID/name."),
                     scores: Optional[str] = typer.Option(None, "--scores", help="CSV/Parquet of classifier scores: customer_id, churn_probability[, reasons]."),
                     as_of: Optional[str] = typer.Option(None, "--as-of", help="Last day of data to use (inclusive; default: the last order)."),
-                    margin: float = typer.Option(1.0, "--margin", help="Profit margin applied to CLV."),
-                    lang: str = typer.Option("en", "--lang", help="Language of reasons and next steps: en or fa."),
-                    fmt: Format = FormatOpt) -> None:
+                    margin: MarginOption = 1.0,
+                    lang: Lang = typer.Option(Lang.en, "--lang", help="Language of reasons and next steps: en or fa."),
+                    fmt: FormatOption = Format.table) -> None:
         """Customers ranked by value at risk = churn probability × CLV, with reasons and next step."""
         from negah.actions.at_risk import at_risk
 
@@ -106,7 +107,7 @@ def register(app: typer.Typer) -> None:
         limit = top if top or fmt != Format.table else TABLE_ROWS
         with open_source(store, data) as s:
             df = at_risk(s, top=limit, segment=segment or None, scores=sc, model=model, as_of=as_of,
-                         margin=margin, lang=lang)
+                         margin=margin, lang=lang.value)
         if fmt == Format.table:
             if len(df):
                 _note(f"churn probability: {df['method'].iloc[0]}")
@@ -118,12 +119,12 @@ def register(app: typer.Typer) -> None:
 
     @app.command("segments")
     @handle_errors
-    def segments_cmd(store: Optional[str] = StoreOpt, data: Optional[str] = DataOpt,
+    def segments_cmd(store: StoreOption = None, data: DataOption = None,
                      summary: Optional[bool] = typer.Option(None, "--summary/--per-customer", help="One row per segment (the table view's default) or one per customer (csv/json's default)."),
-                     margin: float = typer.Option(1.0, "--margin"),
+                     margin: MarginOption = 1.0,
                      min_clv: Optional[float] = typer.Option(None, "--min-clv", help="CLV at or above which a customer is profitable (default: median)."),
                      as_of: Optional[str] = typer.Option(None, "--as-of"),
-                     fmt: Format = FormatOpt) -> None:
+                     fmt: FormatOption = Format.table) -> None:
         """RFM scores, named segments, CLV deciles and profitable customers."""
         from negah.actions.segments import rfm, segment_summary
 
@@ -137,22 +138,22 @@ def register(app: typer.Typer) -> None:
 
     @app.command("reasons")
     @handle_errors
-    def reasons_cmd(store: Optional[str] = StoreOpt, data: Optional[str] = DataOpt,
-                    period: str = typer.Option("month", "--period"),
-                    calendar: str = typer.Option("gregorian", "--calendar"),
+    def reasons_cmd(store: StoreOption = None, data: DataOption = None,
+                    period: PeriodOption = Period.month,
+                    calendar: Calendar = typer.Option(Calendar.gregorian, "--calendar", "-c", help="gregorian or jalali."),
                     window: int = typer.Option(180, "--window", help="Days without a purchase that count as churned."),
                     fdr: float = typer.Option(0.05, "--fdr", help="False discovery rate of spike detection."),
                     exposure: str = typer.Option("auto", "--exposure", help="Spike baseline per: orders (the product's purchase lines), time, complaints, or auto (orders when there are orders)."),
                     pick_list: Optional[str] = typer.Option(None, "--pick-list", help="Comma-separated configured reasons (listed first; not a whitelist)."),
                     as_of: Optional[str] = typer.Option(None, "--as-of"),
-                    fmt: Format = FormatOpt) -> None:
+                    fmt: FormatOption = Format.table) -> None:
         """Why customers leave: complaints by reason/product, churn vs comparable customers, spikes."""
         from negah.actions.reasons import analyse
 
         picks = [p for p in (pick_list or "").split(",") if p.strip()]
         with open_source(store, data) as s:
-            rep = analyse(s, period=period, calendar=calendar, window_days=window, fdr=fdr, exposure=exposure,
-                          pick_list=picks, as_of=as_of)
+            rep = analyse(s, period=period.value, calendar=calendar.value, window_days=window, fdr=fdr,
+                          exposure=exposure, pick_list=picks, as_of=as_of)
         if fmt == Format.json:
             _json(rep.to_dict())
         elif fmt == Format.csv:
@@ -166,10 +167,10 @@ def register(app: typer.Typer) -> None:
 
     @app.command("contact-plan")
     @handle_errors
-    def contact_cmd(store: Optional[str] = StoreOpt, data: Optional[str] = DataOpt,
+    def contact_cmd(store: StoreOption = None, data: DataOption = None,
                     min_contacts: int = typer.Option(0, "--min-contacts"),
                     summary: Optional[bool] = typer.Option(None, "--summary/--per-customer", help="Customers per best channel (the table view's default) or one row per customer (csv/json's default)."),
-                    fmt: Format = FormatOpt) -> None:
+                    fmt: FormatOption = Format.table) -> None:
         """Best channel, hour and weekday per customer, shrunk toward the population."""
         from negah.actions.contact import contact_plan, plan_summary
 
@@ -183,13 +184,13 @@ def register(app: typer.Typer) -> None:
 
     @app.command("evaluate-program")
     @handle_errors
-    def program_cmd(store: Optional[str] = StoreOpt, data: Optional[str] = DataOpt,
+    def program_cmd(store: StoreOption = None, data: DataOption = None,
                     members: Optional[str] = typer.Option(None, "--members", help="CSV/Parquet customer_id, joined (default: customers.loyalty_joined)."),
                     horizon: int = typer.Option(180, "--horizon", help="Follow-up days for retention and revenue."),
                     bootstrap: int = typer.Option(200, "--bootstrap"),
                     seed: int = typer.Option(0, "--seed"),
                     as_of: Optional[str] = typer.Option(None, "--as-of"),
-                    fmt: Format = FormatOpt) -> None:
+                    fmt: FormatOption = Format.table) -> None:
         """Members against comparable non-members (weighted on pre-join behaviour), with CIs and a log-rank test."""
         from negah.actions.programs import evaluate_program
 
@@ -214,10 +215,10 @@ def register(app: typer.Typer) -> None:
 
     @app.command("campaigns")
     @handle_errors
-    def campaigns_cmd(store: Optional[str] = StoreOpt, data: Optional[str] = DataOpt,
+    def campaigns_cmd(store: StoreOption = None, data: DataOption = None,
                       by: str = typer.Option("offer", "--by", help="offer, campaign_id or both."),
                       window: int = typer.Option(30, "--window", help="Days after the send for revenue and retention."),
-                      fmt: Format = FormatOpt) -> None:
+                      fmt: FormatOption = Format.table) -> None:
         """Response, conversion and retained revenue by offer."""
         from negah.actions.campaigns import campaign_report
 
@@ -227,10 +228,10 @@ def register(app: typer.Typer) -> None:
 
     @app.command("check")
     @handle_errors
-    def check_cmd(store: Optional[str] = StoreOpt, data: Optional[str] = DataOpt,
+    def check_cmd(store: StoreOption = None, data: DataOption = None,
                   config: Optional[str] = typer.Option(None, "--config", help="Alert config (TOML); default negah.toml next to the store."),
                   repeat: bool = typer.Option(False, "--repeat", help="Send alerts again even if already delivered."),
-                  fmt: Format = FormatOpt) -> None:
+                  fmt: FormatOption = Format.table) -> None:
         """Evaluate alert rules on complete periods and deliver them (exit 3 if something was not delivered)."""
         from pathlib import Path
 
@@ -260,21 +261,21 @@ def register(app: typer.Typer) -> None:
 
     @app.command("whatif")
     @handle_errors
-    def whatif_cmd(store: Optional[str] = StoreOpt, data: Optional[str] = DataOpt,
+    def whatif_cmd(store: StoreOption = None, data: DataOption = None,
                    churn: float = typer.Option(..., "--churn", help="Target churn per period, e.g. 0.05."),
                    periods: int = typer.Option(24, "--periods"),
-                   period: str = typer.Option("month", "--period", help="week, month, quarter or year."),
+                   period: PeriodOption = Period.month,
                    new: Optional[float] = typer.Option(None, "--new", help="New customers per period (default: recent mean)."),
                    model: str = typer.Option("sbg", "--model", help="sbg (fitted retention model) or constant."),
                    basis: str = typer.Option("auto", "--basis", help="orders, subscriptions or auto (orders when present)."),
                    window: int = typer.Option(90, "--window", help="Orders: days without a purchase after which a customer has lapsed."),
                    as_of: Optional[str] = typer.Option(None, "--as-of", help="Last day of data to use (inclusive)."),
-                   fmt: Format = FormatOpt) -> None:
+                   fmt: FormatOption = Format.table) -> None:
         """Customers and revenue over N periods at the current churn and at --churn."""
         from negah.actions.whatif import whatif
 
         with open_source(store, data) as s:
-            df = whatif(s, churn=churn, periods=periods, period=period, new_per_period=new, model=model,
+            df = whatif(s, churn=churn, periods=periods, period=period.value, new_per_period=new, model=model,
                         basis=basis, window_days=window, as_of=as_of)
         if fmt == Format.table:
             a = df.attrs

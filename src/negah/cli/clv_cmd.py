@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import json
 from enum import Enum
-from typing import Any, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
-from negah.cli.common import DataOpt, Format, StoreOpt, err_console, fail, handle_errors, open_source, write_out
+from negah.cli.common import (DataOption, Format, FormatCsvJson, FormatCsvJsonOption, FormatOption, FormatTableJson,
+                              FormatTableJsonOption, StoreOption, err_console, fail, handle_errors, open_source,
+                              write_out)
 
 
 class ModelName(str, Enum):
@@ -28,16 +30,6 @@ class TimeUnit(str, Enum):
     week = "week"
 
 
-class FitFormat(str, Enum):
-    json = "json"
-    table = "table"
-
-
-class RowFormat(str, Enum):
-    csv = "csv"
-    json = "json"
-
-
 clv_app = typer.Typer(help="Customer-base models: BG/NBD, Pareto/NBD, MBG/NBD, Gamma-Gamma, sBG (fit, predict, check).",
                       no_args_is_help=True)
 
@@ -46,10 +38,15 @@ def register(app: typer.Typer) -> None:
     app.add_typer(clv_app, name="clv")
 
 
-SummaryOpt = typer.Option(None, "--summary", help="CSV with customer_id, frequency, recency, T and optional monetary_value.")
-UnitOpt = typer.Option(TimeUnit.week, "--time-unit", help="Time unit of recency and T when built from orders: day or week (days / 7).")
-CalOpt = typer.Option(None, "--calibration-end", help="Last day of the calibration period, inclusive (YYYY-MM-DD); default: the last purchase day.")
-SurvOpt = typer.Option(None, "--survivors", help="sBG: customers active at the start of each period, N0,N1,… (e.g. 1000,631,468,382).")
+SummaryOption = Annotated[Optional[str], typer.Option(
+    "--summary", help="CSV with customer_id, frequency, recency, T and optional monetary_value.")]
+TimeUnitOption = Annotated[TimeUnit, typer.Option(
+    "--time-unit", help="Time unit of recency and T when built from orders: day or week (days / 7).")]
+CalibrationEndOption = Annotated[Optional[str], typer.Option(
+    "--calibration-end",
+    help="Last day of the calibration period, inclusive (YYYY-MM-DD); default: the last purchase day.")]
+SurvivorsOption = Annotated[Optional[str], typer.Option(
+    "--survivors", help="sBG: customers active at the start of each period, N0,N1,… (e.g. 1000,631,468,382).")]
 
 
 def _load_summary(store: Optional[str], data: Optional[str], summary: Optional[str], time_unit: TimeUnit,
@@ -103,13 +100,13 @@ def _records_json(df) -> str:
 @handle_errors
 def fit_cmd(
     model: ModelName = typer.Option(..., "--model", "-m", help="bgnbd, paretonbd, mbgnbd, gammagamma or sbg."),
-    store: Optional[str] = StoreOpt,
-    data: Optional[str] = DataOpt,
-    summary: Optional[str] = SummaryOpt,
-    survivors: Optional[str] = SurvOpt,
-    time_unit: TimeUnit = UnitOpt,
-    calibration_end: Optional[str] = CalOpt,
-    fmt: FitFormat = typer.Option(FitFormat.json, "--format", "-f", help="json or table."),
+    store: StoreOption = None,
+    data: DataOption = None,
+    summary: SummaryOption = None,
+    survivors: SurvivorsOption = None,
+    time_unit: TimeUnitOption = TimeUnit.week,
+    calibration_end: CalibrationEndOption = None,
+    fmt: FormatTableJsonOption = FormatTableJson.json,
 ) -> None:
     """Fit a model by maximum likelihood; print params, std_errors, log_likelihood, n_customers.
 
@@ -128,7 +125,7 @@ def fit_cmd(
         df = _load_summary(store, data, summary, time_unit, calibration_end)
         m = _fit(model, df)
     out = _round(m.to_dict())
-    if fmt == FitFormat.json:
+    if fmt == FormatTableJson.json:
         write_out(json.dumps(out, ensure_ascii=False))
         return
     lines = [f"model           {out['model']}",
@@ -149,17 +146,17 @@ def fit_cmd(
 @handle_errors
 def predict_cmd(
     model: ModelName = typer.Option(ModelName.bgnbd, "--model", "-m", help="Purchase model (bgnbd, paretonbd, mbgnbd) or sbg."),
-    store: Optional[str] = StoreOpt,
-    data: Optional[str] = DataOpt,
-    summary: Optional[str] = SummaryOpt,
-    survivors: Optional[str] = SurvOpt,
-    time_unit: TimeUnit = UnitOpt,
-    calibration_end: Optional[str] = CalOpt,
+    store: StoreOption = None,
+    data: DataOption = None,
+    summary: SummaryOption = None,
+    survivors: SurvivorsOption = None,
+    time_unit: TimeUnitOption = TimeUnit.week,
+    calibration_end: CalibrationEndOption = None,
     horizon: int = typer.Option(52, "--horizon", help="Periods (of the time unit) to predict and value."),
     discount_rate: float = typer.Option(0.01, "--discount-rate", help="Discount rate per period of the time unit."),
     margin: float = typer.Option(1.0, "--margin", help="Profit margin applied to spend (CLV = margin × spend × discounted purchases)."),
     value: float = typer.Option(1.0, "--value", help="sbg: value per period of a subscriber."),
-    fmt: RowFormat = typer.Option(RowFormat.csv, "--format", "-f", help="csv or json."),
+    fmt: FormatCsvJsonOption = FormatCsvJson.csv,
 ) -> None:
     """One row per customer: p_alive, expected_purchases, expected_spend, clv over --horizon periods.
 
@@ -203,7 +200,7 @@ def predict_cmd(
         out["clv"] = (m.clv(x, r, T, spend=spend, horizon=horizon, discount_rate=discount_rate, margin=margin)
                       if spend is not None else np.nan)
         err_console().print(f"purchase model: {m!r}", highlight=False)
-    if fmt == RowFormat.json:
+    if fmt == FormatCsvJson.json:
         write_out(_records_json(out))
     else:
         write_out(out.to_csv(index=False, float_format="%.10g", lineterminator="\n"))
@@ -213,14 +210,14 @@ def predict_cmd(
 @handle_errors
 def check_cmd(
     model: ModelName = typer.Option(ModelName.bgnbd, "--model", "-m", help="bgnbd, paretonbd or mbgnbd."),
-    store: Optional[str] = StoreOpt,
-    data: Optional[str] = DataOpt,
-    time_unit: TimeUnit = UnitOpt,
+    store: StoreOption = None,
+    data: DataOption = None,
+    time_unit: TimeUnitOption = TimeUnit.week,
     calibration_end: str = typer.Option(..., "--calibration-end", help="Last day of the calibration period (inclusive)."),
     observation_end: Optional[str] = typer.Option(None, "--observation-end", help="Last day of the holdout (default: last purchase day)."),
     max_frequency: int = typer.Option(7, "--max-frequency", help="Pool calibration frequencies from this value up."),
     p_alive: bool = typer.Option(False, "--p-alive", help="Print the frequency × recency P(alive) matrix (long form) instead."),
-    fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, json or csv."),
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Calibration vs holdout: expected and actual holdout purchases by calibration frequency."""
     from negah.models.checks import calibration_holdout, p_alive_matrix

@@ -4,21 +4,76 @@ from __future__ import annotations
 
 import sys
 from enum import Enum
-from typing import Any, Callable, TypeVar
+from typing import Annotated, Any, Callable, Optional, TypeVar
 
 import typer
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-StoreOpt = typer.Option(None, "--store", "-s", envvar="NEGAH_STORE",
-                        help="DuckDB file (default ./negah.duckdb) or postgresql://… / mysql://… URL.")
-DataOpt = typer.Option(None, "--data", help="Folder of canonical files (orders.csv, orders.parquet, …) read in place, without importing.")
 
-
+# One Enum per choice the commands share; the values are what the library functions take.
 class Format(str, Enum):
     table = "table"
     json = "json"
     csv = "csv"
+
+
+class FormatCsvJson(str, Enum):
+    """Commands that print one row per customer or per period: no table view."""
+
+    csv = "csv"
+    json = "json"
+
+
+class FormatTableJson(str, Enum):
+    """Commands whose output is not a flat table: no CSV."""
+
+    table = "table"
+    json = "json"
+
+
+class Period(str, Enum):
+    week = "week"
+    month = "month"
+    quarter = "quarter"
+    year = "year"
+
+
+class Calendar(str, Enum):
+    gregorian = "gregorian"
+    jalali = "jalali"
+
+
+class Lang(str, Enum):
+    en = "en"
+    fa = "fa"
+
+
+# The options the commands share, written once: ``store: StoreOption = None``. The default
+# stays in each command's signature.
+StoreOption = Annotated[Optional[str], typer.Option(
+    "--store", "-s", envvar="NEGAH_STORE",
+    help="DuckDB file (default ./negah.duckdb) or postgresql://… / mysql://… URL.")]
+DataOption = Annotated[Optional[str], typer.Option(
+    "--data", help="Folder of canonical files (orders.csv, orders.parquet, …) read in place, without importing.")]
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="table, json or csv (json/csv: stdout alone).")]
+FormatCsvJsonOption = Annotated[FormatCsvJson, typer.Option("--format", "-f", help="csv or json.")]
+FormatTableJsonOption = Annotated[FormatTableJson, typer.Option("--format", "-f", help="table or json.")]
+PeriodOption = Annotated[Period, typer.Option("--period", "-p", help="Period length.")]
+CalendarOption = Annotated[Optional[Calendar], typer.Option(
+    "--calendar", "-c", help="gregorian (default) or jalali (default with --lang fa).")]
+LangOption = Annotated[Lang, typer.Option(
+    "--lang", help="Display language of the table: en or fa (Persian digits, Jalali labels).")]
+FromOption = Annotated[Optional[str], typer.Option(
+    "--from", help="First period to print (a date inside it; Jalali dates such as 1399-01-01 work).")]
+ToOption = Annotated[Optional[str], typer.Option("--to", help="Last period to print (a date inside it).")]
+
+
+def calendar_for(calendar: Optional[Calendar], lang: Lang) -> str:
+    """``--calendar``, or the language's calendar (Jalali for Persian) when it is not given."""
+    if calendar is not None:
+        return calendar.value
+    return "jalali" if lang == Lang.fa else "gregorian"
 
 
 def err_console():

@@ -6,33 +6,17 @@ Thin shells over :mod:`negah.metrics`; Ibis, pandas and engines load inside the 
 from __future__ import annotations
 
 from enum import Enum
-from typing import List, Optional
+from typing import Annotated, List, Optional
 
 import typer
 
-from negah.cli.common import DataOpt, Format, StoreOpt, handle_errors, write_out
-
-
-class PeriodName(str, Enum):
-    week = "week"
-    month = "month"
-    quarter = "quarter"
-    year = "year"
-
-
-class CalendarName(str, Enum):
-    gregorian = "gregorian"
-    jalali = "jalali"
+from negah.cli.common import (CalendarOption, DataOption, Format, FormatOption, FromOption, Lang, LangOption, Period,
+                              PeriodOption, StoreOption, ToOption, calendar_for, handle_errors, write_out)
 
 
 class Basis(str, Enum):
     orders = "orders"
     subscriptions = "subscriptions"
-
-
-class Lang(str, Enum):
-    en = "en"
-    fa = "fa"
 
 
 class Engine(str, Enum):
@@ -52,13 +36,10 @@ class Industry(str, Enum):
     consulting = "consulting"
 
 
-PeriodOpt = typer.Option(PeriodName.month, "--period", "-p", help="Period length.")
-CalendarOpt = typer.Option(None, "--calendar", "-c", help="gregorian (default) or jalali (default with --lang fa).")
-FromOpt = typer.Option(None, "--from", help="First period to print (a date inside it; Jalali dates such as 1399-01-01 work).")
-ToOpt = typer.Option(None, "--to", help="Last period to print (a date inside it).")
-FormatOpt = typer.Option(Format.table, "--format", "-f", help="table (default), json or csv.")
-LangOpt = typer.Option(Lang.en, "--lang", help="Display language of the table: en or fa (Persian digits, Jalali labels).")
-EngineOpt = typer.Option(Engine.duckdb, "--engine", help="Engine for --data: duckdb (default) or spark (Parquet/CSV, e.g. on a cluster).")
+EngineOption = Annotated[Engine, typer.Option(
+    "--engine", help="Engine for --data: duckdb (default) or spark (Parquet/CSV, e.g. on a cluster).")]
+SegmentOption = Annotated[Optional[str], typer.Option(
+    "--segment", help="A customers column (plan, country, acquisition_channel, loyalty_member, …).")]
 
 
 def register(app: typer.Typer) -> None:
@@ -66,12 +47,6 @@ def register(app: typer.Typer) -> None:
     app.command("cohorts")(cohorts_cmd)
     app.command("growth")(growth_cmd)
     app.command("benchmark")(benchmark_cmd)
-
-
-def _calendar(calendar: Optional[CalendarName], lang: Lang) -> str:
-    if calendar is not None:
-        return calendar.value
-    return "jalali" if lang == Lang.fa else "gregorian"
 
 
 def _source(store: Optional[str], data: Optional[str], engine: Engine):
@@ -103,19 +78,19 @@ def _emit(records: list, fmt: Format, lang: Lang, title: str) -> None:
 
 @handle_errors
 def metrics_cmd(
-    store: Optional[str] = StoreOpt,
-    data: Optional[str] = DataOpt,
-    period: PeriodName = PeriodOpt,
-    calendar: Optional[CalendarName] = CalendarOpt,
-    from_: Optional[str] = FromOpt,
-    to: Optional[str] = ToOpt,
+    store: StoreOption = None,
+    data: DataOption = None,
+    period: PeriodOption = Period.month,
+    calendar: CalendarOption = None,
+    from_: FromOption = None,
+    to: ToOption = None,
     metric: List[str] = typer.Option([], "--metric", "-m", help="Metric name (repeatable; default: every metric of the spec)."),
-    segment: Optional[str] = typer.Option(None, "--segment", help="A customers column (plan, country, acquisition_channel, loyalty_member, …)."),
+    segment: SegmentOption = None,
     basis: Basis = typer.Option(Basis.orders, "--basis", help="orders (default) or subscriptions (MRR metrics)."),
     active_window: Optional[str] = typer.Option(None, "--active-window", help="Also report activity-window churn: active = bought in the window before an instant, e.g. 90d."),
-    fmt: Format = FormatOpt,
-    lang: Lang = LangOpt,
-    engine: Engine = EngineOpt,
+    fmt: FormatOption = Format.table,
+    lang: LangOption = Lang.en,
+    engine: EngineOption = Engine.duckdb,
 ) -> None:
     """Retention metrics per period (churn, retention, revenue churn, repeat, loyal, returns, NPS, ARPU, CLV, growth).
 
@@ -123,7 +98,7 @@ def metrics_cmd(
     """
     from negah.metrics.engine import compute_records
 
-    cal = _calendar(calendar, lang)
+    cal = calendar_for(calendar, lang)
     src = _source(store, data, engine)
     with src:
         recs = compute_records(src, period.value, cal, metric or None, segment, from_, to,
@@ -133,21 +108,21 @@ def metrics_cmd(
 
 @handle_errors
 def growth_cmd(
-    store: Optional[str] = StoreOpt,
-    data: Optional[str] = DataOpt,
-    period: PeriodName = PeriodOpt,
-    calendar: Optional[CalendarName] = CalendarOpt,
-    from_: Optional[str] = FromOpt,
-    to: Optional[str] = ToOpt,
-    segment: Optional[str] = typer.Option(None, "--segment", help="A customers column."),
-    fmt: Format = FormatOpt,
-    lang: Lang = LangOpt,
-    engine: Engine = EngineOpt,
+    store: StoreOption = None,
+    data: DataOption = None,
+    period: PeriodOption = Period.month,
+    calendar: CalendarOption = None,
+    from_: FromOption = None,
+    to: ToOption = None,
+    segment: SegmentOption = None,
+    fmt: FormatOption = Format.table,
+    lang: LangOption = Lang.en,
+    engine: EngineOption = Engine.duckdb,
 ) -> None:
     """Growth against churn per period: new, reactivated, churned, net adds, quick ratio."""
     from negah.metrics.engine import compute_records
 
-    cal = _calendar(calendar, lang)
+    cal = calendar_for(calendar, lang)
     names = ["active_customers", "new_customers", "reactivated_customers", "churned_customers",
              "net_customer_adds", "quick_ratio"]
     with _source(store, data, engine) as src:
@@ -157,21 +132,21 @@ def growth_cmd(
 
 @handle_errors
 def cohorts_cmd(
-    store: Optional[str] = StoreOpt,
-    data: Optional[str] = DataOpt,
-    period: PeriodName = PeriodOpt,
-    calendar: Optional[CalendarName] = CalendarOpt,
+    store: StoreOption = None,
+    data: DataOption = None,
+    period: PeriodOption = Period.month,
+    calendar: CalendarOption = None,
     value: CohortValue = typer.Option(CohortValue.customers, "--value", help="customers (share active) or revenue (vs the first period)."),
-    from_: Optional[str] = FromOpt,
-    to: Optional[str] = ToOpt,
-    fmt: Format = FormatOpt,
-    lang: Lang = LangOpt,
-    engine: Engine = EngineOpt,
+    from_: FromOption = None,
+    to: ToOption = None,
+    fmt: FormatOption = Format.table,
+    lang: LangOption = Lang.en,
+    engine: EngineOption = Engine.duckdb,
 ) -> None:
     """Acquisition-cohort retention matrix (cohort = period of the first purchase)."""
     from negah.metrics.cohorts import cohort_records
 
-    cal = _calendar(calendar, lang)
+    cal = calendar_for(calendar, lang)
     with _source(store, data, engine) as src:
         recs = cohort_records(src, period.value, cal, value.value, from_, to)
     if fmt != Format.table:
@@ -220,20 +195,20 @@ def _cohort_table(recs: list, lang: Lang, value: str) -> str:
 @handle_errors
 def benchmark_cmd(
     industry: Industry = typer.Option(..., "--industry", help="saas, retail, finance or consulting."),
-    store: Optional[str] = StoreOpt,
-    data: Optional[str] = DataOpt,
+    store: StoreOption = None,
+    data: DataOption = None,
     basis: Basis = typer.Option(Basis.orders, "--basis", help="orders: yearly churn_rate; subscriptions: monthly churn compounded."),
-    calendar: Optional[CalendarName] = CalendarOpt,
-    fmt: Format = FormatOpt,
-    lang: Lang = LangOpt,
-    engine: Engine = EngineOpt,
+    calendar: CalendarOption = None,
+    fmt: FormatOption = Format.table,
+    lang: LangOption = Lang.en,
+    engine: EngineOption = Engine.duckdb,
 ) -> None:
     """Yearly churn against the industry ranges; flags yearly churn above 10%."""
     from negah.i18n import fa_number, metric_name
     from negah.metrics.benchmarks import benchmark
     from negah.metrics.output import to_csv, to_json
 
-    cal = _calendar(calendar, lang)
+    cal = calendar_for(calendar, lang)
     with _source(store, data, engine) as src:
         recs = benchmark(src, industry.value, basis.value, cal)
     if fmt == Format.json:

@@ -12,21 +12,23 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import Annotated, List, Optional
 
 import typer
 from typer.core import TyperCommand
 
-from negah.cli.common import DataOpt, StoreOpt, err_console, fail, handle_errors, write_out
+from negah.cli.common import (DataOption, Format, FormatCsvJson, FormatCsvJsonOption, FormatOption, FormatTableJson,
+                              FormatTableJsonOption, Lang, StoreOption, err_console, fail, handle_errors, write_out)
 
 predict_app = typer.Typer(help="Churn prediction with reasons: train, score, evaluate; survival curves.",
                           no_args_is_help=True)
 
-TableOpt = typer.Option(None, "--table", help="Snapshot mode: a one-row-per-customer table (.csv, .parquet, .xlsx).")
-FormatOpt = typer.Option("table", "--format", "-f", help="table (text), json or csv.")
-ModelRefOpt = typer.Option(None, "--model", "-m",
-                           help="A model file, or the id or name of a model saved in --store "
-                                "(default: the store's newest store-mode model).")
+TableOption = Annotated[Optional[Path], typer.Option(
+    "--table", help="Snapshot mode: a one-row-per-customer table (.csv, .parquet, .xlsx).")]
+ModelRefOption = Annotated[Optional[str], typer.Option(
+    "--model", "-m", help="A model file, or the id or name of a model saved in --store "
+                          "(default: the store's newest store-mode model).")]
+LabelOption = Annotated[str, typer.Option("--label", help="Store mode: orders, subscriptions or auto (orders when present).")]
 
 
 def register(app: typer.Typer) -> None:
@@ -111,18 +113,18 @@ def train_cmd(
     save: Optional[str] = typer.Option(None, "--save", metavar="[NAME]",
                                        help="Also keep the model in the embedded store --store, under NAME "
                                             "(default: churn-<as-of>-h<horizon>, or churn-<table file>)."),
-    table: Optional[Path] = TableOpt,
+    table: TableOption = None,
     target: Optional[str] = typer.Option(None, "--target", help="Snapshot mode: the churn label column (Yes/No, 1/0, true/false)."),
     id_column: Optional[str] = typer.Option(None, "--id", help="Snapshot mode: the customer id column (default: detected by name)."),
     positive: Optional[str] = typer.Option(None, "--positive", help="The label value that means churned, when not Yes/1/true."),
     date_order: str = typer.Option("dmy", "--date-order", help="Snapshot mode: dmy (default) or mdy, for dates such as 03/04/2024."),
-    store: Optional[str] = StoreOpt,
-    data: Optional[str] = DataOpt,
+    store: StoreOption = None,
+    data: DataOption = None,
     as_of: Optional[str] = typer.Option(
         None, "--as-of", help="Store mode: the cut-off date (default: the day after the data's last date). "
                               "Snapshot mode: the reference date of date columns (default: the latest date in them)."),
     horizon: int = typer.Option(90, "--horizon", help="Store mode: churned = no purchase (or no active subscription) within this many days."),
-    label: str = typer.Option("auto", "--label", help="Store mode: orders, subscriptions or auto (orders when present)."),
+    label: LabelOption = "auto",
     window: int = typer.Option(90, "--window", help="Store mode: days of the recent/prior windows of trend features."),
     n_cutoffs: int = typer.Option(4, "--cutoffs", help="Store mode: training cut-offs."),
     step: int = typer.Option(30, "--step", help="Store mode: days between training cut-offs."),
@@ -132,7 +134,7 @@ def train_cmd(
     max_rounds: int = typer.Option(1000, "--max-rounds", help="Most LightGBM boosting rounds (early stopping picks fewer)."),
     seed: int = typer.Option(0, "--seed"),
     threads: int = typer.Option(0, "--threads", help="LightGBM threads (0: the machine's cores; the model is the same for any number)."),
-    fmt: str = FormatOpt,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Train a churn model; write it to one versioned file (--out) and/or keep it in the store (--save).
 
@@ -178,13 +180,13 @@ def train_cmd(
     _report_training(m, fmt)
 
 
-def _report_training(m, fmt: str) -> None:
+def _report_training(m, fmt: Format) -> None:
     meta = m.meta
     summary = {"model": meta["chosen"]["kind"], "settings": meta["chosen"]["settings"]["name"],
                "rounds": meta["chosen"]["rounds"], "cv": meta["chosen"]["cv"], "training": meta["training"],
                "metrics": meta.get("metrics", {}), "backtest": meta.get("backtest", {}),
                "top_features": [n for n, _ in m.classifier.importance()[:10]]}
-    if fmt == "json":
+    if fmt == Format.json:
         write_out(json.dumps(summary, ensure_ascii=False, sort_keys=True))
         return
     from negah.predict.evaluation import format_metrics
@@ -206,16 +208,16 @@ def _report_training(m, fmt: str) -> None:
 @predict_app.command("score")
 @handle_errors
 def score_cmd(
-    model_ref: Optional[str] = ModelRefOpt,
-    table: Optional[Path] = TableOpt,
-    store: Optional[str] = StoreOpt,
-    data: Optional[str] = DataOpt,
+    model_ref: ModelRefOption = None,
+    table: TableOption = None,
+    store: StoreOption = None,
+    data: DataOption = None,
     as_of: Optional[str] = typer.Option(
         None, "--as-of", help="Store mode: the cut-off (default: the day after the data's last date). "
                               "Snapshot mode: the reference date of date columns (default: the model's)."),
-    fmt: str = typer.Option("csv", "--format", "-f", help="csv or json."),
+    fmt: FormatCsvJsonOption = FormatCsvJson.csv,
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write here instead of stdout."),
-    lang: str = typer.Option("en", "--lang", help="Language of the reasons: en or fa."),
+    lang: Lang = typer.Option(Lang.en, "--lang", help="Language of the reasons: en or fa."),
     reasons: int = typer.Option(3, "--reasons", help="Reasons per customer."),
     explain: str = typer.Option("shap", "--explain",
                                 help="Contributions behind the reasons: shap (TreeSHAP) or path "
@@ -226,8 +228,6 @@ def score_cmd(
 
     Columns: the id column under its own name, churn_probability, reason_1, reason_2, reason_3.
     """
-    if fmt not in ("csv", "json"):
-        fail(f"--format must be csv or json, received {fmt!r}")
     mode = _mode(table, data)
     m = _resolve_model(model_ref, store)
     m.classifier.num_threads = threads
@@ -240,17 +240,17 @@ def score_cmd(
         if mode == "snapshot":
             from negah.predict.snapshot import score_file
 
-            n = score_file(m, table, sink, fmt=fmt, lang=lang, reasons=reasons, explain=explain, as_of=as_of)
+            n = score_file(m, table, sink, fmt=fmt.value, lang=lang.value, reasons=reasons, explain=explain, as_of=as_of)
         else:
             from negah.cli.common import open_source
             from negah.predict.backtest import score_store
             from negah.predict.snapshot import _write_json_rows
 
             with open_source(None if data else store, data) as s:
-                res = score_store(m, s, _store_as_of(s, as_of, m.meta.get("label", "auto")), lang=lang,
+                res = score_store(m, s, _store_as_of(s, as_of, m.meta.get("label", "auto")), lang=lang.value,
                                   reasons=reasons, explain=explain)
             n = len(res)
-            if fmt == "csv":
+            if fmt == FormatCsvJson.csv:
                 res.to_csv(sink, index=False, lineterminator="\n")
             else:
                 _write_json_rows(sink, res, True)
@@ -264,15 +264,15 @@ def score_cmd(
 @predict_app.command("evaluate")
 @handle_errors
 def evaluate_cmd(
-    model_ref: Optional[str] = ModelRefOpt,
-    table: Optional[Path] = TableOpt,
-    store: Optional[str] = StoreOpt,
-    data: Optional[str] = DataOpt,
+    model_ref: ModelRefOption = None,
+    table: TableOption = None,
+    store: StoreOption = None,
+    data: DataOption = None,
     as_of: Optional[str] = typer.Option(
         None, "--as-of", help="Store mode (needed): the cut-off whose next --horizon days are labelled. "
                               "Snapshot mode: the reference date of date columns (default: the model's)."),
     horizon: Optional[int] = typer.Option(None, "--horizon", help="Store mode: label horizon (default: the model's)."),
-    fmt: str = FormatOpt,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """ROC AUC, PR AUC, top-10% lift and capture, Brier score and a calibration table on labelled data."""
     from negah.predict.evaluation import format_metrics
@@ -292,9 +292,9 @@ def evaluate_cmd(
             fail("store mode needs --as-of DATE: a cut-off at least --horizon days before the data's end")
         with open_source(None if data else store, data) as s:
             res = evaluate_store(m, s, as_of, horizon)
-    if fmt == "json":
+    if fmt == Format.json:
         write_out(json.dumps(res, ensure_ascii=False, sort_keys=True))
-    elif fmt == "csv":
+    elif fmt == Format.csv:
         import csv
 
         w = csv.writer(sys.stdout, lineterminator="\n")
@@ -309,23 +309,21 @@ def evaluate_cmd(
 @predict_app.command("models")
 @handle_errors
 def models_cmd(
-    store: Optional[str] = StoreOpt,
-    fmt: str = typer.Option("table", "--format", "-f", help="table (text) or json."),
+    store: StoreOption = None,
+    fmt: FormatTableJsonOption = FormatTableJson.table,
     delete: Optional[str] = typer.Option(None, "--delete", help="Remove the stored model with this id."),
 ) -> None:
     """The trained models kept in the store (newest first), or --delete ID to remove one."""
     from negah.predict import registry
     from negah.store import open_store
 
-    if fmt not in ("table", "json"):
-        fail(f"--format must be table or json, received {fmt!r}")
     if delete:
         with open_store(store, create=False) as s:
             registry.delete(s, delete)
         _say(f"model {delete} deleted from {s.location}")
     with open_store(store, read_only=True, create=False) as s:
         recs = registry.list_models(s)
-    if fmt == "json":
+    if fmt == FormatTableJson.json:
         write_out(json.dumps(recs, ensure_ascii=False, sort_keys=True))
         return
     if not recs:
@@ -343,19 +341,19 @@ def models_cmd(
 @predict_app.command("survival")
 @handle_errors
 def survival_cmd(
-    table: Optional[Path] = TableOpt,
+    table: TableOption = None,
     duration: Optional[str] = typer.Option(None, "--duration", help="Snapshot mode: the lifetime column (e.g. tenure)."),
     event: Optional[str] = typer.Option(None, "--event", help="Snapshot mode: the churned column (Yes/No, 1/0)."),
-    store: Optional[str] = StoreOpt,
-    data: Optional[str] = DataOpt,
+    store: StoreOption = None,
+    data: DataOption = None,
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Store mode: the cut-off date YYYY-MM-DD "
                                         "(default: the day after the data's last date)."),
     horizon: int = typer.Option(90, "--horizon", help="Store mode (orders): churned = no purchase in the last this many days."),
-    label: str = typer.Option("auto", "--label", help="Store mode: orders, subscriptions or auto."),
+    label: LabelOption = "auto",
     segment: Optional[str] = typer.Option(None, "--segment", help="Compare Kaplan–Meier curves of this column's groups (with log-rank tests)."),
     covariate: List[str] = typer.Option([], "--covariate", help="Cox model covariate (repeatable)."),
     times: str = typer.Option("30,90,180,365", "--times", help="Days at which to report retention."),
-    fmt: str = FormatOpt,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Kaplan–Meier retention per segment, log-rank tests, and a Cox model of churn drivers."""
     from negah.predict import survival as sv
@@ -386,10 +384,10 @@ def survival_cmd(
         result["logrank"] = sv.logrank(frame, segment)
     if covariate:
         result["cox"] = sv.cox(frame, covariate)
-    if fmt == "json":
+    if fmt == Format.json:
         write_out(json.dumps(result, ensure_ascii=False, sort_keys=True))
         return
-    if fmt == "csv":
+    if fmt == Format.csv:
         import csv
 
         rows = result["kaplan_meier"]

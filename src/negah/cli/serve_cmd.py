@@ -8,7 +8,8 @@ from typing import Optional
 
 import typer
 
-from negah.cli.common import Format, StoreOpt, err_console, fail, handle_errors, write_out
+from negah.cli.common import (CalendarOption, Format, FormatOption, Lang, Period, PeriodOption, StoreOption, calendar_for,
+                              err_console, handle_errors, write_out)
 
 keys_app = typer.Typer(help="API keys for negah serve: create, list, revoke, expire.", no_args_is_help=True)
 
@@ -24,7 +25,7 @@ def register(app: typer.Typer) -> None:
 
 @handle_errors
 def serve_cmd(
-    store: Optional[str] = StoreOpt,
+    store: StoreOption = None,
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
     workers: int = typer.Option(1, "--workers", help="Worker processes (they share computed answers, kept on disk beside the store)."),
@@ -54,7 +55,7 @@ def _rw(store: Optional[str]):
 @handle_errors
 def keys_create(
     role: str = typer.Option(..., "--role", help="viewer (read), analyst (read and run models) or admin (keys and ingest)."),
-    store: Optional[str] = StoreOpt,
+    store: StoreOption = None,
     name: Optional[str] = typer.Option(None, "--name", help="A note saying who or what the key is for."),
     expires: Optional[str] = typer.Option(None, "--expires", help="30d, 12h, 2w or an ISO date (default: never)."),
 ) -> None:
@@ -69,8 +70,8 @@ def keys_create(
 
 @keys_app.command("list")
 @handle_errors
-def keys_list(store: Optional[str] = StoreOpt,
-              fmt: Format = typer.Option(Format.table, "--format", "-f", help="table, json or csv.")) -> None:
+def keys_list(store: StoreOption = None,
+              fmt: FormatOption = Format.table) -> None:
     """List keys (ids, roles, expiry, revocation; never the keys)."""
     from negah.api import keys as K
     from negah.cli.common import open_source
@@ -102,7 +103,7 @@ def keys_list(store: Optional[str] = StoreOpt,
 @keys_app.command("revoke")
 @handle_errors
 def keys_revoke(key_id: str = typer.Argument(..., help="The key id (or the whole key)."),
-                store: Optional[str] = StoreOpt) -> None:
+                store: StoreOption = None) -> None:
     """Revoke a key: requests with it are refused from the next request on."""
     from negah.api import keys as K
 
@@ -115,7 +116,7 @@ def keys_revoke(key_id: str = typer.Argument(..., help="The key id (or the whole
 @handle_errors
 def keys_expire(key_id: str = typer.Argument(..., help="The key id."),
                 expires: str = typer.Option(..., "--expires", help="30d, 12h, 2w, an ISO date, or never."),
-                store: Optional[str] = StoreOpt) -> None:
+                store: StoreOption = None) -> None:
     """Give a key an expiry (or `never`)."""
     from negah.api import keys as K
 
@@ -127,26 +128,23 @@ def keys_expire(key_id: str = typer.Argument(..., help="The key id."),
 @handle_errors
 def report_cmd(
     out: Path = typer.Option(Path("report.html"), "--out", "-o", help="The HTML file to write."),
-    store: Optional[str] = StoreOpt,
-    lang: str = typer.Option("en", "--lang", help="en (default) or fa (Persian, right-to-left, Jalali periods)."),
-    period: str = typer.Option("month", "--period", help="week, month, quarter or year."),
-    calendar: Optional[str] = typer.Option(None, "--calendar", help="gregorian or jalali (default: jalali for fa)."),
+    store: StoreOption = None,
+    lang: Lang = typer.Option(Lang.en, "--lang", help="en (default) or fa (Persian, right-to-left, Jalali periods)."),
+    period: PeriodOption = Period.month,
+    calendar: CalendarOption = None,
 ) -> None:
     """Write one self-contained HTML report (all KPIs and charts; works offline; prints well)."""
     from negah.cli.common import open_source
     from negah.reports.html import write_report
 
-    if lang not in ("en", "fa"):
-        fail(f"--lang {lang!r}: expected en or fa")
-    cal = calendar or ("jalali" if lang == "fa" else "gregorian")
     with open_source(store, None) as s:
-        path = write_report(s, out, lang=lang, period=period, calendar=cal)
+        path = write_report(s, out, lang=lang.value, period=period.value, calendar=calendar_for(calendar, lang))
     err_console().print(f"wrote {path}", highlight=False)
 
 
 @handle_errors
 def erase_cmd(customer_id: str = typer.Argument(..., help="The customer's id."),
-              store: Optional[str] = StoreOpt,
+              store: StoreOption = None,
               yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation.")) -> None:
     """Remove a person's data from every table of the store (and name models that still carry it)."""
     from negah.api import keys as K

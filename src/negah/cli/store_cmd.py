@@ -8,7 +8,7 @@ from typing import List, Optional
 
 import typer
 
-from negah.cli.common import Format, StoreOpt, err_console, handle_errors, write_out
+from negah.cli.common import Format, FormatOption, StoreOption, err_console, handle_errors, write_out
 
 
 def register(app: typer.Typer) -> None:
@@ -19,7 +19,7 @@ def register(app: typer.Typer) -> None:
 @handle_errors
 def import_cmd(
     paths: List[Path] = typer.Argument(..., help="Files (.csv, .parquet, .xlsx) or folders of files named after tables (orders.csv, complaints.parquet, …)."),
-    store: Optional[str] = StoreOpt,
+    store: StoreOption = None,
     table: Optional[str] = typer.Option(None, "--table", "-t", help="Canonical table for every file (default: from the file name)."),
     map_: List[str] = typer.Option([], "--map", help="canonical=theirs column mapping, e.g. --map customer_id=CustomerID (repeatable)."),
     replace: bool = typer.Option(False, "--replace", help="Refresh the table from a full export: its rows become exactly these files."),
@@ -75,8 +75,8 @@ def import_cmd(
 
 @handle_errors
 def info_cmd(
-    store: Optional[str] = StoreOpt,
-    fmt: Format = typer.Option(Format.table, "--format", "-f"),
+    store: StoreOption = None,
+    fmt: FormatOption = Format.table,
 ) -> None:
     """Show the store: its tables, row counts, date ranges and import history."""
     from negah.store import open_store
