@@ -4,7 +4,7 @@ check, whatif — thin shells over :mod:`negah.actions`."""
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Callable, Optional
 
 import typer
 
@@ -29,6 +29,15 @@ def _emit(df: Any, fmt: Format, title: str = "") -> None:
         write_out(d.to_csv(index=False, lineterminator="\n"))
     else:
         _table(df, title)
+
+
+def _emit_summary(df: Any, summarise: Callable[[Any], Any], summary: Optional[bool], fmt: Format, title: str) -> None:
+    """``--summary/--per-customer``: the summary by default in the table view, one row per customer in csv/json."""
+    if summary is None:
+        summary = fmt == Format.table
+    _emit(summarise(df) if summary else df, fmt, title)
+    if summary and fmt == Format.table:
+        _note(f"{len(df):,} customers; --per-customer (or --format csv) for one row per customer")
 
 
 MONEY = re.compile(r"revenue|clv|value_at_risk|gain|arpu|mrr")
@@ -130,11 +139,7 @@ def register(app: typer.Typer) -> None:
 
         with open_source(store, data) as s:
             df = rfm(s, as_of=as_of, margin=margin, min_clv=min_clv)
-        if summary is None:
-            summary = fmt == Format.table
-        _emit(segment_summary(df) if summary else df, fmt, "segments")
-        if summary and fmt == Format.table:
-            _note(f"{len(df):,} customers; --per-customer (or --format csv) for one row per customer")
+        _emit_summary(df, segment_summary, summary, fmt, "segments")
 
     @app.command("reasons")
     @handle_errors
@@ -176,11 +181,7 @@ def register(app: typer.Typer) -> None:
 
         with open_source(store, data) as s:
             df = contact_plan(s, min_contacts=min_contacts)
-        if summary is None:
-            summary = fmt == Format.table
-        _emit(plan_summary(df) if summary else df, fmt, "contact plan")
-        if summary and fmt == Format.table:
-            _note(f"{len(df):,} customers; --per-customer (or --format csv) for one row per customer")
+        _emit_summary(df, plan_summary, summary, fmt, "contact plan")
 
     @app.command("evaluate-program")
     @handle_errors

@@ -96,6 +96,24 @@ def _records_json(df) -> str:
     return json.dumps(rows, ensure_ascii=False)
 
 
+def _write_frame(df, fmt: str) -> None:
+    """``df`` as JSON records, CSV, or (``table``) aligned text."""
+    if fmt == "json":
+        write_out(_records_json(df))
+    elif fmt == "csv":
+        write_out(df.to_csv(index=False, float_format="%.10g", lineterminator="\n"))
+    else:
+        write_out(df.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+
+
+def _fit_sbg(survivors: Optional[str]):
+    if not survivors:
+        fail("--model sbg needs --survivors N0,N1,… (customers active at the start of each period)")
+    from negah.models.sbg import ShiftedBetaGeometric
+
+    return ShiftedBetaGeometric().fit(survivors)
+
+
 @clv_app.command("fit")
 @handle_errors
 def fit_cmd(
@@ -114,11 +132,7 @@ def fit_cmd(
     beta; gammagamma: p, q, gamma; sbg: alpha, beta); log_likelihood is the total.
     """
     if model == ModelName.sbg:
-        if not survivors:
-            fail("--model sbg needs --survivors N0,N1,… (customers active at the start of each period)")
-        from negah.models.sbg import ShiftedBetaGeometric
-
-        m = ShiftedBetaGeometric().fit(survivors)
+        m = _fit_sbg(survivors)
     else:
         if survivors:
             fail("--survivors is for --model sbg only")
@@ -170,11 +184,7 @@ def predict_cmd(
     if horizon < 1:
         fail(f"--horizon must be >= 1, received {horizon}")
     if model == ModelName.sbg:
-        if not survivors:
-            fail("--model sbg needs --survivors N0,N1,…")
-        from negah.models.sbg import ShiftedBetaGeometric
-
-        m = ShiftedBetaGeometric().fit(survivors)
+        m = _fit_sbg(survivors)
         out = m.project(horizon)
         out["discounted_expected_residual_lifetime"] = m.expected_residual_lifetime(out["period"].to_numpy(), discount_rate)
         out["clv"] = m.clv(value, discount_rate, renewals=out["period"].to_numpy(), margin=margin)
@@ -200,10 +210,7 @@ def predict_cmd(
         out["clv"] = (m.clv(x, r, T, spend=spend, horizon=horizon, discount_rate=discount_rate, margin=margin)
                       if spend is not None else np.nan)
         err_console().print(f"purchase model: {m!r}", highlight=False)
-    if fmt == FormatCsvJson.json:
-        write_out(_records_json(out))
-    else:
-        write_out(out.to_csv(index=False, float_format="%.10g", lineterminator="\n"))
+    _write_frame(out, fmt.value)
 
 
 @clv_app.command("check")
@@ -231,9 +238,4 @@ def check_cmd(
     else:
         out = calibration_holdout(m, df, max_frequency=max_frequency)
     err_console().print(f"{m!r}", highlight=False)
-    if fmt == Format.json:
-        write_out(_records_json(out))
-    elif fmt == Format.csv:
-        write_out(out.to_csv(index=False, float_format="%.10g", lineterminator="\n"))
-    else:
-        write_out(out.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    _write_frame(out, fmt.value)
