@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-import os
-import re
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from negah import config
 from negah.metrics.benchmarks import benchmark
 from negah.metrics.cohorts import cohort_records
 from negah.metrics.engine import compute_records
+
+from tests.dbutil import fresh_database
 
 from .conftest import make_store, to_arrow
 
@@ -111,77 +110,17 @@ def test_duckdb_file_store_matches_in_memory(tmp_path, reference):
         assert_same(suite(s), reference)
 
 
-def _load_sql(url_base: str, kind: str, dbname: str):
-    import ibis
-
-    if kind == "postgres":
-        admin = ibis.connect(url_base.replace("postgresql://", "postgres://"))
-        admin.raw_sql(f'DROP DATABASE IF EXISTS "{dbname}"')
-        admin.raw_sql(f'CREATE DATABASE "{dbname}"')
-        admin.disconnect()
-        url = re.sub(r"/[^/]*$", f"/{dbname}", url_base)
-    else:
-        import warnings
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            admin = ibis.connect(url_base)
-        admin.raw_sql(f"DROP DATABASE IF EXISTS `{dbname}`")
-        admin.raw_sql(f"CREATE DATABASE `{dbname}`")
-        admin.disconnect()
-        url = re.sub(r"/[^/]*$", f"/{dbname}", url_base)
+@pytest.mark.parametrize("kind", [pytest.param("postgres", marks=pytest.mark.postgres),
+                                  pytest.param("mysql", marks=pytest.mark.mysql)])
+def test_sql_server_matches_duckdb(kind, reference, request):
+    """PostgreSQL and MariaDB: the data in a fresh per-run database, every family as on DuckDB."""
     from negah.store.connect import open_store
 
-    s = open_store(url)
-    for name, df in DATA.items():
-        s.con.create_table(name, to_arrow(name, df))
-    s.invalidate()
-    return s, admin, url
-
-
-def _drop(kind: str, url_base: str, dbname: str):
-    import warnings
-
-    import ibis
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        admin = ibis.connect(url_base.replace("postgresql://", "postgres://"))
-    q = '"' if kind == "postgres" else "`"
-    admin.raw_sql(f"DROP DATABASE IF EXISTS {q}{dbname}{q}")
-    admin.disconnect()
-
-
-@pytest.mark.postgres
-def test_postgres_matches_duckdb(reference):
-    base = config.test_database_url("postgres")
-    db = f"negah_test_{os.getpid()}"
-    try:
-        s, _, _ = _load_sql(base, "postgres", db)
-    except Exception as e:  # pragma: no cover - no server
-        pytest.skip(f"PostgreSQL not reachable: {e}")
-    try:
-        assert s.kind == "postgres"
+    url = request.getfixturevalue(f"{kind}_url")  # skips (fails under CI) when the server is not reachable
+    frames = {name: to_arrow(name, df) for name, df in DATA.items()}
+    with fresh_database(url, frames) as db, open_store(db) as s:
+        assert s.kind == kind
         assert_same(suite(s), reference)
-    finally:
-        s.close()
-        _drop("postgres", base, db)
-
-
-@pytest.mark.mysql
-def test_mariadb_matches_duckdb(reference):
-    base = config.test_database_url("mysql")
-    db = f"negah_test_{os.getpid()}"
-    try:
-        s, _, _ = _load_sql(base, "mysql", db)
-    except Exception as e:  # pragma: no cover - no server
-        pytest.skip(f"MariaDB not reachable: {e}")
-    try:
-        assert s.kind == "mysql"
-        assert_same(suite(s), reference)
-    finally:
-        s.close()
-        _drop("mysql", base, db)
 
 
 @pytest.mark.spark
