@@ -112,6 +112,23 @@ def _series_chart(cid: str, recs: dict[str, list[dict]], names: list[str], kind:
     return C.chart(cid, cid, kind, x, series)
 
 
+def _add_charts(page: dict, bm: dict[str, list[dict]], specs: list[tuple[str, list[str], str]]) -> None:
+    """One series chart per ``(chart id, metric names, kind)`` that has data."""
+    for cid, names, kind in specs:
+        ch = _series_chart(cid, bm, names, kind)
+        if ch:
+            page["charts"].append(ch)
+
+
+def _add_latest_kpis(page: dict, bm: dict[str, list[dict]], names: list[str] | tuple[str, ...]) -> None:
+    """A KPI per metric that has a value: the latest (:func:`_latest`), with its period."""
+    for name in names:
+        last = _latest(bm.get(name, []))
+        if last:
+            page["kpis"].append({"key": name, "value": py(last["value"]), "format": fmt_of(name),
+                                 "period": last["period"]})
+
+
 # ------------------------------------------------------------------------------------
 # store summary (computed here: counts and sums of the store's own tables)
 # ------------------------------------------------------------------------------------
@@ -156,12 +173,7 @@ def overview(store, p: Params) -> dict:
         _note(page, recs)
         return page
     bm = _by_metric(recs)
-    for name in HEADLINE:
-        last = _latest(bm.get(name, []))
-        if last is None:
-            continue
-        page["kpis"].append({"key": name, "value": py(last["value"]), "format": fmt_of(name),
-                             "period": last["period"]})
+    _add_latest_kpis(page, bm, HEADLINE)
     # yearly churn (and the return rate) against the industry ranges, with the alert state
     from negah.metrics import benchmark
 
@@ -177,9 +189,7 @@ def overview(store, p: Params) -> dict:
                                                              "warn" if b.get("position") == "above" else "ok"),
                    "message": b.get("message")}
             page["kpis"].append(kpi)
-    ch = _series_chart("churn_rate", bm, ["churn_rate", "retention_rate"])
-    if ch:
-        page["charts"].append(ch)
+    _add_charts(page, bm, [("churn_rate", ["churn_rate", "retention_rate"], "line")])
     return page
 
 
@@ -192,18 +202,11 @@ def trends(store, p: Params) -> dict:
         _note(page, recs)
         return page
     bm = _by_metric(recs)
-    for cid, names, kind in [("churn_rate", ["churn_rate", "retention_rate"], "line"),
-                             ("active_customers", ["active_customers", "new_customers", "churned_customers"], "bar"),
-                             ("repeat_purchase_rate", ["repeat_purchase_rate", "loyal_customer_rate",
-                                                       "product_return_rate"], "line")]:
-        ch = _series_chart(cid, bm, names, kind)
-        if ch:
-            page["charts"].append(ch)
-    for name in ("churn_rate", "retention_rate", "active_customers"):
-        last = _latest(bm.get(name, []))
-        if last:
-            page["kpis"].append({"key": name, "value": py(last["value"]), "format": fmt_of(name),
-                                 "period": last["period"]})
+    _add_charts(page, bm, [("churn_rate", ["churn_rate", "retention_rate"], "line"),
+                           ("active_customers", ["active_customers", "new_customers", "churned_customers"], "bar"),
+                           ("repeat_purchase_rate", ["repeat_purchase_rate", "loyal_customer_rate",
+                                                     "product_return_rate"], "line")])
+    _add_latest_kpis(page, bm, ("churn_rate", "retention_rate", "active_customers"))
     page["tables"].append(_metric_table("metrics", recs))
     return page
 
@@ -247,28 +250,18 @@ def revenue(store, p: Params) -> dict:
         _note(page, recs)
     else:
         bm = _by_metric(recs)
-        ch = _series_chart("revenue_churn_net", bm, ["revenue_churn_gross", "revenue_churn_net",
-                                                     "net_revenue_retention"])
-        if ch:
-            page["charts"].append(ch)
-        for name in ("revenue_churn_gross", "revenue_churn_net", "net_revenue_retention", "arpu"):
-            last = _latest(bm.get(name, []))
-            if last:
-                page["kpis"].append({"key": name, "value": py(last["value"]), "format": fmt_of(name),
-                                     "period": last["period"]})
+        _add_charts(page, bm, [("revenue_churn_net", ["revenue_churn_gross", "revenue_churn_net",
+                                                      "net_revenue_retention"], "line")])
+        _add_latest_kpis(page, bm, ("revenue_churn_gross", "revenue_churn_net", "net_revenue_retention", "arpu"))
     if store.has("subscriptions"):
         mrr = metric_records_for(store, p, ["mrr", "mrr_new", "mrr_expansion", "mrr_contraction", "mrr_churned"],
                        basis="subscriptions")
         if isinstance(mrr, Unavailable):
             _note(page, mrr)
         else:
-            bm = _by_metric(mrr)
-            for cid, names, kind in [("mrr", ["mrr"], "line"),
-                                     ("mrr_movements", ["mrr_new", "mrr_expansion", "mrr_contraction",
-                                                        "mrr_churned"], "bar")]:
-                ch = _series_chart(cid, bm, names, kind)
-                if ch:
-                    page["charts"].append(ch)
+            _add_charts(page, _by_metric(mrr), [("mrr", ["mrr"], "line"),
+                                                ("mrr_movements", ["mrr_new", "mrr_expansion", "mrr_contraction",
+                                                                   "mrr_churned"], "bar")])
     return page
 
 
@@ -279,16 +272,9 @@ def growth(store, p: Params) -> dict:
         _note(page, recs)
         return page
     bm = _by_metric(recs)
-    for cid, names, kind in [("new_customers", ["new_customers", "churned_customers"], "bar"),
-                             ("customer_growth_rate", ["customer_growth_rate", "churn_rate"], "line")]:
-        ch = _series_chart(cid, bm, names, kind)
-        if ch:
-            page["charts"].append(ch)
-    for name in ("customer_growth_rate", "churn_rate"):
-        last = _latest(bm.get(name, []))
-        if last:
-            page["kpis"].append({"key": name, "value": py(last["value"]), "format": fmt_of(name),
-                                 "period": last["period"]})
+    _add_charts(page, bm, [("new_customers", ["new_customers", "churned_customers"], "bar"),
+                           ("customer_growth_rate", ["customer_growth_rate", "churn_rate"], "line")])
+    _add_latest_kpis(page, bm, ("customer_growth_rate", "churn_rate"))
     return page
 
 
@@ -303,13 +289,8 @@ def nps(store, p: Params) -> dict:
         _note(page, recs)
     else:
         bm = _by_metric(recs)
-        ch = _series_chart("nps", bm, ["nps"])
-        if ch:
-            page["charts"].append(ch)
-        last = _latest(bm.get("nps", []))
-        if last:
-            page["kpis"].append({"key": "nps", "value": py(last["value"]), "format": "pts",
-                                 "period": last["period"]})
+        _add_charts(page, bm, [("nps", ["nps"], "line")])
+        _add_latest_kpis(page, bm, ["nps"])
     dist = store.execute(r.group_by("score").aggregate(n=r.count()).order_by("score"))
     counts = {int(s): int(n) for s, n in zip(dist["score"], dist["n"])}
     page["charts"].append(C.chart("score_distribution", "score_distribution", "bar",
@@ -334,13 +315,8 @@ def clv(store, p: Params) -> dict:
         _note(page, recs)
     else:
         bm = _by_metric(recs)
-        ch = _series_chart("clv", bm, ["clv"])
-        if ch:
-            page["charts"].append(ch)
-        last = _latest(bm.get("clv", []))
-        if last:
-            page["kpis"].append({"key": "clv", "value": py(last["value"]), "format": "money",
-                                 "period": last["period"]})
+        _add_charts(page, bm, [("clv", ["clv"], "line")])
+        _add_latest_kpis(page, bm, ["clv"])
     table = rfm_table(store)
     if isinstance(table, Unavailable):
         _note(page, table)
