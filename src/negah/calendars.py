@@ -102,33 +102,49 @@ def to_date(value: object) -> _dt.date:
 # period starts
 # ------------------------------------------------------------------------------------
 
+# Months, quarters and years are runs of whole months in both calendars: the same
+# arithmetic on (year, month), whichever calendar the pair is in.
+_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+
+
+def _first_month(month: int, period: str) -> int:
+    """The first month of the month, quarter or year that contains ``month``."""
+    n = _MONTHS[period]
+    return (month - 1) // n * n + 1
+
+
+def _following(year: int, month: int, period: str) -> tuple[int, int]:
+    """(year, month) of the period after the one starting at ``month``."""
+    m = month - 1 + _MONTHS[period]
+    return year + m // 12, m % 12 + 1
+
+
+def _label(year: int, month: int, period: str) -> str:
+    """``1399-03``, ``1399-Q1`` or ``1399`` (weeks are labelled by each calendar its own way)."""
+    if period == "month":
+        return f"{year:04d}-{month:02d}"
+    if period == "quarter":
+        return f"{year:04d}-Q{(month - 1) // 3 + 1}"
+    return f"{year:04d}"
+
+
 def _gregorian_start(d: _dt.date, period: str) -> _dt.date:
     if period == "week":
         return d - _dt.timedelta(days=d.weekday())
-    if period == "month":
-        return d.replace(day=1)
-    if period == "quarter":
-        return _dt.date(d.year, 3 * ((d.month - 1) // 3) + 1, 1)
-    return _dt.date(d.year, 1, 1)
+    return _dt.date(d.year, _first_month(d.month, period), 1)
 
 
 def _gregorian_next(s: _dt.date, period: str) -> _dt.date:
     if period == "week":
         return s + _dt.timedelta(days=7)
-    months = {"month": 1, "quarter": 3, "year": 12}[period]
-    m = s.month - 1 + months
-    return _dt.date(s.year + m // 12, m % 12 + 1, 1)
+    return _dt.date(*_following(s.year, s.month, period), 1)
 
 
 def _gregorian_label(s: _dt.date, period: str) -> str:
     if period == "week":
         y, w, _ = s.isocalendar()
         return f"{y:04d}-W{w:02d}"
-    if period == "month":
-        return f"{s.year:04d}-{s.month:02d}"
-    if period == "quarter":
-        return f"{s.year:04d}-Q{(s.month - 1) // 3 + 1}"
-    return f"{s.year:04d}"
+    return _label(s.year, s.month, period)
 
 
 def _jalali_start(d: _dt.date, period: str) -> _dt.date:
@@ -138,11 +154,7 @@ def _jalali_start(d: _dt.date, period: str) -> _dt.date:
         # Saturday start: Python weekday() is Monday=0 ... Saturday=5
         return d - _dt.timedelta(days=(d.weekday() - 5) % 7)
     j = jdatetime.date.fromgregorian(date=d)
-    if period == "month":
-        return jdatetime.date(j.year, j.month, 1).togregorian()
-    if period == "quarter":
-        return jdatetime.date(j.year, 3 * ((j.month - 1) // 3) + 1, 1).togregorian()
-    return jdatetime.date(j.year, 1, 1).togregorian()
+    return jdatetime.date(j.year, _first_month(j.month, period), 1).togregorian()
 
 
 def _jalali_next(s: _dt.date, period: str) -> _dt.date:
@@ -151,9 +163,7 @@ def _jalali_next(s: _dt.date, period: str) -> _dt.date:
     if period == "week":
         return s + _dt.timedelta(days=7)
     j = jdatetime.date.fromgregorian(date=s)
-    months = {"month": 1, "quarter": 3, "year": 12}[period]
-    m = j.month - 1 + months
-    return jdatetime.date(j.year + m // 12, m % 12 + 1, 1).togregorian()
+    return jdatetime.date(*_following(j.year, j.month, period), 1).togregorian()
 
 
 def _jalali_label(s: _dt.date, period: str) -> str:
@@ -162,11 +172,7 @@ def _jalali_label(s: _dt.date, period: str) -> str:
     j = jdatetime.date.fromgregorian(date=s)
     if period == "week":
         return f"{j.year:04d}-{j.month:02d}-{j.day:02d}"
-    if period == "month":
-        return f"{j.year:04d}-{j.month:02d}"
-    if period == "quarter":
-        return f"{j.year:04d}-Q{(j.month - 1) // 3 + 1}"
-    return f"{j.year:04d}"
+    return _label(j.year, j.month, period)
 
 
 def period_start(d: object, period: str = "month", calendar: str = "gregorian") -> _dt.date:
