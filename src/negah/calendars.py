@@ -35,8 +35,6 @@ CALENDARS = ("gregorian", "jalali")
 EPOCH = _dt.date(1970, 1, 1)
 
 _PERSIAN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
-JALALI_MONTHS_FA = ("فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور",
-                    "مهر", "آبان", "آذر", "دی", "بهمن", "اسفند")
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import re
 
+from negah.calendars import persian_digits
+
 LANGS = ("en", "fa")
 
 METRIC_NAMES: dict[str, dict[str, str]] = {
@@ -55,7 +57,6 @@ _WINDOW = re.compile(r"^(active_customers|churned_customers|churn_rate|retention
 _WINDOW_FMT = {"en": "{name} ({days}-day window)", "fa": "{name} (پنجره {days} روزه)"}
 
 FA_NUMBER = str.maketrans("0123456789.,-%", "۰۱۲۳۴۵۶۷۸۹٫٬−٪")
-_FA_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 
 
 def metric_name(metric: str, lang: str = "en") -> str:
@@ -65,7 +66,7 @@ def metric_name(metric: str, lang: str = "en") -> str:
         return names[metric]
     m = _WINDOW.match(metric)
     if m:
-        days = m.group(2).translate(_FA_DIGITS) if lang == "fa" else m.group(2)
+        days = persian_digits(m.group(2)) if lang == "fa" else m.group(2)
         return _WINDOW_FMT.get(lang, _WINDOW_FMT["en"]).format(name=names[m.group(1)], days=days)
     return metric
 

@@ -15,9 +15,9 @@ from typing import Any, Callable
 
 import numpy as np
 
+from negah.i18n import LANGS
 from negah.predict.prepare import Preparer, format_number
 
-LANGS = ("en", "fa")
 _FA_DIGITS = str.maketrans("0123456789.-+%", "۰۱۲۳۴۵۶۷۸۹٫−+٪")
 
 

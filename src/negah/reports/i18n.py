@@ -9,9 +9,8 @@ from __future__ import annotations
 import datetime as _dt
 from typing import Any
 
-from negah.i18n import FA_NUMBER, METRIC_NAMES
-
-LANGS = ("en", "fa")
+from negah.calendars import persian_digits
+from negah.i18n import FA_NUMBER, LANGS, METRIC_NAMES
 
 STRINGS: dict[str, dict[str, str]] = {
     "en": {
@@ -67,9 +66,6 @@ STRINGS: dict[str, dict[str, str]] = {
 for _lang in LANGS:  # metric names: one source of truth, shared with the command line
     STRINGS[_lang].update(METRIC_NAMES[_lang])
 
-_FA_DIGITS = FA_NUMBER
-_FA_PLAIN = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
-
 
 def check_lang(lang: str | None) -> str:
     lang = (lang or "en").lower().strip()
@@ -90,12 +86,12 @@ def ui(prefix: str, key: str, lang: str = "en") -> str:
 def digits(text: Any, lang: str = "en") -> str:
     """``text`` with Persian digits, decimal (٫) and thousands (٬) separators, minus and
     percent signs in Persian; unchanged in English."""
-    return str(text).translate(_FA_DIGITS) if lang == "fa" else str(text)
+    return str(text).translate(FA_NUMBER) if lang == "fa" else str(text)
 
 
 def plain_digits(text: Any, lang: str = "en") -> str:
     """``text`` with Persian digits only (for ids and codes: signs and separators stay)."""
-    return str(text).translate(_FA_PLAIN) if lang == "fa" else str(text)
+    return persian_digits(text) if lang == "fa" else str(text)
 
 
 def period_label(label: Any, lang: str = "en", calendar: str = "gregorian", compact: bool = False) -> str:
@@ -112,21 +108,21 @@ def period_label(label: Any, lang: str = "en", calendar: str = "gregorian", comp
     jal = calendar == "jalali"
     m = re.fullmatch(r"(\d{4})-(\d{2})(?:-(\d{2}))?", s)
     if m and compact:
-        return "/".join(x for x in m.groups() if x).translate(_FA_PLAIN)
+        return persian_digits("/".join(x for x in m.groups() if x))
     m = re.fullmatch(r"(\d{4})-(\d{2})", s)
     if m:
         names = JALALI_MONTHS if jal else GREGORIAN_MONTHS_FA
-        return f"{names[int(m[2]) - 1]} {m[1]}".translate(_FA_PLAIN)
+        return persian_digits(f"{names[int(m[2]) - 1]} {m[1]}")
     m = re.fullmatch(r"(\d{4})-Q([1-4])", s)
     if m:
-        return (f"{JALALI_SEASONS[int(m[2]) - 1]} {m[1]}" if jal else f"سه‌ماههٔ {m[2]} {m[1]}").translate(_FA_PLAIN)
+        return persian_digits(f"{JALALI_SEASONS[int(m[2]) - 1]} {m[1]}" if jal else f"سه‌ماههٔ {m[2]} {m[1]}")
     m = re.fullmatch(r"(\d{4})-W(\d{2})", s)
     if m:
-        return f"هفتهٔ {int(m[2])} {m[1]}".translate(_FA_PLAIN)
+        return persian_digits(f"هفتهٔ {int(m[2])} {m[1]}")
     m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", s)
     if m:  # a Jalali week, labelled by its first day
-        return f"هفتهٔ {int(m[3])} {JALALI_MONTHS[int(m[2]) - 1]} {m[1]}".translate(_FA_PLAIN)
-    return s.translate(_FA_PLAIN)
+        return persian_digits(f"هفتهٔ {int(m[3])} {JALALI_MONTHS[int(m[2]) - 1]} {m[1]}")
+    return persian_digits(s)
 
 
 def fmt(value: Any, kind: str = "num", lang: str = "en") -> str:
