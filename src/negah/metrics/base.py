@@ -110,7 +110,7 @@ def date_range(store: "Store", tables: tuple[str, ...] = ("orders", "responses")
     hi: list[_dt.date] = []
     for _, row in store.execute(expr).iterrows():
         for k, v in row.items():
-            if _missing(v):
+            if is_missing(v):
                 continue
             d = _as_date(v)
             if k == "lo":
@@ -124,7 +124,8 @@ def date_range(store: "Store", tables: tuple[str, ...] = ("orders", "responses")
     return min(lo), max(hi)
 
 
-def _missing(v: Any) -> bool:
+def is_missing(v: Any) -> bool:
+    """None, NaN, NaT or pandas' NA (an array is not missing)."""
     if v is None or (isinstance(v, float) and v != v):
         return True
     try:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence
 
 from negah.errors import InputError
 from negah.metrics import churn, clv, growth, nps, purchases, returns, revenue
+from negah.metrics.base import is_missing
 from negah.metrics.facts import PeriodFacts, Value
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -311,30 +312,14 @@ def _out(v: Any) -> Any:
 
 
 def _int(v: Any) -> int:
-    if v is None:
-        return 0
-    try:
-        import pandas as pd
-
-        if pd.isna(v):
-            return 0
-    except (TypeError, ValueError):
-        pass
-    return int(v)
+    return 0 if is_missing(v) else int(v)
 
 
 def _dec(v: Any) -> Decimal:
-    if v is None:
-        return Decimal(0)
     if isinstance(v, Decimal):
         return v if v.is_finite() else Decimal(0)
-    try:
-        import pandas as pd
-
-        if pd.isna(v):
-            return Decimal(0)
-    except (TypeError, ValueError):
-        pass
+    if is_missing(v):
+        return Decimal(0)
     if isinstance(v, float):
         return Decimal(repr(v))
     return Decimal(v)
@@ -342,15 +327,8 @@ def _dec(v: Any) -> Decimal:
 
 def _py(v: Any) -> Any:
     """A segment value as a plain Python scalar (None for missing)."""
-    if v is None:
+    if is_missing(v):
         return None
-    try:
-        import pandas as pd
-
-        if pd.isna(v):
-            return None
-    except (TypeError, ValueError):
-        pass
     if hasattr(v, "item"):
         return v.item()
     return v
