@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 
 import pandas as pd
@@ -71,6 +73,11 @@ def test_cli_reasons_json(synth_small):
     assert {"reason", "product_id", "period", "count", "baseline", "p_value"} <= set(s)
     assert (s["reason"], s["product_id"], s["period"]) == (truth["spike"]["reason"], truth["spike"]["product_id"],
                                                          truth["spike"]["month"])
+    # CSV: one row per spike, its customer list joined with ';'
+    c = CliRunner().invoke(app, ["reasons", "--data", str(out), "--period", "month", "--format", "csv"])
+    assert c.exit_code == 0, c.output
+    rows = list(csv.DictReader(io.StringIO(c.stdout)))
+    assert [r["customers"] for r in rows] == [";".join(map(str, x["customers"])) for x in d["spikes"]]
 
 
 @pytest.mark.parametrize("exposure", ["orders", "complaints"])

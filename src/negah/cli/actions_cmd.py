@@ -22,9 +22,12 @@ def _emit(df: Any, fmt: Format, title: str = "") -> None:
     if fmt == Format.json:
         write_out(json.dumps(to_records(df), ensure_ascii=False, indent=1))
     elif fmt == Format.csv:
+        from pandas.api.types import infer_dtype
+
         d = df.copy()
         for c in d.columns:
-            if d[c].map(lambda v: isinstance(v, (list, tuple))).any():
+            # only a column of mixed Python objects can hold lists (infer_dtype is one C pass)
+            if d[c].dtype == object and infer_dtype(d[c], skipna=True) == "mixed":
                 d[c] = d[c].map(lambda v: ";".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
         write_out(d.to_csv(index=False, lineterminator="\n"))
     else:
