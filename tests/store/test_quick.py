@@ -91,3 +91,21 @@ def test_bad_rows_are_located_as_by_the_full_checks(tmp_path: Path, case, column
         open_folder(d)
     p = ei.value.problems[0]
     assert (p.file, p.row, p.column) == ("orders.parquet", 2, column)
+
+
+def test_footer_statistics_failure_keeps_the_transaction(tmp_path: Path):
+    """Footer statistics are an optimisation: when they cannot be read, file_stats gives up
+    without aborting the import's open transaction."""
+    import duckdb
+
+    from negah.store.quick import file_stats
+
+    good = tmp_path / "good.parquet"
+    pq.write_table(pa.table({"customer_id": ["a", "b"], "amount": [1.0, None]}), good)
+    raw = duckdb.connect()
+    raw.execute("BEGIN TRANSACTION")
+    raw.execute("CREATE TABLE t AS SELECT 1 AS x")
+    assert file_stats(raw, [str(tmp_path / "missing.parquet")]) == {}
+    assert file_stats(raw, [str(good)])["amount"][0] == 1  # one null, read from the footer
+    raw.execute("COMMIT")
+    assert raw.execute("SELECT x FROM t").fetchall() == [(1,)]

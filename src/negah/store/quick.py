@@ -58,12 +58,16 @@ def file_stats(raw: Any, files: list[str]) -> dict[str, tuple[int, Any, Any]]:
     top-level columns that every row group of every file has statistics for."""
     from negah.store.convert import ql
 
+    # on a cursor of its own: a failed statement would abort the caller's open transaction
+    cur = raw.cursor()
     try:
-        rows = raw.execute(
+        rows = cur.execute(
             "SELECT file_name, path_in_schema, stats_null_count, stats_min_value, stats_max_value "
             f"FROM parquet_metadata([{', '.join(ql(f) for f in files)}])").fetchall()
     except Exception:  # noqa: BLE001 - statistics are an optimisation only
         return {}
+    finally:
+        cur.close()
     per: dict[str, list[tuple]] = {}
     seen: dict[str, set[str]] = {}
     for f, col, nulls, lo, hi in rows:
