@@ -356,12 +356,23 @@ def test_models_run_reports_what_the_data_cannot_support(tmp_path):
     assert c.get("/api/jobs/nonsense", headers=h).status_code == 422
 
 
-def test_models_list_and_churn_training(svc):
+def test_models_list_and_churn_training(svc, monkeypatch):
     """GET /api/models lists the registry; POST /api/models/run {"model": "churn"} trains with
-    negah.predict.train_store in a job and saves to the registry; DELETE removes it."""
+    negah.predict.train_store in a job and saves to the registry; DELETE removes it. The fit
+    holds no store connection and no read lock, so writers need not wait for it."""
+    import negah.predict.backtest as bt
     from tests.api.conftest import wait_job
 
     c = svc.client
+    acc = c.app.state.access
+    during_fit: list = []
+    fit = bt.fit_training_data
+
+    def watched(*a, **kw):
+        during_fit.append((len(acc._open), acc.lock._readers, acc.lock._writer))
+        return fit(*a, **kw)
+
+    monkeypatch.setattr(bt, "fit_training_data", watched)
     listed = c.get("/api/models", headers=svc.h("viewer")).json()
     try:
         from negah.predict import registry
@@ -375,6 +386,7 @@ def test_models_list_and_churn_training(svc):
     assert r.status_code == 202, r.text
     job = wait_job(c, r.json()["job_id"], svc.h("analyst"), timeout=900)
     assert job["status"] == "done", job
+    assert during_fit == [(0, 0, False)]
     res = job["result"]
     assert res["as_of"] == "1998-07-01" and res["metrics"]
     rows = c.get("/api/models", headers=svc.h("viewer")).json()["rows"]

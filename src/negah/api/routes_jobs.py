@@ -6,7 +6,7 @@
 * BTYD models — ``bgnbd``, ``paretonbd``, ``mbgnbd`` (on the customer summary of
   :func:`negah.models.summary.summary_from_store`) and ``gammagamma`` (spend): the job's
   result holds the fit (``params``, ``std_errors``, ``log_likelihood``, ``n_customers``);
-* ``churn`` — :func:`negah.predict.train_store` at ``as_of`` (default: the day after the
+* ``churn`` — :func:`negah.predict.train_store` (read under the store lock, fitted without it) at ``as_of`` (default: the day after the
   data end), saved to the store's model registry (``negah.predict.registry``).
 
 ``GET /api/models`` lists the registry, ``DELETE /api/models/{id}`` removes a model.
@@ -100,7 +100,7 @@ def default_as_of(store) -> _dt.date:
 
 
 def _train_churn(acc, body: ModelRun, actor: str, job: Job) -> dict:
-    from negah.predict import train_store
+    from negah.predict.backtest import fit_training_data, read_training_data
 
     registry = _registry()
     if registry is None:  # removed since the request was taken
@@ -108,9 +108,10 @@ def _train_churn(acc, body: ModelRun, actor: str, job: Job) -> dict:
 
         raise ModelError(REGISTRY_MISSING)
     job.progress("reading the store", force=True)
-    with acc.read() as store:
+    with acc.read() as store:  # only while reading: the fit needs no store, and writers need not wait for it
         as_of = body.as_of or default_as_of(store)
-        model = train_store(store, as_of, horizon=body.horizon, progress=job.progress)
+        data = read_training_data(store, as_of, horizon=body.horizon, progress=job.progress)
+    model = fit_training_data(data, progress=job.progress)
     job.progress("saving the model to the registry", force=True)
     with acc.write() as store:
         saved = registry.save(store, model, name=body.name)

@@ -20,6 +20,7 @@ before the last training cut-off, so it never looks past the data it trains on.
 from __future__ import annotations
 
 import datetime as _dt
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
@@ -84,11 +85,32 @@ def _fit(frame: "pd.DataFrame", *, model: str, seed: int, folds: int, max_rounds
     return prep, clf
 
 
-def train_store(store: "Store", as_of: Any, *, horizon: int = 90, label: str = "auto", window: int = 90,
-                n_cutoffs: int = 4, step: int = 30, model: str = "auto", seed: int = 0, folds: int = 3,
-                max_rounds: int = 1000, num_threads: int = 0, backtest: bool = True,
-                max_reasons: int = 8, progress: Callable[[str], None] | None = None) -> ChurnModel:
-    """Backtest, then fit the final model (see the module docstring); returns the model."""
+@dataclass
+class TrainingData:
+    """Everything :func:`train_store` reads from the store: the stacked feature-and-label
+    frames of the final model (and of the backtest) and what the model's metadata needs.
+    Fitting it (:func:`fit_training_data`) needs no store, so a service can close its
+    connection before the minutes of training."""
+
+    as_of: _dt.date
+    horizon: int
+    window: int
+    step: int
+    label: str
+    store_kind: str
+    final_cuts: list[_dt.date]
+    reasons: list[str]
+    train: "pd.DataFrame"
+    bt_cuts: list[_dt.date] = field(default_factory=list)
+    test_cut: _dt.date | None = None
+    bt_train: "pd.DataFrame | None" = None
+    bt_test: "pd.DataFrame | None" = None
+
+
+def read_training_data(store: "Store", as_of: Any, *, horizon: int = 90, label: str = "auto", window: int = 90,
+                       n_cutoffs: int = 4, step: int = 30, backtest: bool = True, max_reasons: int = 8,
+                       progress: Callable[[str], None] | None = None) -> TrainingData:
+    """The store part of :func:`train_store`: features and labels at every cut-off."""
     as_of = parse_date(as_of)
     kind = label_kind(store, label)
     last = data_end(store, kind)
@@ -97,45 +119,72 @@ def train_store(store: "Store", as_of: Any, *, horizon: int = 90, label: str = "
             progress(f"note: the {kind} data end on {last}, before the day before as_of ({as_of})")
     final_cuts = cutoffs(as_of, horizon, n_cutoffs, step)
     reasons = complaint_reasons(store, final_cuts[-1], max_reasons)
+    cache: dict = {}
+    data = TrainingData(as_of=as_of, horizon=horizon, window=window, step=step, label=kind, store_kind=store.kind,
+                        final_cuts=final_cuts, reasons=list(reasons), train=None)  # type: ignore[arg-type]
+    if backtest:
+        data.test_cut = as_of - _dt.timedelta(days=horizon)
+        data.bt_cuts = cutoffs(data.test_cut, horizon, n_cutoffs, step)
+        bt_reasons = complaint_reasons(store, data.bt_cuts[-1], max_reasons)
+        data.bt_train = training_frame(store, data.bt_cuts, horizon, label=kind, window=window, reasons=bt_reasons,
+                                       progress=progress, cache=cache)
+        _check_labels(data.bt_train, "backtest training")
+        data.bt_test = training_frame(store, [data.test_cut], horizon, label=kind, window=window,
+                                      reasons=bt_reasons, progress=progress, cache=cache)
+    data.train = training_frame(store, final_cuts, horizon, label=kind, window=window, reasons=reasons,
+                                progress=progress, cache=cache)
+    _check_labels(data.train, "training")
+    return data
+
+
+def fit_training_data(data: TrainingData, *, model: str = "auto", seed: int = 0, folds: int = 3,
+                      max_rounds: int = 1000, num_threads: int = 0,
+                      progress: Callable[[str], None] | None = None) -> ChurnModel:
+    """The fitting part of :func:`train_store` (no store needed): backtest, then the final model."""
     metrics: dict[str, Any] = {}
     test_info: dict[str, Any] = {}
-    cache: dict = {}
-    if backtest:
-        test_cut = as_of - _dt.timedelta(days=horizon)
-        bt_cuts = cutoffs(test_cut, horizon, n_cutoffs, step)
-        bt_reasons = complaint_reasons(store, bt_cuts[-1], max_reasons)
-        train = training_frame(store, bt_cuts, horizon, label=kind, window=window, reasons=bt_reasons,
-                               progress=progress, cache=cache)
-        _check_labels(train, "backtest training")
-        prep, clf = _fit(train, model=model, seed=seed, folds=folds, max_rounds=max_rounds, num_threads=num_threads)
-        test = training_frame(store, [test_cut], horizon, label=kind, window=window, reasons=bt_reasons,
-                              progress=progress, cache=cache)
+    if data.bt_train is not None and data.bt_test is not None:
+        prep, clf = _fit(data.bt_train, model=model, seed=seed, folds=folds, max_rounds=max_rounds,
+                         num_threads=num_threads)
         if progress:
-            progress(f"backtest: trained on {', '.join(str(c) for c in bt_cuts)}; testing at {test_cut}")
-        p = clf.predict_proba(prep.transform(test))
-        metrics = evaluate(test["churned"].to_numpy(), p)
+            progress(f"backtest: trained on {', '.join(str(c) for c in data.bt_cuts)}; testing at {data.test_cut}")
+        p = clf.predict_proba(prep.transform(data.bt_test))
+        metrics = evaluate(data.bt_test["churned"].to_numpy(), p)
         metrics["cv_auc"] = round(clf.cv_auc_, 6)
-        test_info = {"train_cutoffs": [c.isoformat() for c in bt_cuts], "test_cutoff": test_cut.isoformat(),
-                     "chosen": clf.settings_["name"], "train_rows": int(len(train))}
-    train = training_frame(store, final_cuts, horizon, label=kind, window=window, reasons=reasons,
-                           progress=progress, cache=cache)
-    _check_labels(train, "training")
+        test_info = {"train_cutoffs": [c.isoformat() for c in data.bt_cuts],
+                     "test_cutoff": data.test_cut.isoformat() if data.test_cut else None,
+                     "chosen": clf.settings_["name"], "train_rows": int(len(data.bt_train))}
+    train = data.train
     if progress:
-        progress(f"final model: {len(train)} rows from cut-offs {', '.join(str(c) for c in final_cuts)}")
+        progress(f"final model: {len(train)} rows from cut-offs {', '.join(str(c) for c in data.final_cuts)}")
     prep, clf = _fit(train, model=model, seed=seed, folds=folds, max_rounds=max_rounds, num_threads=num_threads)
+    reasons = data.reasons
     meta = {
-        "mode": "store", "id_column": "customer_id", "target": "churned", "label": kind,
-        "training": {"as_of": as_of.isoformat(), "horizon": horizon, "window": window, "step": step,
-                     "cutoffs": [c.isoformat() for c in final_cuts], "rows": int(len(train)),
+        "mode": "store", "id_column": "customer_id", "target": "churned", "label": data.label,
+        "training": {"as_of": data.as_of.isoformat(), "horizon": data.horizon, "window": data.window,
+                     "step": data.step, "cutoffs": [c.isoformat() for c in data.final_cuts], "rows": int(len(train)),
                      "churned": int(train["churned"].sum()),
-                     "churn_rate": round(float(train["churned"].mean()), 6), "store_kind": store.kind},
+                     "churn_rate": round(float(train["churned"].mean()), 6), "store_kind": data.store_kind},
         "features": [c.as_dict() for c in prep.columns_],
         "chosen": {"kind": clf.kind_, "settings": clf.settings_, "rounds": clf.rounds_, "cv": clf.cv_results_},
         "metrics": metrics, "backtest": test_info,
-        "context": {"window": window, "horizon": horizon, "reasons": dict(zip(reason_features(reasons), reasons)),
-                    "reason_list": list(reasons)},
+        "context": {"window": data.window, "horizon": data.horizon,
+                    "reasons": dict(zip(reason_features(reasons), reasons)), "reason_list": list(reasons)},
     }
     return ChurnModel(prep, clf, meta)
+
+
+def train_store(store: "Store", as_of: Any, *, horizon: int = 90, label: str = "auto", window: int = 90,
+                n_cutoffs: int = 4, step: int = 30, model: str = "auto", seed: int = 0, folds: int = 3,
+                max_rounds: int = 1000, num_threads: int = 0, backtest: bool = True,
+                max_reasons: int = 8, progress: Callable[[str], None] | None = None) -> ChurnModel:
+    """Backtest, then fit the final model (see the module docstring); returns the model.
+
+    :func:`read_training_data` then :func:`fit_training_data`: the store is only read by the first."""
+    data = read_training_data(store, as_of, horizon=horizon, label=label, window=window, n_cutoffs=n_cutoffs,
+                              step=step, backtest=backtest, max_reasons=max_reasons, progress=progress)
+    return fit_training_data(data, model=model, seed=seed, folds=folds, max_rounds=max_rounds,
+                             num_threads=num_threads, progress=progress)
 
 
 def _check_labels(frame: "pd.DataFrame", what: str) -> None:
