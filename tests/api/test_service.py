@@ -149,11 +149,39 @@ def test_customer_profile_and_complaint(svc):
 
 
 def test_erase_customer_api(svc):
+    """The rows go, and so do the copies beside the store: the saved answers (which hold
+    per-customer rows) and the customer's id and e-mail in the job records."""
+    import json as _json
+    import os
+
+    from negah.api.sharedcache import sidecar
+
     c = svc.client
+    assert c.get("/api/customers/3", headers=svc.h("viewer")).status_code == 200
+    assert c.get("/api/dashboard/at-risk", headers=svc.h("viewer")).status_code == 200
+    cache = sidecar(str(svc.path)) / "cache"
+    saved = [p for p in cache.rglob("*") if p.is_file()]
+    assert saved, "the answers are saved beside the store"
+    jobs = sidecar(str(svc.path)) / "jobs"
+    jobs.mkdir(parents=True, exist_ok=True)
+    (jobs / "j000000000001.json").write_text(_json.dumps(
+        {"job_id": "j000000000001", "status": "done", "result": {"failures": ["c3@example.com", "c4@example.com"]}}))
+    (jobs / "j000000000001.items.jsonl").write_text(
+        '{"customer_id": "3", "to": "c3@example.com", "status": "sent", "at": "2026-03-13"}\n'
+        '{"customer_id": "4", "to": "c4@example.com", "status": "sent", "at": "2026-03-13"}\n')
     r = c.delete("/api/customers/3", headers=svc.h("admin"))
     body = r.json()
     assert r.status_code == 200 and body["removed"]["orders"] > 0 and body["removed"]["customers"] == 1
     assert "retrain" in body["note"]
+    assert body["cached_answers_removed"] >= 1 and body["job_records_changed"] == 2
+    assert not any(p.exists() for p in saved)
+    job = _json.loads((jobs / "j000000000001.json").read_text())
+    assert job["result"]["failures"] == ["[erased]", "c4@example.com"]
+    items = (jobs / "j000000000001.items.jsonl").read_text()
+    assert "c3@example.com" not in items and "c4@example.com" in items
+    assert [_json.loads(x)["customer_id"] for x in items.splitlines()] == ["[erased]", "4"]
+    assert items.count("2026-03-13") == 2  # only the customer's own values: not every text with a '3'
+    assert os.stat(jobs / "j000000000001.json").st_mode & 0o077 == 0
     assert c.get("/api/customers/3", headers=svc.h("viewer")).status_code == 404
     assert c.get("/api/audit", headers=svc.h("admin")).json()["entries"][0]["action"] == "customer.erase"
 

@@ -103,6 +103,7 @@ class Jobs:
         p = self.path(job["job_id"])
         tmp = p.with_name(f".{p.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         tmp.write_text(json.dumps(job, ensure_ascii=False, default=str), encoding="utf-8")
+        tmp.chmod(0o600)  # like the items file: results may name recipients
         os.replace(tmp, p)
 
     def _read(self, job_id: str) -> dict[str, Any] | None:

@@ -121,8 +121,9 @@ def complaint(request: Request, customer_id: CustomerId, body: ComplaintIn, p: P
 def erase(request: Request, customer_id: CustomerId, p: Principal = admin):
     from negah.api.privacy import erase_customer
 
-    with access(request).write() as store:
-        out = erase_customer(store.con.con, customer_id, actor=p.actor)
+    acc = access(request)
+    with acc.write() as store:
+        out = erase_customer(store.con.con, customer_id, actor=p.actor, store_path=acc.path)
     return json_response(out)
 
 
