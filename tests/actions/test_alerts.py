@@ -310,3 +310,21 @@ timeout = 5
     assert len(handler.messages) == 1 and "churn_rate" in handler.messages[0][1]
     assert (tmp_path / "negah-outbox.jsonl").read_text() == ""
     assert check(str(data), cfg, echo=lambda m: None).ok and len(handler.messages) == 1
+
+
+def test_bulk_email_with_a_wrong_password_logs_in_once(secure_smtp, tls_cert, monkeypatch):
+    """send_emails: a refused login fails every message with the reason after ONE attempt
+    (retrying it per recipient could lock the account)."""
+    from negah.actions.notify import send_emails
+
+    ctl, handler = secure_smtp
+    cert, _ = tls_cert
+    monkeypatch.setenv("NEGAH_TEST_SMTP_PASSWORD", "wrong")
+    settings = SmtpSettings(host="127.0.0.1", port=ctl.port, user="negah", password_env="NEGAH_TEST_SMTP_PASSWORD",
+                            sender="negah@example.com", timeout=5.0, starttls=True, cafile=str(cert))
+    results: list = []
+    sent, failed = send_emails(settings, [(f"c{i}@example.com", "s", "b") for i in range(5)],
+                               on_result=lambda i, to, err: results.append((to, err)))
+    assert (sent, failed) == (0, 5) and len(results) == 5
+    assert all(err and "login refused: 535" in err for _, err in results)
+    assert len(handler.logins) <= 2 and handler.messages == []  # one connection (smtplib tries PLAIN, then LOGIN)

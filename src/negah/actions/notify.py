@@ -176,7 +176,16 @@ def send_emails(settings: SmtpSettings | dict[str, Any], messages: Iterable[tupl
                     code, reason = e.recipients.get(to, (None, b""))
                     err = f"e-mail to {to} refused by {s.host}:{s.port}: {code} {reason.decode('utf-8', 'replace')}"
                     break
+                except smtplib.SMTPAuthenticationError as e:  # a wrong password: so would every retry be
+                    err = down = f"e-mail via {s.host}:{s.port} failed: login refused: {e.smtp_code} (not sent)"
                 except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError) as e:
+                    if isinstance(e, smtplib.SMTPException) and not isinstance(
+                            e, (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError)):
+                        # the server answered: this message failed (or, while connecting, all would)
+                        err = f"e-mail to {to} via {s.host}:{s.port} failed: {type(e).__name__}: {e}"
+                        if smtp is None:
+                            err = down = f"e-mail via {s.host}:{s.port} failed: {type(e).__name__}: {e} (not sent)"
+                        break
                     if smtp is not None:
                         try:
                             smtp.close()
@@ -187,9 +196,7 @@ def send_emails(settings: SmtpSettings | dict[str, Any], messages: Iterable[tupl
                     err = f"e-mail via {s.host}:{s.port} failed: {type(e).__name__}: {e}"
                     if broken >= max_connect_failures:
                         down = f"{err} ({broken} connections failed in a row; not sent)"
-                except smtplib.SMTPException as e:
-                    err = f"e-mail to {to} via {s.host}:{s.port} failed: {type(e).__name__}: {e}"
-                    break
+
             if err is None:
                 sent += 1
             else:
