@@ -402,13 +402,8 @@ def test_models_list_and_churn_training(svc, monkeypatch):
 
     monkeypatch.setattr(bt, "fit_training_data", watched)
     listed = c.get("/api/models", headers=svc.h("viewer")).json()
-    try:
-        from negah.predict import registry
-    except ImportError:
-        assert listed["available"] is False and "negah.predict.registry" in listed["message"]
-        r = c.post("/api/models/run", json={"model": "churn"}, headers=svc.h("analyst"))
-        assert r.status_code == 200 and r.json()["available"] is False
-        pytest.skip("negah.predict.registry is not installed yet (branch predict)")
+    from negah.predict import registry
+
     assert listed["available"] is True and listed["rows"] == []
     r = c.post("/api/models/run", json={"model": "churn", "name": "first"}, headers=svc.h("analyst"))
     assert r.status_code == 202, r.text

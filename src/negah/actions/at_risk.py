@@ -200,10 +200,7 @@ def resolve_model(store: "Store", model: Any, as_of: _dt.date) -> tuple["ChurnMo
     elif isinstance(model, Path) or Path(str(model)).is_file() or Path(str(model)).suffix or "/" in str(model):
         m, ref = ChurnModel.load(model), f"file {Path(str(model)).name}"
     else:
-        m = _registry_load(store, str(model))
-        if m is None:
-            raise InputError(f"model {str(model)!r}: no such model file, and this negah has no model registry "
-                             "to look the name up in; give the path of a model file (negah predict train --out)")
+        m = _registry_load(store, str(model))  # an unknown id or name: InputError with the stored ones
         ref = f"stored model {model}"
     if not auto:
         why = incompatible(m, store, as_of)
@@ -222,12 +219,10 @@ def _model_ref(m: "ChurnModel") -> str:
     return ""
 
 
-def _registry_load(store: "Store", name: str | None) -> "ChurnModel | None":
-    """The registry's model (None = newest store-mode churn model); None when negah has no registry."""
-    try:
-        from negah.predict import registry
-    except ImportError:
-        return None
+def _registry_load(store: "Store", name: str | None) -> "ChurnModel":
+    """The registry's model (``name`` None: the newest store-mode churn model)."""
+    from negah.predict import registry
+
     return registry.load(store, name)
 
 

@@ -113,10 +113,8 @@ def _reasons(store):
 
 def _models(store):
     """The churn models saved in the store's registry, newest first."""
-    try:
-        from negah.predict import registry
-    except ImportError:
-        return Unavailable("the model registry (negah.predict.registry)")
+    from negah.predict import registry
+
     return attempt("models", registry.list_models, store)
 
 

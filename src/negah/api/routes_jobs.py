@@ -29,7 +29,6 @@ JobId = Annotated[str, Path(pattern=r"^j[0-9a-f]{12}$", description="a job id fr
 ModelId = Annotated[str, Path(min_length=1, max_length=200)]
 ACCEPTED = {**JSON_OK, 202: {"description": "the job was queued: follow status_url",
                              "content": {"application/json": {"schema": {"type": "object"}}}}}
-REGISTRY_MISSING = "not available yet: the model registry (negah.predict.registry)"
 
 
 def job_answer(job: dict[str, Any], **extra: Any):
@@ -41,22 +40,11 @@ def job_answer(job: dict[str, Any], **extra: Any):
     return resp
 
 
-def _registry():
-    """negah.predict.registry, or None while it is not installed."""
-    try:
-        from negah.predict import registry
-    except ImportError:
-        return None
-    return registry
-
-
 @router.post("/models/run", tags=["models"], status_code=202, responses=ACCEPTED,
              summary="Fit a model on the store in a background job (analyst)")
 def run_model(request: Request, body: ModelRun, p: Principal = analyst):
     acc = access(request)
     if body.model == "churn":
-        if _registry() is None:
-            return json_response({"model": "churn", "available": False, "message": REGISTRY_MISSING})
 
         def work(job: Job) -> dict:
             return _train_churn(acc, body, p.actor, job)
@@ -100,13 +88,9 @@ def default_as_of(store) -> _dt.date:
 
 
 def _train_churn(acc, body: ModelRun, actor: str, job: Job) -> dict:
+    from negah.predict import registry
     from negah.predict.backtest import fit_training_data, read_training_data
 
-    registry = _registry()
-    if registry is None:  # removed since the request was taken
-        from negah.errors import ModelError
-
-        raise ModelError(REGISTRY_MISSING)
     job.progress("reading the store", force=True)
     with acc.read() as store:  # only while reading: the fit needs no store, and writers need not wait for it
         as_of = body.as_of or default_as_of(store)
@@ -130,9 +114,8 @@ def _model_id(row: dict) -> Any:
 @router.delete("/models/{model_id}", tags=["models"], responses={**JSON_OK, 404: {"description": "unknown model"}},
                summary="Delete a trained model from the registry (admin)")
 def delete_model(request: Request, model_id: ModelId, p: Principal = admin):
-    registry = _registry()
-    if registry is None:
-        return json_response({"model_id": model_id, "available": False, "message": REGISTRY_MISSING})
+    from negah.predict import registry
+
     with access(request).write() as store:
         known = {str(_model_id(m)) for m in registry.list_models(store)}
         if model_id not in known:

@@ -49,7 +49,7 @@ engine's built-in aggregate).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from negah.metrics.base import MONEY, calendar_table, normalize_orders, segment_table
@@ -137,7 +137,7 @@ def customer_periods(store: "Store", cal: "Calendar", segment: str | None = None
     return cp
 
 
-def facts_expr(cp: "ir.Table", nperiods: int, segmented: bool) -> "ir.Table":
+def facts_expr(cp: "ir.Table", segmented: bool) -> "ir.Table":
     """ONE window pass and ONE aggregate over ``cp``: facts per (``seg``, ``pkey``, ``ngaps``).
 
     Columns of the row's own period P: ``A``, ``N``, ``LN`` (counts), ``revenue`` (and
@@ -230,7 +230,7 @@ def order_facts(store: "Store", cal: "Calendar", segment: str | None = None) -> 
     the lines for the units when unsegmented)."""
     segmented = segment is not None
     cp = customer_periods(store, cal, segment, units=segmented)
-    df = store.execute(facts_expr(cp, len(cal), segmented))
+    df = store.execute(facts_expr(cp, segmented))
     units = None if segmented else store.execute(units_expr(store, cal))
     return OrderFacts(df, segmented=segmented, units=units)
 

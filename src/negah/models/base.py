@@ -61,16 +61,6 @@ class FitResult:
     boundary: dict | None = None
 
 
-def numeric_gradient(f: Callable[[np.ndarray], float], theta: np.ndarray, h: float = 1e-6) -> np.ndarray:
-    """Central-difference gradient of a scalar function."""
-    g = np.empty_like(theta)
-    for i in range(len(theta)):
-        e = np.zeros_like(theta)
-        e[i] = h * max(1.0, abs(theta[i]))
-        g[i] = (f(theta + e) - f(theta - e)) / (2 * e[i])
-    return g
-
-
 def _log_params(theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Parameters from θ = log(parameters), and d parameter / d θ."""
     p = np.exp(theta)
