@@ -177,3 +177,24 @@ def test_shutdown_while_warming_does_not_hang(tmp_path, workers):
         # it stopped early: not every page was warmed
         assert len([t for t in _timings(path) if "'page'" in t["key"]]) < 20
     assert os.path.exists(path)
+
+
+def test_data_version_sees_a_renamed_model_but_not_the_audit_log():
+    """A model saved again under a new name keeps the registry's row count; the version
+    still changes. Bookkeeping that is not data (the audit log) leaves it alone."""
+    import duckdb
+
+    from negah.api.sharedcache import data_version
+    from negah.store.migrate import MODELS_DDL
+
+    raw = duckdb.connect()
+    raw.execute(MODELS_DDL)
+    raw.execute("CREATE TABLE _negah_audit (ts TIMESTAMP, actor VARCHAR)")
+    raw.execute("INSERT INTO _negah_models VALUES ('m1', 'first', 'churn', 'store', now(), NULL, 90, NULL, NULL, "
+                "'\\x00'::BLOB, 1)")
+    v1 = data_version(raw)
+    raw.execute("UPDATE _negah_models SET name = 'renamed' WHERE model_id = 'm1'")
+    v2 = data_version(raw)
+    assert v2 != v1
+    raw.execute("INSERT INTO _negah_audit VALUES (now(), 'cli')")
+    assert data_version(raw) == v2

@@ -61,7 +61,7 @@ def data_version(raw: Any) -> str:
     """A digest of what the store holds, from a DuckDB connection.
 
     Every canonical and model table's row count plus the import log (ids, modes, rows):
-    an import, a replace, an erasure or a saved model changes it; creating a key, writing
+    an import, a replace, an erasure or a saved or renamed model changes it; creating a key, writing
     the audit log or answering a survey's bookkeeping does not (a survey answer lands in
     ``responses`` through the importer, which does). Cheap: counts and one pass over the
     small import log.
@@ -79,6 +79,9 @@ def data_version(raw: Any) -> str:
             parts.append(raw.execute(
                 "SELECT coalesce(max(import_id), 0), coalesce(bit_xor(hash(import_id, mode, rows)), 0) "
                 "FROM _negah_imports").fetchone())
+        if n == "_negah_models":  # a model saved again under a new name keeps the count
+            parts.append(raw.execute(
+                f"SELECT coalesce(bit_xor(hash(model_id, name, seq)), 0) FROM {q}").fetchone())
         if n == "_negah_meta":
             parts.append(raw.execute(f"SELECT * FROM {q} ORDER BY ALL").fetchall())
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:32]

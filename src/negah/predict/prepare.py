@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 import numpy as np
 
 from negah.errors import InputError
+from negah.store.convert import ARABIC_DIGITS, PERSIAN_DIGITS
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -39,8 +40,6 @@ MISSING_TEXT = {"", "na", "n/a", "nan", "null", "none", "nat", "#n/a", "?", "-",
 TRUE_TEXT = {"yes", "y", "true", "t", "1", "1.0", "churn", "churned", "left", "lost", "بله", "آری", "اره", "بلی"}
 FALSE_TEXT = {"no", "n", "false", "f", "0", "0.0", "stay", "stayed", "active", "retained", "kept", "خیر", "نه"}
 OTHER = "(other)"
-PERSIAN_DIGITS = "۰۱۲۳۴۵۶۷۸۹"
-ARABIC_DIGITS = "٠١٢٣٤٥٦٧٨٩"
 _DIGIT_TABLE = str.maketrans(PERSIAN_DIGITS + ARABIC_DIGITS + "٫٬", "0123456789" * 2 + ".,")
 ID_NAMES = ("customer_id", "customerid", "customer", "client_id", "clientid", "account_id", "accountid",
             "user_id", "userid", "id")
