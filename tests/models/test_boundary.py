@@ -125,3 +125,19 @@ def test_interior_fit_has_no_boundary(cdnow_cbs):
         warnings.simplefilter("error", BoundaryWarning)
         m = BGNBD().fit(cdnow_cbs["x"], cdnow_cbs["t_x"], cdnow_cbs["T"])
     assert m.boundary_ is None and "boundary" not in m.to_dict() and "note" not in m.summary.columns
+    assert m.covariance_names_ == ["r", "alpha", "a", "b"] and m.covariance_.shape == (4, 4)
+
+
+def test_covariance_names_and_refit_after_a_boundary_fit(boundary_fit, cdnow_cbs):
+    m, d, _ = boundary_fit
+    assert m.covariance_names_ == ["r", "alpha", "p"] and m.covariance_.shape == (3, 3)
+    cls = type(m)
+    again = cls()
+    with pytest.warns(BoundaryWarning):
+        again.fit(d)
+    assert hasattr(again, "p_")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BoundaryWarning)
+        again.fit(cdnow_cbs["x"], cdnow_cbs["t_x"], cdnow_cbs["T"])
+    assert again.boundary_ is None  # CDNOW has an interior maximum: the limit's p is gone with the boundary
+    assert not hasattr(again, "p_") and "p" not in again.params_ and again.covariance_names_[-1] == "b"

@@ -260,9 +260,14 @@ class BaseModel:
             raise ModelError(f"{type(self).__name__} is not fitted yet: call fit(...) first")
 
     def _set_result(self, res: FitResult, n_customers: float, n_rows: int) -> None:
+        for n in getattr(self, "params_", {}):  # a refit: no limit parameter of an earlier boundary fit stays
+            if n not in self.param_names and hasattr(self, f"{n}_"):
+                delattr(self, f"{n}_")
         self.params_ = {n: float(v) for n, v in zip(self.param_names, res.params)}
         self.std_errors_ = {n: float(v) for n, v in zip(self.param_names, res.std_errors)}
         self.covariance_ = res.covariance
+        #: the parameters that the rows and columns of ``covariance_`` belong to
+        self.covariance_names_ = list(self.param_names)
         self.log_likelihood_ = float(res.log_likelihood)
         self.n_customers_ = int(round(n_customers))
         self.n_rows_ = int(n_rows)
@@ -272,6 +277,9 @@ class BaseModel:
         if res.boundary:
             self.params_.update(res.boundary["params"])
             self.std_errors_.update(res.boundary["std_errors"])
+            # the limiting model's covariance: its finite parameters, then the limit's own
+            self.covariance_names_ = [n for n, v in zip(self.param_names, res.params) if np.isfinite(v)] + \
+                list(res.boundary["params"])
             self.boundary_ = str(res.boundary["message"])
         for n, v in self.params_.items():
             setattr(self, f"{n}_", v)
