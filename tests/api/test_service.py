@@ -425,3 +425,24 @@ def test_models_list_and_churn_training(svc, monkeypatch):
     assert c.delete(f"/api/models/{mid}", headers=svc.h("admin")).status_code == 404
     acts = [e["action"] for e in c.get("/api/audit", headers=svc.h("admin")).json()["entries"]]
     assert {"model.save", "model.delete"} <= set(acts)
+
+
+def test_a_job_of_an_earlier_process_with_the_same_pid_is_not_running(tmp_path):
+    """A restarted worker may get the pid of the one that died (PID 1 in a container): its
+    queued or running jobs are reported failed, not running forever; its own are running."""
+    import json as _json
+    import os
+
+    from negah.api.jobs import PROCESS, Jobs
+
+    jobs = Jobs(tmp_path / "jobs")
+    jobs.root.mkdir(parents=True)
+    base = {"kind": "model", "params": {}, "actor": "t", "created_at": "2026-12-01T00:00:00", "started_at": None,
+            "finished_at": None, "progress": None, "result": None, "error": None, "pid": os.getpid()}
+    (jobs.root / "j000000000aaa.json").write_text(_json.dumps(
+        {**base, "job_id": "j000000000aaa", "status": "running", "process": "an-earlier-one"}))
+    (jobs.root / "j000000000bbb.json").write_text(_json.dumps(
+        {**base, "job_id": "j000000000bbb", "status": "running", "process": PROCESS}))
+    old = jobs.get("j000000000aaa")
+    assert old["status"] == "failed" and "interrupted" in old["error"]["message"]
+    assert jobs.get("j000000000bbb")["status"] == "running"

@@ -33,6 +33,8 @@ log = logging.getLogger("negah.api")
 
 JOB_ID = re.compile(r"^j[0-9a-f]{12}$")
 KEEP = 500  # job files kept (oldest removed first)
+#: this process's token: a restarted worker may get the same pid (PID 1 in a container)
+PROCESS = secrets.token_hex(8)
 
 
 def _now() -> str:
@@ -126,7 +128,8 @@ class Jobs:
         """Queue ``work(job)`` (its return value becomes the job's ``result``); the job."""
         job = {"job_id": "j" + secrets.token_hex(6), "kind": kind, "params": params, "status": "queued",
                "actor": actor, "created_at": _now(), "started_at": None, "finished_at": None,
-               "progress": None, "result": None, "error": None, "pid": os.getpid()}
+               "progress": None, "result": None, "error": None, "pid": os.getpid(),
+               "process": PROCESS}
         with self._lock:
             self._write(job)
             self._mine.add(job["job_id"])
@@ -144,7 +147,8 @@ class Jobs:
         job = self._read(job_id)
         if job is None:
             return None
-        if job["status"] in ("queued", "running") and job.get("pid") != os.getpid() and not _alive(job["pid"]):
+        if job["status"] in ("queued", "running") and job.get("process") != PROCESS and (
+                job.get("pid") == os.getpid() or not _alive(job["pid"])):  # an earlier process of this pid, or gone
             job = self._update(job_id, status="failed", finished_at=_now(),
                                error={"message": "interrupted: the service worker running this job stopped; "
                                                  "run it again"}) or job
