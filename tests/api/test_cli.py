@@ -41,9 +41,15 @@ def test_keys_create_prints_key_last(store):
 
 
 def test_erase_customer_cli(store):
+    from negah.api.sharedcache import sidecar
+
+    saved = sidecar(str(store)) / "cache" / "0123456789abcdef01234567"
+    saved.mkdir(parents=True, exist_ok=True)
+    (saved / "answer").write_bytes(b"a saved page naming customer 3")
     r = runner.invoke(app, ["erase-customer", "3", "--store", str(store), "--yes"])
     assert r.exit_code == 0, r.output
     assert "erased customer 3" in r.output and "retrain" in r.output
+    assert not saved.exists() and "saved answers removed (version folders: 1)" in r.output
     import negah
 
     with negah.open_store(str(store), read_only=True) as s:

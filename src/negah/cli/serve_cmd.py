@@ -157,8 +157,9 @@ def erase_cmd(customer_id: str = typer.Argument(..., help="The customer's id."),
     parts = ", ".join(f"{t} {n}" for t, n in out["removed"].items()) or "no rows found"
     write_out(f"erased customer {out['customer_id']}: {out['rows']} rows ({parts})")
     if out.get("cached_answers_removed") or out.get("job_records_changed"):
-        write_out(f"beside the store: {out.get('cached_answers_removed', 0)} folders of saved service answers "
-                  f"removed, the customer blanked in {out.get('job_records_changed', 0)} job records")
+        write_out(f"beside the store: the service's saved answers removed (version folders: "
+                  f"{out.get('cached_answers_removed', 0)}), the customer blanked in "
+                  f"{out.get('job_records_changed', 0)} job records")
     if out["models"]:
         write_out("stored models that may still carry this customer:")
         for m in out["models"]:
