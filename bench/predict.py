@@ -72,12 +72,15 @@ def make_table(n: int, seed: int, path: Path, labelled: bool, chunk: int = 1_000
 
 
 def peak_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    """Peak resident memory of this process, or of its largest scoring process if larger."""
+    return max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024.0
 
 
 def cpu_s() -> float:
-    r = resource.getrusage(resource.RUSAGE_SELF)
-    return r.ru_utime + r.ru_stime
+    """CPU seconds of this process and of its (finished) scoring processes."""
+    r, c = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime + c.ru_utime + c.ru_stime
 
 
 def report(stage: str, t0: float, load0: float, **fields) -> None:
@@ -120,6 +123,7 @@ def main() -> None:
     ap.add_argument("--model", default="lightgbm", help="auto, lightgbm or logistic (default lightgbm: SHAP reasons)")
     ap.add_argument("--customers", type=int, default=20000)
     ap.add_argument("--chunk-rows", type=int, default=250_000, help="rows scored at a time")
+    ap.add_argument("--workers", type=int, default=0, help="scoring processes (0: one per core; 1: in process)")
     ap.add_argument("--explain", default="shap", choices=["shap", "path"],
                     help="contributions behind the reasons at scoring (default shap: TreeSHAP)")
     a = ap.parse_args()
@@ -153,8 +157,9 @@ def main() -> None:
         m.classifier.num_threads = a.threads
         out = d / "scores.csv"
         with open(out, "w", encoding="utf-8", newline="") as f:
-            n = score_file(m, score_path, f, fmt="csv", chunk_rows=a.chunk_rows, explain=a.explain)
-        report("score", t0, load0, rows=n, explain=a.explain, model=m.classifier.settings_["name"],
+            n = score_file(m, score_path, f, fmt="csv", chunk_rows=a.chunk_rows, explain=a.explain,
+                           workers=a.workers)
+        report("score", t0, load0, rows=n, explain=a.explain, workers=a.workers, model=m.classifier.settings_["name"],
                trees=(m.classifier.booster_.num_trees() if m.classifier.booster_ is not None else 0),
                output_mb=round(os.path.getsize(out) / 2**20))
     elif a.what == "synth":
@@ -162,7 +167,7 @@ def main() -> None:
     else:
         base = ["--train-rows", str(a.train_rows), "--score-rows", str(a.score_rows), "--dir", str(d),
                 "--max-rounds", str(a.max_rounds), "--threads", str(a.threads), "--model", a.model,
-                "--explain", a.explain, "--chunk-rows", str(a.chunk_rows)]
+                "--explain", a.explain, "--chunk-rows", str(a.chunk_rows), "--workers", str(a.workers)]
         reports = []
         for s_ in ("make", "train", "score"):
             reports.append(stage([s_, *base]))

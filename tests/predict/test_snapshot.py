@@ -121,14 +121,18 @@ def test_calibration_preserves_ranking(snapshot_model, export_csv):
 
 
 def test_score_file_streams_identically(snapshot_model, export_csv):
-    a, b = io.StringIO(), io.StringIO()
-    n = score_file(snapshot_model, export_csv, a, fmt="csv", chunk_rows=250)
+    """Chunk size and the number of scoring processes change nothing in the output."""
+    a, b, c = io.StringIO(), io.StringIO(), io.StringIO()
+    n = score_file(snapshot_model, export_csv, a, fmt="csv", chunk_rows=250, workers=1)
     score_file(snapshot_model, export_csv, b, fmt="csv", chunk_rows=5000)
     assert n == 1200 and a.getvalue() == b.getvalue()
-    j = io.StringIO()
-    score_file(snapshot_model, export_csv, j, fmt="json", chunk_rows=500)
+    assert score_file(snapshot_model, export_csv, c, fmt="csv", chunk_rows=250, workers=2) == 1200
+    assert c.getvalue() == a.getvalue()  # 5 chunks over 2 spawned processes, written in order
+    j, k = io.StringIO(), io.StringIO()
+    score_file(snapshot_model, export_csv, j, fmt="json", chunk_rows=500, workers=1)
+    score_file(snapshot_model, export_csv, k, fmt="json", chunk_rows=500, workers=2)
     rows = json.loads(j.getvalue())
-    assert len(rows) == 1200 and rows[0]["customerID"] == "00000"
+    assert len(rows) == 1200 and rows[0]["customerID"] == "00000" and k.getvalue() == j.getvalue()
 
 
 def test_model_file_versions(snapshot_model, tmp_path):

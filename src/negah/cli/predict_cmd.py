@@ -223,6 +223,8 @@ def score_cmd(
                                 help="Contributions behind the reasons: shap (TreeSHAP) or path "
                                      "(root-to-leaf path contributions, about 10x faster on large tables)."),
     threads: int = typer.Option(0, "--threads", help="LightGBM threads for scoring (0: the machine's cores)."),
+    workers: int = typer.Option(0, "--workers", help="Snapshot mode: processes scoring a table of more than one "
+                                                    "chunk (500,000 rows) side by side (0: one per core)."),
 ) -> None:
     """Churn probability and top reasons, one row per customer.
 
@@ -240,7 +242,8 @@ def score_cmd(
         if mode == "snapshot":
             from negah.predict.snapshot import score_file
 
-            n = score_file(m, table, sink, fmt=fmt.value, lang=lang.value, reasons=reasons, explain=explain, as_of=as_of)
+            n = score_file(m, table, sink, fmt=fmt.value, lang=lang.value, reasons=reasons, explain=explain,
+                           as_of=as_of, workers=workers)
         else:
             from negah.cli.common import open_source
             from negah.predict.backtest import score_store

@@ -172,20 +172,28 @@ def iter_table(path: str | Path, chunk_rows: int, text_columns: tuple[str, ...] 
 
 def score_file(model: ChurnModel, path: str | Path, out: TextIO | None = None, *, fmt: str = "csv",
                lang: str = "en", reasons: int = 3, chunk_rows: int = 500_000, explain: str = "shap",
-               as_of: Any = None) -> int:
+               as_of: Any = None, workers: int = 0) -> int:
     """Score a table file chunk by chunk, writing CSV or JSON to ``out`` (stdout); returns rows.
 
-    ``as_of``: the reference date of date columns (default: the model's)."""
+    ``as_of``: the reference date of date columns (default: the model's). A table of more
+    than one chunk is scored by ``workers`` processes (0: one per core), each chunk on one
+    thread; the chunks are written in order, so the output is the same as with one worker.
+    """
+    import itertools
+    import os
+
     if fmt not in ("csv", "json"):
         raise InputError(f"format must be csv or json, received {fmt!r}")
     out = out or sys.stdout
     id_col = model.meta.get("id_column")
     text_cols = (id_col,) if id_col else ()
+    kw = dict(lang=lang, reasons=reasons, explain=explain, as_of=as_of)
     n = 0
     first = True
-    for chunk in iter_table(path, chunk_rows, text_cols):
-        res = model.score(chunk, lang=lang, reasons=reasons, explain=explain, as_of=as_of)
-        if not (id_col and id_col in chunk.columns):
+
+    def emit(res: "pd.DataFrame", numbered: bool) -> None:
+        nonlocal n, first
+        if numbered:
             res.iloc[:, 0] = np.arange(n + 1, n + len(res) + 1)
         if fmt == "csv":
             res.to_csv(out, index=False, header=first, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
@@ -193,12 +201,57 @@ def score_file(model: ChurnModel, path: str | Path, out: TextIO | None = None, *
             _write_json_rows(out, res, first)
         n += len(res)
         first = False
+
+    chunks = iter_table(path, chunk_rows, text_cols)
+    head = list(itertools.islice(chunks, 2))
+    procs = min(workers if workers > 0 else (os.cpu_count() or 1), 8)
+    if procs > 1 and len(head) > 1:
+        _score_parallel(model, itertools.chain(head, chunks), kw, id_col, procs, emit)
+    else:
+        for chunk in itertools.chain(head, chunks):
+            emit(model.score(chunk, **kw), not (id_col and id_col in chunk.columns))
     if fmt == "json":
         out.write("[]\n" if first else "\n]\n")
     elif first:
         out.write(",".join([id_col or "row", "churn_probability"] +
                            [f"reason_{i}" for i in range(1, reasons + 1)]) + "\n")
     return n
+
+
+_WORKER_MODEL: ChurnModel | None = None
+
+
+def _worker_init(data: bytes) -> None:
+    global _WORKER_MODEL
+    _WORKER_MODEL = ChurnModel.from_bytes(data)
+    _WORKER_MODEL.classifier.num_threads = 1  # the processes share the cores
+
+
+def _worker_score(chunk: "pd.DataFrame", kw: dict[str, Any]) -> "pd.DataFrame":
+    assert _WORKER_MODEL is not None
+    return _WORKER_MODEL.score(chunk, **kw)
+
+
+def _score_parallel(model: ChurnModel, chunks: Any, kw: dict[str, Any], id_col: str | None, procs: int,
+                    emit: Any) -> None:
+    """Chunks scored by ``procs`` fresh processes (spawned: no forked OpenMP or DuckDB
+    state), at most ``procs + 1`` in flight, written in their order."""
+    import multiprocessing
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(procs, mp_context=ctx, initializer=_worker_init,
+                             initargs=(model.to_bytes(),)) as pool:
+        pending: deque = deque()
+        for chunk in chunks:
+            pending.append((pool.submit(_worker_score, chunk, kw), not (id_col and id_col in chunk.columns)))
+            while len(pending) > procs:
+                fut, numbered = pending.popleft()
+                emit(fut.result(), numbered)
+        while pending:
+            fut, numbered = pending.popleft()
+            emit(fut.result(), numbered)
 
 
 def _write_json_rows(out: TextIO, res: "pd.DataFrame", first: bool) -> None:
