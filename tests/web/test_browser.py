@@ -151,6 +151,9 @@ def test_overview_numbers_equal_library(page, server):
     assert page.inner_text(".kpi[data-key=active_customers] .value") == \
         f"{active['value']:,}".translate(str.maketrans("0123456789,", PERSIAN + "٬"))
     assert page.locator("canvas").count() >= 1  # uPlot drew the chart
+    # the page's one chart spans the row, not half of it
+    box, row = page.locator(".chart-box").first.bounding_box(), page.locator(".charts").first.bounding_box()
+    assert page.locator(".chart-box").count() == 1 and box["width"] >= 0.95 * row["width"]
 
 
 def test_filters_change_period(page, server):
