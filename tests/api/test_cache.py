@@ -72,6 +72,18 @@ def test_answers_are_shared_between_apps_and_restarts(store):
     assert len(_timings(path)) > len(t1)
     kpi = {k["key"]: k["value"] for k in b.get("/api/dashboard/overview", headers=h).json()["kpis"]}
     assert kpi["store_customers"] == 2357 + 30
+    # out of memory but on disk (an evicted answer): read from the disk without opening the store
+    from negah.api.cache import ByteCache
+
+    acc = b.app.state.access
+    assert acc.cached(("test", "evicted"), lambda store: b"on disk") == b"on disk"
+    acc.cache = ByteCache()
+    opened: list = []
+    plain_read = acc.read
+    acc.read = lambda: (opened.append(1), plain_read())[1]
+    assert acc.cached(("test", "evicted"), lambda store: b"computed again") == b"on disk"
+    assert opened == []
+    acc.read = plain_read
 
 
 def test_one_computation_across_processes(store):

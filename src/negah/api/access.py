@@ -252,6 +252,11 @@ class StoreAccess:
     def _compute(self, key: tuple, build, shared: bool, nowait: bool) -> bytes:
         import time as _time
 
+        known = self._dv
+        if shared and self.disk.enabled and known is not None and known[0] == file_version(self.path):
+            got = self.disk.read(known[1], key)  # on disk already: no need to open the store
+            if got is not None:
+                return got
         while True:
             with self.read() as store:
                 if not shared or not self.disk.enabled:
