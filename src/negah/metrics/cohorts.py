@@ -44,7 +44,7 @@ def cohort_records(source: Any, period: str = "month", calendar: str = "gregoria
         if rng is None:
             return []
         cal = Calendar(rng[0], rng[1], period, calendar)
-        cp = customer_periods(store, cal)
+        cp = customer_periods(store, cal, day_masks=False)
         # a customer's cohort: the period of their first purchase order (= first purchase day)
         act = cp.filter(cp.norders > 0)
         first = act.group_by("customer_id").aggregate(cohort=act.pkey.min())

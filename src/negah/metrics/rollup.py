@@ -64,14 +64,15 @@ if TYPE_CHECKING:  # pragma: no cover
 
 
 def customer_periods(store: "Store", cal: "Calendar", segment: str | None = None,
-                     order_days: bool = False, units: bool = False) -> "ir.Table":
+                     order_days: bool = False, units: bool = False, day_masks: bool = True) -> "ir.Table":
     """Lines → one row per (``customer_id``, ``pkey``) [+ ``seg``]: ONE aggregation.
 
     Columns: ``rev`` (DECIMAL), ``norders`` (purchase orders dated in the period),
     ``pdays`` (distinct purchase days), ``first_pday``/``last_pday`` (day numbers since
     1970-01-01, null without a purchase day), with ``units`` ``sold``/``returned``
     (DECIMAL) and with ``order_days`` ``last_oday`` (the last day with a purchase order
-    dated on it).
+    dated on it). Without ``day_masks`` there is no ``pdays`` (nor the day masks behind it:
+    cohorts and the activity window do not need them).
     """
     import ibis
 
@@ -80,7 +81,7 @@ def customer_periods(store: "Store", cal: "Calendar", segment: str | None = None
     has_oid = "order_id" in store.table("orders").columns
     # the lines need no order_id: with one, the orders come from their own branch below
     n = normalize_orders(store.table("orders"), only=("customer_id", "day", "is_return", "amount", "units"))
-    words = mask_words(cal)
+    words = mask_words(cal) if day_masks else 0
     days = calendar_table(store, cal, words)
     bits = [f"b{w}" for w in range(words)]
     zero = ibis.literal(0).cast(MONEY)
@@ -129,8 +130,9 @@ def customer_periods(store: "Store", cal: "Calendar", segment: str | None = None
     for w, b in enumerate(bits):
         aggs[f"m{w}"] = bit_or(lines[b])
     cp = lines.group_by(["customer_id", "pkey"]).aggregate(**aggs)
-    cp = popcount(cp, {"pdays": [f"m{w}" for w in range(words)]})
-    cp = cp.drop(*[f"m{w}" for w in range(words)])
+    if words:
+        cp = popcount(cp, {"pdays": [f"m{w}" for w in range(words)]})
+        cp = cp.drop(*[f"m{w}" for w in range(words)])
     seg = segment_table(store, segment)
     if seg is not None:
         cp = cp.left_join(seg, "customer_id").select(*cp.columns, "seg")

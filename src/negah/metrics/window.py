@@ -59,7 +59,7 @@ def add_window(store: "Store", cal: "Calendar", segment: str | None,
     from negah.metrics.engine import _int, _py
     from negah.metrics.rollup import customer_periods
 
-    cp = customer_periods(store, cal, segment, order_days=True)
+    cp = customer_periods(store, cal, segment, order_days=True, day_masks=False)
     a = cp.filter(cp.norders > 0)
     a = a.mutate(next_active=a.pkey.lead().over(ibis.window(group_by="customer_id", order_by="pkey")))
     n = len(cal)
