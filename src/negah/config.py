@@ -36,6 +36,19 @@ def duckdb_memory_limit() -> str | None:
     return os.environ.get("NEGAH_DUCKDB_MEMORY") or None
 
 
+def duckdb_threads() -> int | None:
+    """DuckDB's worker threads (``$NEGAH_DUCKDB_THREADS``); default None: DuckDB's own
+    (one per core), doubled for large order tables (:meth:`negah.store.connect.Store.heavy`)."""
+    v = (os.environ.get("NEGAH_DUCKDB_THREADS") or "").strip()
+    if not v:
+        return None
+    if not v.isdigit() or int(v) < 1:
+        from negah.errors import StoreError
+
+        raise StoreError(f"NEGAH_DUCKDB_THREADS={v!r} is not a number of threads: give a whole number such as 4, or unset it")
+    return int(v)
+
+
 def duckdb_temp_dir() -> Path:
     """Where in-memory DuckDB stores (``--data DIR``) spill large intermediate results
     (``$NEGAH_DUCKDB_TEMP``, default ``negah-duckdb`` in the system's temporary folder)
