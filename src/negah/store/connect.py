@@ -139,7 +139,7 @@ class Store:
         raw = self.con.con
         # the setting belongs to the database, which connections to one file in this
         # process share: count its users across them
-        key: Any = self.location if self.location != ":memory:" else id(raw)
+        key: Any = str(Path(self.location).resolve()) if self.location != ":memory:" else id(raw)
         with _HEAVY_LOCK:
             if _HEAVY.get(key, (0, 0))[0] == 0:
                 base = int(raw.execute("SELECT current_setting('threads')").fetchone()[0])
