@@ -99,6 +99,9 @@ def engine_time(path: Path, table: bool = False) -> tuple[float, list]:
     kind = "TABLE" if table else "VIEW"
     raw.execute(f"CREATE {kind} orders AS SELECT * FROM read_parquet('{path}')")
     store = Store(ibis.duckdb.from_connection(raw), "duckdb", str(path), read_only=True)
+    if not table:  # a view reading the file's columns unchanged: customer chunks may apply
+        cols = [r[0] for r in raw.execute("DESCRIBE orders").fetchall()]
+        store.parquet["orders"] = ([str(path)], {c: c for c in cols})
     t0 = time.perf_counter()
     recs = compute_records(store, period="month")
     return time.perf_counter() - t0, recs

@@ -217,14 +217,14 @@ def _fast_types(raw, read: str, label: str, spec: S.Table, mapping: dict[str, st
     return types if any(t != "VARCHAR" for t in types.values()) else None
 
 
-def _open_parquet(raw, path: Path | list[Path], label: str, idx: int) -> _Source:
+def _open_parquet(raw, path: Path | list[Path], label: str, idx: int, temp: bool = True) -> _Source:
     view = f"_negah_rel_{idx}"
     paths = path if isinstance(path, list) else [path]
     files = "[" + ", ".join(ql(str(p)) for p in paths) + "]"
     try:
         # Row numbers count within each file (the message names the file when there are several).
         raw.execute(
-            f"CREATE TEMP VIEW {view} AS SELECT file_row_number + 1 AS _row, * EXCLUDE (file_row_number) "
+            f"CREATE {'TEMP ' if temp else ''}VIEW {view} AS SELECT file_row_number + 1 AS _row, * EXCLUDE (file_row_number) "
             f"FROM read_parquet({files}, file_row_number = true, union_by_name = true)")
         cols = {r[0]: r[1] for r in raw.execute(f"DESCRIBE {view}").fetchall() if r[0] != "_row"}
         n = raw.execute(f"SELECT count(*) FROM read_parquet({files}, union_by_name = true)").fetchone()[0]
@@ -510,7 +510,9 @@ def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, deli
                 sha = "views" if as_views else file_sha256(first)
                 suffix = first.suffix.lower()
                 if suffix in (".parquet", ".pq"):
-                    src = _open_parquet(raw, path, label, idx)
+                    # views read in place live in the store's own in-memory database, not as
+                    # temporary views of one connection: its cursors (Store.side_by_side) see them
+                    src = _open_parquet(raw, path, label, idx, temp=not as_views)
                 elif suffix == ".xlsx":
                     src = _open_xlsx(raw, path, label, idx)
                 else:
@@ -594,7 +596,7 @@ def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, deli
             # Converted once into a temporary table (the checks and the insert then read cheap
             # columns); --data over Parquet keeps a view, so nothing is copied.
             kind = "VIEW" if as_views else "TABLE"
-            raw.execute(f"CREATE TEMP {kind} {conv} AS SELECT *{flags} FROM ({inner})")
+            raw.execute(f"CREATE {'' if as_views else 'TEMP '}{kind} {conv} AS SELECT *{flags} FROM ({inner})")
             src.cleanup.insert(0, f"{kind} {conv}")
             src.relation = conv
             checks = [(c[0], qi(f"__b{i}"), c[2], c[3]) for i, c in enumerate(checks)]
@@ -606,6 +608,8 @@ def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, deli
                 same = quick_check(raw, conv, spec, matched, src.columns, values, checks, files)
                 if same is not None:
                     _view(raw, tname, values, same, conv)
+                    if files and suffix in (".parquet", ".pq"):
+                        store.parquet[tname] = (files, dict(same))
                     report.rows = int(src.n_rows)
                     reports.append(report)
                     bar.done()
@@ -653,6 +657,8 @@ def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, deli
                         for k, sc in same.items()) + f" FROM {src.relation}").fetchone()
                     same = {k: sc for (k, sc), ok in zip(same.items(), row) if ok}
                 _view(raw, tname, values, same, src.relation)
+                if frame is None and suffix in (".parquet", ".pq"):
+                    store.parquet[tname] = ([str(f) for f in (path if isinstance(path, list) else [path])], dict(same))
                 report.rows = int(src.n_rows - (n_bad or 0))
                 reports.append(report)
                 bar.done()
@@ -725,9 +731,10 @@ def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, deli
 
 
 def _view(raw, tname: str, values: dict[str, str], same: dict[str, str], relation: str) -> None:
-    """The canonical view: raw columns where they equal their conversion, else the conversion."""
+    """The canonical view: raw columns where they equal their conversion, else the conversion
+    (for ``--data DIR``, in the folder store's own in-memory database)."""
     select = ", ".join(f"{qi(same[k]) if k in same else v} AS {qi(k)}" for k, v in values.items())
-    raw.execute(f"CREATE TEMP VIEW {qi(tname)} AS SELECT {select} FROM {relation}")
+    raw.execute(f"CREATE VIEW {qi(tname)} AS SELECT {select} FROM {relation}")
 
 
 def _extra_name(c: str) -> str:
