@@ -131,3 +131,21 @@ def test_chunked_folder_equals_the_one_pass_engine(tmp_path_factory, df, pc, rg)
     chunks, got = _folder_records(folder, chunk_rows=max(1, len(df) // 4), **kw)
     event(f"chunks: {0 if chunks is None else len(chunks)}")
     assert got == want
+
+
+def test_progress_hears_every_chunk_and_the_cli_bar_is_set_and_cleared(tmp_path, monkeypatch):
+    from negah.cli.common import chunk_progress
+
+    _write(tmp_path / "d", _shop(), row_group_size=7)
+    with open_folder(tmp_path / "d") as s:
+        s.chunk_rows = 10
+        n = len(s.customer_chunks("orders"))
+        heard = []
+        s.progress = lambda done, total: heard.append((done, total))
+        compute_records(s, metrics=METRICS)
+        assert sorted(heard) == [(k, n) for k in range(1, n + 1)]
+        monkeypatch.setattr("sys.stderr.isatty", lambda: True, raising=False)
+        with chunk_progress(s, "metrics"):
+            assert s.progress is not None
+            compute_records(s, metrics=METRICS)
+        assert s.progress is None

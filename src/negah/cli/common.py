@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from contextlib import contextmanager
 from enum import Enum
 from typing import Annotated, Any, Callable, Optional, TypeVar
 
@@ -119,6 +120,34 @@ def open_source(store: str | None, data: str | None, *, read_only: bool = True, 
     if data:
         return open_folder(data, engine=engine)
     return open_store(store, read_only=read_only, create=False)
+
+
+@contextmanager
+def chunk_progress(store: Any, what: str = "computing"):
+    """A progress bar on stderr (a terminal only) while ``store`` works through customer
+    chunks (:meth:`negah.store.connect.Store.side_by_side`); nothing when there are none."""
+    bar: list = []
+
+    def report(done: int, total: int) -> None:
+        if not bar:
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            p = Progress(TextColumn(f"{what}: customer chunks"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                         TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+            p.start()
+            bar.extend([p, p.add_task(what, total=total)])
+        bar[0].update(bar[1], completed=done)
+
+    if hasattr(store, "progress") and sys.stderr.isatty():
+        store.progress = report
+    try:
+        yield store
+    finally:
+        if hasattr(store, "progress"):
+            store.progress = None
+        if bar:
+            bar[0].stop()
 
 
 def write_out(text: str) -> None:

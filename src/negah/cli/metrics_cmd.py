@@ -98,9 +98,11 @@ def metrics_cmd(
     """
     from negah.metrics.engine import compute_records
 
+    from negah.cli.common import chunk_progress
+
     cal = calendar_for(calendar, lang)
     src = _source(store, data, engine)
-    with src:
+    with src, chunk_progress(src, "metrics"):
         recs = compute_records(src, period.value, cal, metric or None, segment, from_, to,
                                basis.value, active_window)
     _emit(recs, fmt, lang, _title("metrics", period.value, cal, lang))

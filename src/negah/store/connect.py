@@ -72,6 +72,8 @@ class Store:
         self.chunk_rows = CHUNK_ROWS
         self._light = 0  # > 0: queries over one customer chunk at a time (see heavy)
         self._local = threading.local()  # .cursor: this thread's DuckDB cursor (side_by_side)
+        # called as progress(done, total) after each task of side_by_side (a CLI's progress bar)
+        self.progress: Any = None
 
     # -- life cycle -----------------------------------------------------------------
     def close(self) -> None:
@@ -135,6 +137,7 @@ class Store:
         than one query after another with all threads (docs/performance.md), since a query
         on one thread needs no partitioning or merging of its hash tables. The workers are
         as many as DuckDB's threads were. Other engines, or a single task: one after another.
+        :attr:`progress`, when set, hears ``(done, total)`` after each task.
         """
         if self.kind != "duckdb" or len(tasks) < 2:
             return [t() for t in tasks]
@@ -148,6 +151,7 @@ class Store:
         cursors = [raw.cursor() for _ in range(n)]
         free = list(cursors)
         lock = threading.Lock()
+        done = [0]
 
         def run(task):
             with lock:
@@ -159,6 +163,9 @@ class Store:
                 self._local.cursor = None
                 with lock:
                     free.append(cur)
+                    done[0] += 1
+                    if self.progress is not None:
+                        self.progress(done[0], len(tasks))
 
         raw.execute("SET threads = 1")
         try:
