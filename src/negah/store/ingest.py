@@ -38,6 +38,7 @@ from negah.errors import InputError, StoreError
 from negah.store import schema as S
 
 from negah.store.convert import _FIX, _convert, _norm_header, qi, ql
+from negah.store.progress import ImportProgress
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -496,7 +497,7 @@ def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, deli
     total_problems = 0
     replaced_tables: set[str] = set()
 
-    bar = _Progress(progress, len(items))
+    bar = ImportProgress(progress, len(items))
     raw.execute("BEGIN TRANSACTION")
     try:
         for idx, (path, tname, frame) in enumerate(items):
@@ -518,12 +519,14 @@ def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, deli
                 else:
                     src = _open_csv(raw, path, label, idx, delimiter, spec, maps)
                 source_name = str(first.resolve())
+                files = [str(f) for f in (parts or [path])]
             else:
                 df, label, token = frame
                 bar.start(label)
                 src = _open_frame(raw, df, label, idx)
                 sha = ("token:" + token) if token else _frame_hash(df)
                 source_name = label
+                files = None
             src.sha256 = sha
             bar.step("validating")
             report = ImportReport(tname, label, mode=mode)
@@ -604,12 +607,9 @@ def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, deli
             if as_views:
                 from negah.store.quick import quick_check  # one cheap pass; else the exact checks
 
-                files = [str(f) for f in (path if isinstance(path, list) else [path])] if frame is None else None
                 same = quick_check(raw, conv, spec, matched, src.columns, values, checks, files)
                 if same is not None:
-                    _view(raw, tname, values, same, conv)
-                    if files and suffix in (".parquet", ".pq"):
-                        store.parquet[tname] = (files, dict(same))
+                    _view(store, tname, values, same, conv, files)
                     report.rows = int(src.n_rows)
                     reports.append(report)
                     bar.done()
@@ -656,9 +656,7 @@ def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, deli
                         f"coalesce(bool_and({values[k]} IS NOT DISTINCT FROM {qi(sc)}), true)"
                         for k, sc in same.items()) + f" FROM {src.relation}").fetchone()
                     same = {k: sc for (k, sc), ok in zip(same.items(), row) if ok}
-                _view(raw, tname, values, same, src.relation)
-                if frame is None and suffix in (".parquet", ".pq"):
-                    store.parquet[tname] = ([str(f) for f in (path if isinstance(path, list) else [path])], dict(same))
+                _view(store, tname, values, same, src.relation, files)
                 report.rows = int(src.n_rows - (n_bad or 0))
                 reports.append(report)
                 bar.done()
@@ -730,11 +728,15 @@ def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, deli
     return reports
 
 
-def _view(raw, tname: str, values: dict[str, str], same: dict[str, str], relation: str) -> None:
+def _view(store: "Store", tname: str, values: dict[str, str], same: dict[str, str], relation: str,
+          files: list[str] | None) -> None:
     """The canonical view: raw columns where they equal their conversion, else the conversion
-    (for ``--data DIR``, in the folder store's own in-memory database)."""
+    (for ``--data DIR``, in the folder store's own in-memory database). Over Parquet
+    ``files``, the store learns which columns it reads unchanged (Store.customer_chunks)."""
     select = ", ".join(f"{qi(same[k]) if k in same else v} AS {qi(k)}" for k, v in values.items())
-    raw.execute(f"CREATE VIEW {qi(tname)} AS SELECT {select} FROM {relation}")
+    _raw(store).execute(f"CREATE VIEW {qi(tname)} AS SELECT {select} FROM {relation}")
+    if files and Path(files[0]).suffix.lower() in (".parquet", ".pq"):
+        store.parquet[tname] = (files, dict(same))
 
 
 def _extra_name(c: str) -> str:
@@ -768,38 +770,3 @@ def _drop(raw, src: _Source) -> None:
     for obj in src.cleanup:
         kind, name = obj.split(" ", 1)
         raw.execute(f"DROP {kind} IF EXISTS {name}")
-
-
-class _Progress:
-    """A rich progress bar on stderr over the files of one import (no-op when off)."""
-
-    def __init__(self, enabled: bool, total: int):
-        self.p = None
-        if enabled:
-            from rich.console import Console
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self.p = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                              TimeElapsedColumn(), console=Console(stderr=True), transient=False)
-            self.p.start()
-            self.task = self.p.add_task("import", total=total * 3)
-            self.label = ""
-
-    def start(self, label: str) -> None:
-        self.label = label
-        if self.p:
-            self.p.update(self.task, description=f"reading {label}")
-            self.p.advance(self.task)
-
-    def step(self, what: str) -> None:
-        if self.p:
-            self.p.update(self.task, description=f"{what} {self.label}")
-            self.p.advance(self.task)
-
-    def done(self) -> None:
-        if self.p:
-            self.p.update(self.task, completed=min(self.p.tasks[0].completed + 1, self.p.tasks[0].total))
-
-    def close(self) -> None:
-        if self.p:
-            self.p.stop()
