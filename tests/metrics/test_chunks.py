@@ -1,5 +1,5 @@
-"""Customer chunks (Store.customer_chunks), the roll-up without order branch, and chunks run
-side by side (Store.side_by_side): every result must equal the one-pass engine's."""
+"""Customer chunks (Store.customer_chunks), the one-scan roll-up, and chunks run side by side
+(Store.side_by_side): every result must equal the one-pass engine's."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def _shop(n_customers: int = 12, spanning: tuple[str, ...] = ()) -> pd.DataFrame
 
 
 def test_clustered_files_are_cut_by_customer_and_sum_to_the_one_pass(tmp_path):
-    df = _shop(spanning=("c03", "c09"))  # two chunks take the exact order branch, the others not
+    df = _shop(spanning=("c03", "c09"))  # two chunks hold an order with lines in two months
     _write(tmp_path / "d", df, row_group_size=7)
     chunks, got = _folder_records(tmp_path / "d", chunk_rows=10, metrics=METRICS)
     assert chunks is not None and len(chunks) >= 4
@@ -97,6 +97,28 @@ def test_unclustered_or_unknown_files_are_not_cut(tmp_path):
         chunks, got = _folder_records(tmp_path / name, chunk_rows=10, metrics=METRICS)
         assert chunks is None, name
         assert got == want, name
+
+
+def test_the_roll_up_scans_the_orders_once(tmp_path):
+    """The lines and the order branch share one CTE of the normalized lines (materialized:
+    one scan); the customer range of a chunk reaches the scan's filter."""
+    import ibis
+
+    from negah.calendars import Calendar
+    from negah.metrics.rollup import customer_periods, facts_expr
+
+    _write(tmp_path / "d", _shop(spanning=("c01",)), row_group_size=7)
+    with open_folder(tmp_path / "d") as s:
+        s.chunk_rows = 10
+        chunk = s.customer_chunks("orders")[1]
+        cal = Calendar(D0, dt.date(2024, 6, 30), "month", "gregorian")
+        expr = facts_expr(customer_periods(s, cal, chunk=chunk), False)
+        assert len(s.execute(expr)) > 0  # (and registers the calendar table for EXPLAIN)
+        sql = str(ibis.to_sql(expr, dialect="duckdb"))
+        assert sql.count('FROM "orders"') == 1, sql
+        assert f"'{chunk[0]}'" in sql and f"'{chunk[1]}'" in sql
+        plan = "\n".join(r[1] for r in s.con.con.execute("EXPLAIN " + sql).fetchall())
+        assert "CTE" in plan
 
 
 def test_side_by_side_keeps_order_and_restores_threads(tmp_path):
