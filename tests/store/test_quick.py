@@ -109,3 +109,28 @@ def test_footer_statistics_failure_keeps_the_transaction(tmp_path: Path):
     assert file_stats(raw, [str(good)])["amount"][0] == 1  # one null, read from the footer
     raw.execute("COMMIT")
     assert raw.execute("SELECT x FROM t").fetchall() == [(1,)]
+
+
+def test_footer_statistics_are_used_only_where_every_row_group_has_them(tmp_path: Path):
+    """A row group of nulls has no minimum and still counts; a column without statistics in
+    one row group is read instead; the smallest id's start comes from the footers."""
+    import duckdb
+
+    from negah.store.quick import file_stats
+
+    t = pa.table({"customer_id": [" a", "b", "c", "d"], "quantity": pa.array([None, None, 1, -2], pa.int64())})
+    f = tmp_path / "two.parquet"
+    pq.write_table(t, f, row_group_size=2)
+    raw = duckdb.connect()
+    st = file_stats(raw, [str(f)])
+    assert st["quantity"] == (2, ["-2"], ["1"])
+    assert st["customer_id"][0] == 0 and min(st["customer_id"][1]) == " a"
+    pq.write_table(t, f, row_group_size=2, write_statistics=["customer_id"])
+    assert "quantity" not in file_stats(raw, [str(f)])
+    # " a" starts with a space: the footers alone send the folder to the exact checks,
+    # which trim it, as the importer does
+    d = tmp_path / "data"
+    d.mkdir()
+    pq.write_table(_table(customer_id=[" a", "b", "c"]), d / "orders.parquet")
+    with open_folder(d) as s:
+        assert s.execute(s.table("orders").customer_id.min()) == "a"

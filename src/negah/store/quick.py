@@ -8,7 +8,8 @@ changes, and proving that needs no conversion at all:
   when it is ASCII, not empty and not padded with spaces (DuckDB's ``trim`` strips only
   Unicode space separators, which in ASCII is the space), or one of the allowed values;
   "not empty and not starting with a space" holds for all values when their minimum is
-  at least ``'!'`` (bytes compare as bytes), which is cheaper than testing each start;
+  at least ``'!'`` (bytes compare as bytes), which is cheaper than testing each start
+  (and free where the footers' statistics give the minimum);
 * ``DATE``/``TIMESTAMP`` columns read as the same type: unchanged;
 * money and numbers stored as integers or DECIMAL with at most 4 decimals: unchanged
   when they fit DECIMAL(18,4), which their minimum and maximum tell;
@@ -54,15 +55,18 @@ def _shortcut(col: S.Column, src: str, src_type: str) -> tuple[str, str] | None:
 
 
 def file_stats(raw: Any, files: list[str]) -> dict[str, tuple[int, Any, Any]]:
-    """Column -> (null count, min, max) from the Parquet footers of ``files``, for the
-    top-level columns that every row group of every file has statistics for."""
+    """Column -> (null count, minimums, maximums) from the Parquet footers of ``files``, for
+    the top-level columns that every row group of every file has statistics for: a null
+    count, and a minimum and maximum unless all its values are null (writers may shorten
+    a text minimum to a prefix, which is still a lower bound)."""
     from negah.store.convert import ql
 
     # on a cursor of its own: a failed statement would abort the caller's open transaction
     cur = raw.cursor()
     try:
         rows = cur.execute(
-            "SELECT file_name, path_in_schema, stats_null_count, stats_min_value, stats_max_value "
+            "SELECT file_name, path_in_schema, stats_null_count, stats_min_value, stats_max_value, "
+            "row_group_num_rows "
             f"FROM parquet_metadata([{', '.join(ql(f) for f in files)}])").fetchall()
     except Exception:  # noqa: BLE001 - statistics are an optimisation only
         return {}
@@ -70,8 +74,9 @@ def file_stats(raw: Any, files: list[str]) -> dict[str, tuple[int, Any, Any]]:
         cur.close()
     per: dict[str, list[tuple]] = {}
     seen: dict[str, set[str]] = {}
-    for f, col, nulls, lo, hi in rows:
-        per.setdefault(col, []).append((nulls, lo, hi))
+    for f, col, nulls, lo, hi, n in rows:
+        known = nulls is not None and ((lo is not None and hi is not None) or nulls == n)
+        per.setdefault(col, []).append((nulls if known else None, lo, hi))
         seen.setdefault(col, set()).add(f)
     out: dict[str, tuple[int, Any, Any]] = {}
     for col, vals in per.items():
@@ -120,6 +125,11 @@ def quick_check(raw: Any, relation: str, spec: S.Table, matched: dict[str, str],
             continue
         what, sql = cut
         st = stats.get(sc)
+        if what == "text" and st is not None:
+            # the smallest value's start from the footers: only the per-value test is left
+            sql = sql.rsplit(", min(", 1)[0]
+            if st[1] and not min(st[1]) >= "!":
+                return None
         if what == "range" and st is not None:
             ok = _in_range(st[1], st[2])
             if ok is False:
@@ -134,7 +144,7 @@ def quick_check(raw: Any, relation: str, spec: S.Table, matched: dict[str, str],
             plan.append((what, canon))
         elif what == "text":
             parts.append(sql)
-            plan.extend([("ok", canon), ("first", canon)])
+            plan.extend([("ok", canon)] if st is not None else [("ok", canon), ("first", canon)])
         if col.required:
             if st is not None:
                 if st[0]:
