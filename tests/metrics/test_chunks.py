@@ -165,7 +165,8 @@ def test_progress_hears_every_chunk_and_the_cli_bar_is_set_and_cleared(tmp_path,
         heard = []
         s.progress = lambda done, total: heard.append((done, total))
         compute_records(s, metrics=METRICS)
-        assert sorted(heard) == [(k, n) for k in range(1, n + 1)]
+        # every chunk and the units query, one task each
+        assert sorted(heard) == [(k, n + 1) for k in range(1, n + 2)]
         monkeypatch.setattr("sys.stderr.isatty", lambda: True, raising=False)
         with chunk_progress(s, "metrics"):
             assert s.progress is not None

@@ -14,9 +14,10 @@ aggregations, so there are as few as exactness allows:
    (``customer_id``, ``order_id``) — the one pass exactness cannot avoid: an order may
    have purchase lines in two periods, and counting distinct orders per period would
    count it twice. Each order then adds 1 to ``norders`` of its (customer, period) in the
-   same aggregation as 1 (the order rows are a ``UNION ALL`` into it). Purchase lines
-   without an ``order_id`` are each their own order (grouped per customer and day, they
-   count as many orders as lines); without the column, every purchase line is one.
+   same aggregation as 1 (the order rows are a ``UNION ALL`` into it). A purchase line
+   without an ``order_id`` is an order of its own, dated on its day, so it counts in
+   step 1 like every purchase line of data without the column: the group-by keys only
+   the lines with an id.
 
    The lines and the order branch read the same normalized lines, which the SQL
    compiles to one CTE read twice: DuckDB (and PostgreSQL) materialize it, so the
@@ -131,28 +132,26 @@ def customer_periods(store: "Store", cal: "Calendar", segment: str | None = None
         rows["sold"] = ibis.ifelse(purchase, j.units, zero)
         rows["returned"] = ibis.ifelse(j.is_return, j.units, zero)
     rows["pdn"] = ibis.ifelse(purchase, j.dn, no_day)
-    # without order_id every purchase line is its own order
-    rows["o"] = ibis.literal(0).cast("int64") if branch else ibis.ifelse(purchase, 1, 0).cast("int64")
+    # a purchase line without an order_id (or without the column) is an order of its own,
+    # dated on its own day; those with one are counted by the order branch
+    own = (purchase & j.order_id.isnull()) if branch else purchase
+    rows["o"] = ibis.ifelse(own, 1, 0).cast("int64")
     if order_days:
-        rows["odn"] = no_day if branch else ibis.ifelse(purchase, j.dn, no_day)
+        rows["odn"] = ibis.ifelse(own, j.dn, no_day)
     for b in bits:
         rows[b] = ibis.ifelse(purchase, j[b], 0).cast("int64")
     lines = j.select(**rows)
     if branch:
-        # each order once, at its date (the earliest day of its purchase lines); its
-        # (customer, period) always has that purchase line, so it only adds to the count.
-        # Purchase lines without an order_id are each their own order: grouped per day,
-        # they count as many orders as lines.
-        p = n.filter(~n.is_return)
-        p = p.mutate(own_day=ibis.ifelse(p.order_id.isnull(), p.day, ibis.null().cast("date")))
-        firsts = p.group_by(["customer_id", "order_id", "own_day"]).aggregate(
-            day=p.day.min(), o=p.count())
+        # each order with an id once, at its date (the earliest day of its purchase lines);
+        # its (customer, period) always has that purchase line, so it only adds to the count
+        p = n.filter(~n.is_return & n.order_id.notnull())
+        firsts = p.group_by(["customer_id", "order_id"]).aggregate(day=p.day.min())
         fj = firsts.inner_join(days.select("d", "dn", "pkey"), firsts.day == days.d)
         orows: dict[str, Any] = dict(customer_id=fj.customer_id, pkey=fj.pkey, rev=ibis.null().cast(MONEY))
         if units:
             orows["sold"] = orows["returned"] = ibis.null().cast(MONEY)
         orows["pdn"] = no_day
-        orows["o"] = ibis.ifelse(fj.order_id.isnull(), fj.o, 1).cast("int64")
+        orows["o"] = ibis.literal(1).cast("int64")
         if order_days:
             orows["odn"] = fj.dn
         for b in bits:
@@ -280,10 +279,19 @@ def order_facts(store: "Store", cal: "Calendar", segment: str | None = None) -> 
     # store's connection, which the worker threads of side_by_side must not share
     plans = [facts_expr(customer_periods(store, cal, segment, units=segmented, chunk=chunk), segmented)
              for chunk in chunks]
-    with store.light() if len(chunks) > 1 else nullcontext():
-        dfs = store.side_by_side([partial(store.execute, e) for e in plans])
+    tasks = [partial(store.execute, e) for e in plans]
+    units_task = None if segmented else partial(store.execute, units_expr(store, cal))
+    if units_task is None or len(chunks) == 1:
+        with store.light() if len(chunks) > 1 else nullcontext():
+            dfs = store.side_by_side(tasks)
+        units = units_task() if units_task is not None else None
+    else:
+        # the units query as one more task, first: a worker that would wait for the last
+        # chunk runs it instead
+        with store.light():
+            dfs = store.side_by_side([units_task, *tasks])
+        units = dfs.pop(0)
     df = dfs[0] if len(dfs) == 1 else pd.concat(dfs, ignore_index=True)
-    units = None if segmented else store.execute(units_expr(store, cal))
     return OrderFacts(df, segmented=segmented, units=units)
 
 
