@@ -118,8 +118,8 @@ def customer_periods(store: "Store", cal: "Calendar", segment: str | None = None
     branch = "order_id" in orders.columns
     # the lines and the order branch below read the same normalized lines: ONE scan of
     # the orders (DuckDB and PostgreSQL materialize a CTE read twice)
-    n = normalize_orders(orders, only=("customer_id", "order_id", "day", "is_return", "amount", "units")
-                         if branch else ("customer_id", "day", "is_return", "amount", "units"))
+    n = normalize_orders(orders, only=("customer_id", "order_id", "day", "is_return", "amount")
+                         + (("units",) if units else ()))
     words = mask_words(cal) if day_masks else 0
     days = calendar_table(store, cal, words)
     bits = [f"b{w}" for w in range(words)]
