@@ -281,16 +281,14 @@ def order_facts(store: "Store", cal: "Calendar", segment: str | None = None) -> 
              for chunk in chunks]
     tasks = [partial(store.execute, e) for e in plans]
     units_task = None if segmented else partial(store.execute, units_expr(store, cal))
-    if units_task is None or len(chunks) == 1:
-        with store.light() if len(chunks) > 1 else nullcontext():
-            dfs = store.side_by_side(tasks)
-        units = units_task() if units_task is not None else None
-    else:
+    chunked = len(chunks) > 1
+    if units_task is not None and chunked:
         # the units query as one more task, first: a worker that would wait for the last
         # chunk runs it instead
-        with store.light():
-            dfs = store.side_by_side([units_task, *tasks])
-        units = dfs.pop(0)
+        tasks.insert(0, units_task)
+    with store.light() if chunked else nullcontext():
+        dfs = store.side_by_side(tasks)
+    units = None if units_task is None else dfs.pop(0) if chunked else units_task()
     df = dfs[0] if len(dfs) == 1 else pd.concat(dfs, ignore_index=True)
     return OrderFacts(df, segmented=segmented, units=units)
 

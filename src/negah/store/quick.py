@@ -42,9 +42,9 @@ def _shortcut(col: S.Column, src: str, src_type: str) -> tuple[str, str] | None:
     if col.kind in ("id", "text") and t == "VARCHAR":
         if col.allowed:
             return "ok", f"coalesce(bool_and({q} IS NULL OR {q} IN ({', '.join(ql(a) for a in col.allowed)})), true)"
-        # ASCII, not ending in a space, and (the minimum >= '!') not empty nor starting
-        # with a space: cheaper than testing each value's start
-        return "text", f"coalesce(bool_and(NOT suffix({q}, ' ') AND strlen({q}) = length({q})), true), min({q})"
+        # ASCII and not ending in a space; with the minimum >= '!' (the caller's) not empty
+        # nor starting with a space: cheaper than testing each value's start
+        return "text", f"coalesce(bool_and(NOT suffix({q}, ' ') AND strlen({q}) = length({q})), true)"
     if (col.kind == "date" and t == "DATE") or (col.kind == "timestamp" and t == "TIMESTAMP"):
         return "ok", "true"
     if col.kind in ("money", "number"):
@@ -125,11 +125,8 @@ def quick_check(raw: Any, relation: str, spec: S.Table, matched: dict[str, str],
             continue
         what, sql = cut
         st = stats.get(sc)
-        if what == "text" and st is not None:
-            # the smallest value's start from the footers: only the per-value test is left
-            sql = sql.rsplit(", min(", 1)[0]
-            if st[1] and not min(st[1]) >= "!":
-                return None
+        if what == "text" and st is not None and st[1] and not min(st[1]) >= "!":
+            return None  # the smallest value's start, from the footers
         if what == "range" and st is not None:
             ok = _in_range(st[1], st[2])
             if ok is False:
@@ -142,9 +139,12 @@ def quick_check(raw: Any, relation: str, spec: S.Table, matched: dict[str, str],
         elif what == "ok" and sql != "true":
             parts.append(sql)
             plan.append((what, canon))
-        elif what == "text":
+        elif what == "text" and st is not None:
             parts.append(sql)
-            plan.extend([("ok", canon)] if st is not None else [("ok", canon), ("first", canon)])
+            plan.append(("ok", canon))
+        elif what == "text":
+            parts.append(f"{sql}, min({qi(sc)})")
+            plan.extend([("ok", canon), ("first", canon)])
         if col.required:
             if st is not None:
                 if st[0]:
