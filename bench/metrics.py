@@ -19,7 +19,8 @@ each in its own child process (so that every figure has its own CPU time and pea
 
 Every line reports wall seconds (``*_s``), CPU seconds of the child (``*_cpu_s``, user +
 system), its peak resident memory (``*_peak_gb``) and ``os.getloadavg()`` before and after
-(``load_before``/``load_after``): the machine may be shared, so compare figures measured
+(``load_before``/``load_after``) and the CPU seconds stolen by the hypervisor meanwhile
+(``steal_s``, from /proc/stat): the machine may be shared, so compare figures measured
 in the same run. One command gives the 100M-row case and the 10M-row pandas comparison:
 
     .venv/bin/python bench/metrics.py --rows 10000000 100000000 --synth --cli
@@ -121,14 +122,28 @@ def child(args: list[str]) -> dict:
             "peak_gb": round(ru.ru_maxrss / 2**20, 2), "stdout": out}
 
 
+def steal_s() -> float | None:
+    """CPU seconds the hypervisor gave other guests so far (all CPUs, ``steal`` in
+    /proc/stat), or None where there is no such line."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()
+        return int(fields[8]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
 def measure(row: dict, name: str, args: list[str]) -> bytes:
     """Time ``args`` into ``row``: ``{name}_s`` is the child's wall time (for the engine and
     pandas children their own timing of the computation replaces it; the child's whole
     wall time is then ``{name}_child_s``)."""
     load = [round(x, 2) for x in os.getloadavg()]
+    st0 = steal_s()
     r = child(args)
+    st1 = steal_s()
     row.update({f"{name}_s": r["s"], f"{name}_cpu_s": r["cpu_s"], f"{name}_peak_gb": r["peak_gb"],
-                f"{name}_load_before": load, f"{name}_load_after": [round(x, 2) for x in os.getloadavg()]})
+                f"{name}_load_before": load, f"{name}_load_after": [round(x, 2) for x in os.getloadavg()],
+                f"{name}_steal_s": None if st0 is None or st1 is None else round(st1 - st0, 1)})
     if name != "cli":
         inner = json.loads(r["stdout"])
         row[f"{name}_child_s"] = r["s"]
