@@ -206,3 +206,22 @@ def test_persian_lists_are_translated(page, server):
     _ready(page)
     segs = page.locator("table[data-table=segments] tr td:first-child").all_inner_texts()
     assert "قهرمانان" in segs and not any(re.search(r"[A-Za-z]", s) for s in segs)
+
+
+def test_overview_compares_with_the_chosen_industry(page, server):
+    base = server[0]
+    page.goto(base + "/dashboard/overview")
+    _ready(page)
+    assert page.inner_text(".kpi[data-key=yearly_churn] .band").endswith("20.0% – 30.0%")  # retail by default
+    page.select_option("select[name=industry]", "consulting")
+    page.click("#filters button[type=submit]")
+    page.wait_for_url(re.compile(r".*industry=consulting.*"))
+    _ready(page)
+    assert page.input_value("select[name=industry]") == "consulting"
+    assert page.inner_text(".kpi[data-key=yearly_churn] .band") == "Benchmark: under 10.0%"
+    page.goto(base + "/dashboard/overview?lang=fa&industry=saas")
+    _ready(page)
+    assert page.inner_text(".kpi[data-key=yearly_churn] .band") == "معیار صنعت: ۵٫۰٪ تا ۱۰٫۰٪"
+    page.goto(base + "/dashboard/trends")
+    _ready(page)
+    assert page.locator("select[name=industry]").count() == 0  # only the overview has a benchmark

@@ -83,6 +83,13 @@ def err_console():
     return Console(stderr=True, soft_wrap=True)  # long paths and messages stay on one line
 
 
+def warn(message: str) -> None:
+    """Print ``warning: message`` to stderr (stdout keeps only the output)."""
+    from rich.markup import escape
+
+    err_console().print(f"[yellow]warning:[/] {escape(message)}", highlight=False, markup=True)
+
+
 def fail(message: str, code: int = 1) -> None:
     """Print ``error: message`` to stderr and exit non-zero."""
     err_console().print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
@@ -119,6 +126,9 @@ def open_source(store: str | None, data: str | None, *, read_only: bool = True, 
         fail("give --store or --data, not both")
     if data:
         return open_folder(data, engine=engine)
+    if engine != "duckdb":
+        fail(f"--engine {engine} reads files (--data PATH); a --store is a database that negah "
+             "opens with its own engine: drop --engine, or point --data at the Parquet/CSV folder", 2)
     return open_store(store, read_only=read_only, create=False)
 
 

@@ -68,6 +68,12 @@ def _title(what: str, period: str, cal: str, lang: Lang) -> str:
 def _emit(records: list, fmt: Format, lang: Lang, title: str) -> None:
     from negah.metrics import output
 
+    if not records:
+        from negah.cli.common import warn
+
+        warn("nothing to report: the data has no dated rows in the periods asked for "
+             "(check --from/--to against the data's dates)")
+
     if fmt == Format.json:
         write_out(output.to_json(records))
     elif fmt == Format.csv:
@@ -186,11 +192,16 @@ def _cohort_table(recs: list, lang: Lang, value: str) -> str:
     for cohort, cells in rows.items():
         den = cells[0]["denominator"]
         size = f"{den:,}" if isinstance(den, int) else f"{den:,.2f}"
-        vals = [("—" if cells[k]["value"] is None else f"{100 * cells[k]['value']:.1f}%") if k in cells else ""
+        # a cell of a period the data covers only in part is marked, as in the metrics table
+        vals = [(("—" if cells[k]["value"] is None else f"{100 * cells[k]['value']:.1f}%")
+                 + ("" if cells[k].get("complete", True) else "*")) if k in cells else ""
                 for k in offsets]
         t.add_row(*([persian_digits(cohort)] + [fa_number(c) for c in [size] + vals] if fa else [cohort, size] + vals))
     buf = io.StringIO()
     Console(file=buf, width=max(100, 9 * (len(offsets) + 3)), force_terminal=False, color_system=None).print(t)
+    if any(not r.get("complete", True) for r in recs):
+        buf.write("* دوره‌ای که داده فقط بخشی از آن را پوشش می‌دهد\n" if fa
+                  else "* period only partly covered by the data\n")
     return buf.getvalue()
 
 
@@ -206,8 +217,7 @@ def benchmark_cmd(
     engine: EngineOption = Engine.duckdb,
 ) -> None:
     """Yearly churn against the industry ranges; flags yearly churn above 10%."""
-    from negah.i18n import fa_number, metric_name
-    from negah.metrics.benchmarks import benchmark
+    from negah.metrics.benchmarks import benchmark, describe
     from negah.metrics.output import to_csv, to_json
 
     cal = calendar_for(calendar, lang)
@@ -218,18 +228,4 @@ def benchmark_cmd(
     elif fmt == Format.csv:
         write_out(to_csv(recs))
     else:
-        lines = []
-        for r in recs:
-            v = "—" if r["value"] is None else f"{100 * r['value']:.1f}%"
-            lo = "" if r["range_low"] is None else f"{100 * r['range_low']:.0f}%"
-            hi = f"{100 * r['range_high']:.0f}%"
-            part = "" if r["complete"] else " (incomplete period)"
-            name = r["metric"]
-            if lang == Lang.fa:
-                name, v, lo, hi = metric_name(name, "fa"), fa_number(v), fa_number(lo), fa_number(hi)
-            lines.append(f"{name} {r['period'] or ''}{part}: {v}  [{r['industry']} range {lo}–{hi}]  "
-                         f"{'ALERT ' if r['alert'] else ''}{r['message']}")
-        text = "\n".join(lines)
-        from negah.calendars import persian_digits
-
-        write_out(persian_digits(text) if lang == Lang.fa else text)
+        write_out("\n".join(describe(r, lang.value) for r in recs) + "\n")

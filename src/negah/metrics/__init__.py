@@ -15,6 +15,7 @@ Heavy imports (Ibis, pandas) happen when a function runs.
 
 from __future__ import annotations
 
+import inspect
 import sys
 import types
 from typing import Any
@@ -23,24 +24,9 @@ __all__ = ["compute", "compute_records", "cohort_table", "benchmark", "growth_ta
 # (function names never equal a submodule name: importing the submodule would replace them)
 
 
-def compute(*args: Any, **kwargs: Any):
-    """See :func:`negah.metrics.engine.compute`."""
-    from negah.metrics.engine import compute as _compute
-
-    return _compute(*args, **kwargs)
-
-
-def compute_records(*args: Any, **kwargs: Any):
-    """See :func:`negah.metrics.engine.compute_records`."""
-    from negah.metrics.engine import compute_records as _cr
-
-    return _cr(*args, **kwargs)
-
-
-def available_metrics(basis: str = "orders", window: int | None = None) -> list[str]:
-    from negah.metrics.engine import available_metrics as _am
-
-    return _am(basis, window)
+# the engine module is light (Ibis and pandas load when a function runs), so the main
+# functions are the engine's own: their signatures and docstrings show in a notebook
+from negah.metrics.engine import available_metrics, compute, compute_records  # noqa: E402
 
 
 def cohort_table(*args: Any, **kwargs: Any):
@@ -71,6 +57,13 @@ class _CallableModule(types.ModuleType):
 
     def __call__(self, *args: Any, **kwargs: Any):
         return compute(*args, **kwargs)
+
+
+_CallableModule.__call__.__doc__ = compute.__doc__
+# (with a leading ``self``, which inspect drops for the module object)
+_sig = inspect.signature(compute)
+_CallableModule.__call__.__signature__ = _sig.replace(  # type: ignore[attr-defined]
+    parameters=[inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY), *_sig.parameters.values()])
 
 
 sys.modules[__name__].__class__ = _CallableModule

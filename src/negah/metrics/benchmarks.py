@@ -23,10 +23,11 @@ from typing import Any
 from negah.errors import InputError
 
 INDUSTRIES: dict[str, dict[str, Any]] = {
-    "saas": {"name": "SaaS", "low": 0.05, "high": 0.10, "strong": 0.05},
-    "retail": {"name": "retail and online shops", "low": 0.20, "high": 0.30},
-    "finance": {"name": "banking and financial services", "low": 0.10, "high": 0.15},
-    "consulting": {"name": "consulting and customer services", "low": None, "high": 0.10},
+    "saas": {"name": "SaaS", "fa": "نرم‌افزار به‌عنوان خدمت (SaaS)", "low": 0.05, "high": 0.10, "strong": 0.05},
+    "retail": {"name": "retail and online shops", "fa": "خرده‌فروشی و فروشگاه‌های آنلاین", "low": 0.20, "high": 0.30},
+    "finance": {"name": "banking and financial services", "fa": "بانکداری و خدمات مالی", "low": 0.10, "high": 0.15},
+    "consulting": {"name": "consulting and customer services", "fa": "مشاوره و خدمات مشتری", "low": None,
+                   "high": 0.10},
 }
 ALERT_THRESHOLD = 0.10
 RETURN_RANGE = (0.09, 0.20)
@@ -106,9 +107,69 @@ def benchmark(source: Any, industry: str, basis: str = "orders", calendar: str =
                     "value": r["value"], "complete": r["complete"], "method": "units returned / units sold, yearly",
                     "range_low": RETURN_RANGE[0], "range_high": RETURN_RANGE[1],
                     "position": _position(r["value"], *RETURN_RANGE), "alert": r["value"] > RETURN_RANGE[1],
-                    "message": f"{_position(r['value'], *RETURN_RANGE)} the online B2C return range (9-20%)",
+                    "message": (f"{_position(r['value'], *RETURN_RANGE)} the online B2C return range (9-20%)"
+                                if r["value"] else "no returned units in the data: a rate of 0 is "
+                                "below the online B2C return range (9-20%), unless returns are not "
+                                "recorded (a return is a line with negative quantity or amount, "
+                                "or kind=return)"),
                 })
         return out
     finally:
         if opened:
             store.close()
+
+
+def _pct(v: float | None, fa: bool) -> str:
+    from negah.i18n import fa_number
+
+    s = "—" if v is None else f"{100 * v:.1f}%"
+    return fa_number(s) if fa else s
+
+
+def _bound(v: float, fa: bool) -> str:
+    from negah.i18n import fa_number
+
+    s = f"{100 * v:.0f}%"
+    return fa_number(s) if fa else s
+
+
+def describe(rec: dict[str, Any], lang: str = "en") -> str:
+    """One line of text for a benchmark record (``negah benchmark``'s table), in English or
+    Persian: the value, its period, the industry range and the verdict."""
+    from negah.calendars import persian_digits
+    from negah.i18n import metric_name
+
+    fa = lang == "fa"
+    spec = INDUSTRIES[rec["industry"]]
+    ret = rec["metric"] == "product_return_rate"
+    lo, hi = rec.get("range_low"), rec.get("range_high")
+    if fa:
+        rng = f"{_bound(lo, fa)} تا {_bound(hi, fa)}" if lo is not None else f"زیر {_bound(hi, fa)}"
+        where = "بازه مرجوعی فروشگاه‌های آنلاین B2C" if ret else f"بازه {spec['fa']}"
+        strong = (f"؛ شرکت‌های قوی زیر {_bound(spec['strong'], fa)}"
+                  if not ret and "strong" in spec else "")
+        name = metric_name("yearly_churn" if not ret else "product_return_rate", "fa")
+        period = persian_digits(str(rec["period"] or "")).replace("..", " تا ")
+        part = "" if rec["complete"] else " (دوره ناقص)"
+        if rec["value"] is None:
+            verdict = "داده کافی نیست: ریزش سالانه به دو سال پیاپی سفارش نیاز دارد"
+        elif rec["alert"] and not ret:
+            verdict = ("هشدار: ریزش سالانه بالای ۱۰٪ است؛ رضایت مشتریان را بسنجید (NPS، شکایت‌ها) "
+                       "و علت را پیدا کنید")
+        elif not ret and "strong" in spec and rec["value"] < spec["strong"]:
+            verdict = "زیر ۵٪: در بازه شرکت‌های قوی SaaS"
+        elif ret and not rec["value"]:
+            verdict = ("در داده هیچ کالای مرجوعی نیست: نرخ صفر پایین‌تر از " + where + " است، مگر آن‌که "
+                       "مرجوعی‌ها ثبت نشده باشند (مرجوعی ردیفی با مقدار یا مبلغ منفی یا kind=return است)")
+        else:
+            verdict = {"below": "پایین‌تر از", "above": "بالاتر از", "within": "درون"}[rec["position"]] + " " + where
+            if rec["alert"]:
+                verdict = "هشدار: " + verdict
+        return f"{name} {period}{part}: {_pct(rec['value'], fa)}  [{where}: {rng}{strong}]  {verdict}"
+    rng = f"{_bound(lo, fa)}–{_bound(hi, fa)}" if lo is not None else f"under {_bound(hi, fa)}"
+    strong = f"; strong companies under {_bound(spec['strong'], fa)}" if not ret and "strong" in spec else ""
+    where = "online B2C return range" if ret else f"{spec['name']} range"
+    part = "" if rec["complete"] else " (incomplete period)"
+    alert = "ALERT " if rec["alert"] else ""
+    return (f"{rec['metric']} {rec['period'] or ''}{part}: {_pct(rec['value'], fa)}  [{where}: {rng}{strong}]  "
+            f"{alert}{rec['message']}")

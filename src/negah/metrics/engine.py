@@ -92,6 +92,21 @@ def available_metrics(basis: str = "orders", window: int | None = None) -> list[
     return names
 
 
+_WINDOW_NAME = re.compile(r"^(active_customers|churned_customers|churn_rate|retention_rate)_(\d+)d$")
+
+
+def _window_of(requested: Sequence[str] | None, window: int | None) -> int | None:
+    """The activity window of a run: ``--active-window``, or the one that requested names
+    such as ``churn_rate_30d`` carry (they must agree: one window per run)."""
+    named = sorted({int(m.group(2)) for m in (_WINDOW_NAME.match(str(n).strip().lower()) for n in requested or ())
+                    if m and int(m.group(2)) > 0})
+    if len(named) > 1 or (named and window is not None and named[0] != window):
+        got = ", ".join(f"{d}d" for d in sorted({*named, *([window] if window else [])}))
+        raise InputError(f"activity-window metrics for several windows ({got}) in one run: ask for one "
+                         "window at a time (the names' suffix and --active-window must agree)")
+    return window if window is not None else (named[0] if named else None)
+
+
 def _select(requested: Sequence[str] | None, basis: str, has_responses: bool, has_spend: bool,
             window: int | None) -> list[str]:
     from negah.metrics.acquisition import ACQUISITION_METRICS
@@ -110,6 +125,15 @@ def _select(requested: Sequence[str] | None, basis: str, has_responses: bool, ha
                 raise InputError(f"metric {n!r} needs acquisition spend: there is no spend table (spend.csv with spend_date, amount[, channel])")
             if n not in out:
                 out.append(n)
+        if window and not any(n in window_names(window) for n in out):
+            # --active-window with a list of spec names: their activity-window variants too
+            extra = [f"{n}_{window}d" for n in out if f"{n}_{window}d" in allowed]
+            if not extra:
+                raise InputError(
+                    f"--active-window {window}d adds activity-window metrics, but none of the requested "
+                    f"metrics has one: ask for {', '.join(window_names(window))} (or churn_rate, "
+                    "retention_rate, active_customers, churned_customers with --active-window)")
+            out += extra
         # report in the canonical order
         return [m for m in allowed if m in out]
     if basis == "subscriptions":
@@ -136,9 +160,14 @@ def compute_records(source: Any, period: str = "month", calendar: str = "gregori
         raise InputError(f"basis {basis!r} is not known: expected orders or subscriptions")
     if isinstance(metrics, str):
         metrics = [metrics]
-    window = parse_window(active_window)
+    window = _window_of(metrics, parse_window(active_window))
+    if basis == "subscriptions" and window is not None:
+        raise InputError(f"the activity window ({window}d) is for orders: subscriptions say by "
+                         "themselves who is a customer; drop --active-window or use --basis orders")
     lo = to_date(start) if start is not None else None
     hi = to_date(end) if end is not None else None
+    if lo is not None and hi is not None and lo > hi:
+        raise InputError(f"--from {lo.isoformat()} is after --to {hi.isoformat()}: swap them")
     store, opened = open_source(source, engine=engine)
     try:
         if basis == "subscriptions":
@@ -326,11 +355,24 @@ def _dec(v: Any) -> Decimal:
 
 
 def _py(v: Any) -> Any:
-    """A segment value as a plain Python scalar (None for missing)."""
+    """A segment value as a plain JSON-ready scalar (None for missing): dates and times as
+    ISO text (a date column comes back from the engines as midnight timestamps), exact
+    decimals as text."""
+    import datetime as _dt
+    from decimal import Decimal
+
     if is_missing(v):
         return None
-    if hasattr(v, "item"):
-        return v.item()
+    if hasattr(v, "to_pydatetime"):
+        v = v.to_pydatetime()
+    elif hasattr(v, "item"):
+        v = v.item()
+    if isinstance(v, _dt.datetime):
+        return v.date().isoformat() if v.time() == _dt.time(0) and v.tzinfo is None else v.isoformat()
+    if isinstance(v, _dt.date):
+        return v.isoformat()
+    if isinstance(v, Decimal):
+        return str(v)
     return v
 
 

@@ -105,15 +105,57 @@ def wide(records: Sequence[dict[str, Any]]) -> tuple[list[str], list[list[Any]]]
     return cols, out
 
 
-def render_table(records: Sequence[dict[str, Any]], lang: str = "en", title: str | None = None) -> str:
+def table_width() -> int | None:
+    """The width a terminal table must fit: ``COLUMNS`` when set, the terminal's width when
+    stdout is one; None (no limit: one wide table) when the output goes to a file or a pipe."""
+    import os
+    import shutil
+    import sys
+
+    env = os.environ.get("COLUMNS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    if sys.stdout.isatty():
+        return shutil.get_terminal_size().columns
+    return None
+
+
+def column_blocks(widths: Sequence[int], keys: int, limit: int | None) -> list[list[int]]:
+    """Indexes of the columns of each block of a table too wide for ``limit`` characters:
+    every block repeats the first ``keys`` columns and takes as many of the others as fit
+    (at least one); one block when there is no limit or all fit. Rich's box takes 3
+    characters per column and one more."""
+    rest = list(range(keys, len(widths)))
+    if limit is None:
+        return [list(range(len(widths)))]
+    base = 1 + sum(widths[i] + 3 for i in range(keys))
+    blocks: list[list[int]] = []
+    cur: list[int] = []
+    used = base
+    for i in rest:
+        if cur and used + widths[i] + 3 > limit:
+            blocks.append(cur)
+            cur, used = [], base
+        cur.append(i)
+        used += widths[i] + 3
+    if cur or not blocks:
+        blocks.append(cur)
+    return [list(range(keys)) + b for b in blocks]
+
+
+def render_table(records: Sequence[dict[str, Any]], lang: str = "en", title: str | None = None,
+                 width: int | None = None) -> str:
+    """Periods as rows, metrics as columns, no header or value cut short: a table wider
+    than ``width`` (default: :func:`table_width`) is printed as several tables one under
+    the other, each with the period (and segment) columns and the metrics that fit."""
+    from rich.cells import cell_len
     from rich.console import Console
     from rich.table import Table
 
     cols, rows = wide(records)
     n_keys = 2 if "segment" in cols else 1
-    t = Table(title=title, show_lines=False)
-    for c in cols:
-        t.add_column(header(c, lang), justify="left" if cols.index(c) < n_keys else "right")
+    heads = [header(c, lang) for c in cols]
+    body: list[list[str]] = []
     for row in rows:
         complete = row[-1]
         cells = []
@@ -126,8 +168,21 @@ def render_table(records: Sequence[dict[str, Any]], lang: str = "en", title: str
                 cells.append(persian_digits(s) if lang == "fa" else s)
             else:
                 cells.append(fmt_value(c, v, lang))
-        t.add_row(*cells)
+        body.append(cells)
+    widths = [max([cell_len(heads[i])] + [cell_len(r[i]) for r in body]) for i in range(len(cols))]
+    limit = table_width() if width is None else width
     buf = io.StringIO()
-    Console(file=buf, width=max(100, 16 * len(cols)), force_terminal=False, color_system=None).print(t)
+    blocks = column_blocks(widths, n_keys, limit)
+    for k, idx in enumerate(blocks):
+        if k:
+            buf.write("\n")
+        t = Table(title=title if k == 0 else None, show_lines=False)
+        for i in idx:
+            t.add_column(heads[i], justify="left" if i < n_keys else "right", no_wrap=True, min_width=widths[i])
+        for r in body:
+            t.add_row(*[r[i] for i in idx])
+        need = 1 + sum(widths[i] + 3 for i in idx)
+        Console(file=buf, width=max(need, cell_len(title or "")), force_terminal=False,
+                color_system=None).print(t)
     note = "* period only partly covered by the data" if lang != "fa" else "* دوره‌ای که داده فقط بخشی از آن را پوشش می‌دهد"
     return buf.getvalue() + (note + "\n" if any(not r[-1] for r in rows) else "")

@@ -59,6 +59,9 @@ def open_folder(path: str | Path, *, engine: str = "duckdb", progress: bool = Fa
         store = open_store(":memory:")
         parquet = {t: fs for t, fs in files.items() if fs[0].suffix.lower() in (".parquet", ".pq")}
         other = [f for t, fs in files.items() if t not in parquet for f in fs]
+        from negah.store.ingest import READING_FOLDER
+
+        token = READING_FOLDER.set(True)
         try:
             if other:  # CSV and Excel are validated and loaded into memory (read once)
                 import_files(store, other, progress=progress)
@@ -67,6 +70,8 @@ def open_folder(path: str | Path, *, engine: str = "duckdb", progress: bool = Fa
         except Exception:
             store.close()
             raise
+        finally:
+            READING_FOLDER.reset(token)
         store.location = f"folder {path}"
         store.read_only = True
         return store

@@ -28,6 +28,7 @@ MySQL are read in place, not written.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import time
 from dataclasses import dataclass, field
@@ -46,6 +47,19 @@ if TYPE_CHECKING:  # pragma: no cover
     from negah.store.connect import Store
 
 MAX_PROBLEMS = 50
+
+# set while ``--data DIR`` validates its files in place (negah.store.folder.open_folder):
+# the fixes then name what such a user can do (there is no --map, --delimiter nor
+# --skip-invalid on a query, but ``negah import`` has them)
+READING_FOLDER: "contextvars.ContextVar[bool]" = contextvars.ContextVar("negah_reading_folder", default=False)
+
+
+def _fix(import_option: str, file_fix: str = "") -> str:
+    """The fix naming an import option, or in a folder read in place what does the same."""
+    if not READING_FOLDER.get():
+        return import_option
+    alt = f"import the file with `negah import FILE {import_option.removeprefix('use ')}` and query the store with --store"
+    return f"{file_fix}, or {alt}" if file_fix else alt
 SUPPORTED = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".xlsx")
 
 
@@ -189,7 +203,8 @@ def _open_csv(raw, path: Path, label: str, idx: int, delimiter: str | None,
             msg = str(e).split("\n")[0]
             raise InputError(f"{label} could not be read as CSV: {msg}", [Problem(
                 label, None, None, None, f"could not be read as CSV: {msg}",
-                "check that it is UTF-8 text with one header row; name the delimiter with --delimiter")]) from None
+                "check that it is UTF-8 text with one header row; "
+                + _fix("name the delimiter with --delimiter", "save it comma-separated"))]) from None
         cols = {r[0]: "VARCHAR" for r in raw.execute(f"DESCRIBE {name}").fetchall()}
     view = f"_negah_rel_{idx}"
     # rowid follows file order; inside a transaction it starts at an offset, so count from the first.
@@ -330,11 +345,15 @@ def _match_columns(spec: S.Table, src: _Source, mapping: dict[str, str]) -> tupl
     missing = [c for c in spec.required if c not in matched]
     if missing:
         header = list(src.columns)
-        hint = f"the header has {', '.join(header) if header else 'no columns'}; rename the column or use --map {missing[0]}=THEIR_NAME"
-        if len(header) == 1 and any(d in header[0] for d in ";\t|,"):
-            d = next(d for d in ";\t|," if d in header[0])
-            hint = f"the header is one column {header[0]!r}: the delimiter looks like {d!r}; use --delimiter {d!r}"
+        has = f"the header has {', '.join(header) if header else 'no columns'}"
+        one = len(header) == 1 and any(d in header[0] for d in ";\t|,")
         for m in missing:
+            hint = f"{has}; " + (_fix(f"use --map {m}=THEIR_NAME", f"rename their column to {m} in the file")
+                                 if READING_FOLDER.get() else f"rename the column or use --map {m}=THEIR_NAME")
+            if one:
+                d = next(d for d in ";\t|," if d in header[0])
+                hint = (f"the header is one column {header[0]!r}: the delimiter looks like {d!r}; "
+                        + _fix(f"use --delimiter {d!r}", "save the file comma-separated"))
             problems.append(Problem(src.label, None, m, None,
                                     f"required column is missing (table {spec.name} needs {', '.join(spec.required)})",
                                     hint))
@@ -748,9 +767,13 @@ def _summary(problems: list[Problem], total: int, cap: int) -> str:
     files = sorted({p.file for p in problems})
     shown = min(len(problems), cap)
     more = f" (first {shown} shown)" if total > shown else ""
-    return (f"import failed: {total} problem{'s' if total != 1 else ''} in {', '.join(files)}{more}; "
-            "nothing was written. Fix the file(s), or use --skip-invalid to import the valid rows "
-            "and write the rest to a rejects file")
+    n = f"{total} problem{'s' if total != 1 else ''} in {', '.join(files)}{more}"
+    if READING_FOLDER.get():
+        return (f"the folder's files cannot be read: {n}; nothing was computed. Fix the file(s), or "
+                "import the valid rows with `negah import FILE --skip-invalid` (the rest go to a "
+                "rejects file) and query the store with --store")
+    return (f"import failed: {n}; nothing was written. Fix the file(s), or use --skip-invalid to "
+            "import the valid rows and write the rest to a rejects file")
 
 
 def _write_rejects(raw, src: _Source, checks, bad_rows_sql: str, rejects, label: str, many: bool) -> str:

@@ -83,7 +83,7 @@
   function numEl(tag, attrs, text) { var e = el(tag, attrs, text); e.setAttribute("dir", "ltr"); return e; }
   function query() {
     var q = new URLSearchParams(location.search), out = new URLSearchParams();
-    ["period", "calendar", "segment", "start", "end"].forEach(function (k) { if (q.get(k)) out.set(k, q.get(k)); });
+    ["period", "calendar", "segment", "start", "end", "industry"].forEach(function (k) { if (q.get(k)) out.set(k, q.get(k)); });
     if (!out.get("calendar") && L === "fa") out.set("calendar", "jalali");
     return out;
   }
@@ -109,8 +109,12 @@
       if (k.period) d.appendChild(el("span", {"class": "period"}, k.period.indexOf("..") > 0 ? k.period.split("..").map(function (x) { return period(x); }).join(" – ") : period(k.period)));
       if (k.band) {  // "20.0% – 30.0%"; in Persian "۲۰٫۰٪ تا ۳۰٫۰٪", the low end first in reading order
         var b = el("span", {"class": "band"}, t("benchmark") + ": ");
-        b.appendChild(numEl("bdi", {}, fmt(k.band.low, "pct")));
-        b.appendChild(document.createTextNode(L === "fa" ? " تا " : " – "));
+        if (k.band.low === null || k.band.low === undefined) {  // an upper bound only: "under 10.0%"
+          b.appendChild(document.createTextNode(L === "fa" ? "زیر " : "under "));
+        } else {
+          b.appendChild(numEl("bdi", {}, fmt(k.band.low, "pct")));
+          b.appendChild(document.createTextNode(L === "fa" ? " تا " : " – "));
+        }
         b.appendChild(numEl("bdi", {}, fmt(k.band.high, "pct")));
         d.appendChild(b);
       }
@@ -300,7 +304,7 @@
       form.addEventListener("submit", function (ev) {
         ev.preventDefault();
         var n = new URLSearchParams();
-        ["period", "calendar", "segment"].forEach(function (k) { if (form.elements[k].value) n.set(k, form.elements[k].value); });
+        ["period", "calendar", "segment", "industry"].forEach(function (k) { if (form.elements[k] && form.elements[k].value) n.set(k, form.elements[k].value); });
         location.search = n.toString();
       });
     }
