@@ -328,3 +328,33 @@ def test_bulk_email_with_a_wrong_password_logs_in_once(secure_smtp, tls_cert, mo
     assert (sent, failed) == (0, 5) and len(results) == 5
     assert all(err and "login refused: 535" in err for _, err in results)
     assert len(handler.logins) <= 2 and handler.messages == []  # one connection (smtplib tries PLAIN, then LOGIN)
+
+
+@pytest.mark.parametrize("spike_month, fires", [("2023-12", True), ("2023-06", False)])
+def test_complaint_spike_alert_speaks_of_the_latest_complete_period(tmp_path, spike_month, fires):
+    """A spike fires only in the latest complete period: one of months ago is old news.
+    The CSV output is one row per rule result on stdout, the deliveries' echo on stderr."""
+    from typer.testing import CliRunner
+
+    from negah.cli.main import app
+
+    d = tmp_path / "d"
+    d.mkdir()
+    rows = ["customer_id,order_date,amount"] + [f"c{i},2023-{m:02d}-15,10" for i in range(20) for m in range(1, 13)]
+    rows.append("c0,2023-12-31,10")
+    (d / "orders.csv").write_text("\n".join(rows) + "\n")
+    comp = ["customer_id,complaint_date,reason,product_id"]
+    for m in range(1, 13):
+        n = 30 if f"2023-{m:02d}" == spike_month else 1
+        comp += [f"c{k % 20},2023-{m:02d}-{1 + k % 27:02d},damaged,P1" for k in range(n)]
+    (d / "complaints.csv").write_text("\n".join(comp) + "\n")
+    cfg = tmp_path / "negah.toml"
+    cfg.write_text('[alerts]\n\n[[alerts.rule]]\nname = "spike"\nkind = "complaint_spike"\nperiod = "month"\n'
+                   'notify = ["print"]\n')
+    r = CliRunner().invoke(app, ["check", "--data", str(d), "--config", str(cfg), "--format", "csv"])
+    assert r.exit_code == 0, r.output
+    lines = r.stdout.splitlines()
+    assert lines[0].startswith("rule,kind,") and len(lines) == 2
+    row = dict(zip(lines[0].split(","), lines[1].split(",")))
+    assert row["period"] == "2023-12" and row["fired"] == ("true" if fires else "false")
+    assert ("complaints 'damaged' about product P1 in 2023-12" in r.stderr) == fires

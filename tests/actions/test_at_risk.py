@@ -127,7 +127,7 @@ def test_btyd_ranking_and_signals_on_synth(synth_small):
     out, _ = synth_small
     table = rfm(out)
     df = at_risk(out, model="btyd", rfm_table=table)
-    assert len(df) == len(table) and (df["method"] == "btyd (1 - P(alive), BG/NBD)").all()
+    assert len(df) == len(table) and (df["method"] == "btyd (1 - P(alive), MBG/NBD)").all()
     t = table.set_index("customer_id").loc[df["customer_id"]]
     np.testing.assert_allclose(df["churn_probability"], 1 - t["p_alive"].to_numpy(), rtol=1e-12)
     np.testing.assert_allclose(df["value_at_risk"], df["churn_probability"] * t["clv"].to_numpy(), rtol=1e-12)
@@ -308,3 +308,24 @@ def test_cli_at_risk_small_store(tmp_path):
     assert {r["customer_id"]: r["signals"] for r in rows} == EXPECTED_SIGNALS
     r = CliRunner().invoke(app, ["actions", "at-risk", "--data", str(data), "--model", "btyd"])
     assert r.exit_code == 2 and "--scores" in r.output
+
+
+def test_predict_score_output_brings_its_reasons(built):
+    """`negah predict score` writes reason_1..3; at-risk reads them as the model's reasons."""
+    s, table = built
+    sc = scores(P)
+    sc["reason_1"] = ["no purchase for long"] * len(sc)
+    sc["reason_2"] = ["few orders", None, "", "few orders", "few orders"]  # v, w, x, y, z
+    df = at_risk(s, scores=sc, rfm_table=table)
+    by = df.set_index("customer_id")
+    assert by.loc["v", "reasons"] == "no purchase for long; few orders"
+    assert by.loc["w", "reasons"] == by.loc["x", "reasons"] == "no purchase for long"  # no empty parts
+
+
+def test_likely_leavers_without_signals_are_not_left_in_the_regular_campaign(built):
+    s, table = built
+    df = at_risk(s, scores=scores({**P, "v": 0.9}), rfm_table=table).set_index("customer_id")
+    assert df.loc["v", "signals"] in ("", None) or df.loc["v", "signals"] == []
+    assert df.loc["v", "next_step"] == "reach out personally: likely to leave, though no signal says why"
+    low = at_risk(s, scores=scores(P), rfm_table=table).set_index("customer_id")
+    assert low.loc["v", "next_step"] == "keep in the regular campaign"   # 0.1: no signal, not likely

@@ -100,7 +100,7 @@ def test_rollup_matches_the_btyd_summary(synth_small):
 def test_model_clv_on_synth(synth_small):
     out, _ = synth_small
     t = rfm(out)
-    assert (t["clv_method"] == "bgnbd+gammagamma").all()
+    assert (t["clv_method"] == "mbgnbd+gammagamma").all()
     assert (t["clv"] >= 0).all() and t["p_alive"].between(0, 1).all()
     # deciles split the customers into tenths; profitable = at or above the median
     counts = t["clv_decile"].value_counts().sort_index()
@@ -137,7 +137,7 @@ def _cli(*args):
     return r
 
 
-@pytest.mark.filterwarnings("ignore:CLV left empty")  # five customers cannot identify a BG/NBD
+@pytest.mark.filterwarnings("ignore:CLV left empty")  # five customers cannot identify an MBG/NBD
 def test_cli_segments_views(tmp_path):
     data = write_folder(tmp_path / "d", {"orders": rfm_orders()})
     table = _cli("segments", "--data", str(data)).stdout

@@ -190,8 +190,17 @@ def customer_rollup(store: "Store", as_of: Any, *, recent_days: int = 180) -> "p
 def end_date(store: "Store", as_of: Any = None) -> _dt.date:
     """``as_of`` as a date, or the last order date when None (the actions' observation end, inclusive)."""
     from negah.calendars import to_date
+    from negah.metrics.base import date_range
 
-    return to_date(as_of) if as_of is not None else last_date(store, ("orders",))
+    if as_of is None:
+        return last_date(store, ("orders",))
+    d = to_date(as_of)
+    r = date_range(store, ("orders",)) if store.has("orders") else None
+    if r is not None and d < r[0]:
+        raise InputError(f"--as-of {d.isoformat()} is before the first order (the orders run from "
+                         f"{r[0].isoformat()} to {r[1].isoformat()}): nobody is a customer yet; "
+                         "choose a date inside that range")
+    return d
 
 
 def period_label(d: Any, period: str = "month", calendar: str = "gregorian") -> str:

@@ -225,12 +225,17 @@ def _eval_spikes(store: Any, r: dict[str, Any]) -> list[dict[str, Any]]:
                  "notify": r["notify"], "message": "no complaints table"}]
     sp = spikes(store, period=r["period"], calendar=r["calendar"], fdr=float(r.get("fdr", 0.05)),
                 baseline_periods=int(r.get("baseline_periods", 6)), min_baseline=int(r.get("min_baseline", 3)))
-    sp = sp[sp["complete"].astype(bool)] if len(sp) else sp
+    from negah.actions._data import complete_periods, first_date, last_date
+
+    # the rule speaks of the latest complete period of the data, not of the latest period
+    # that ever had a spike (a spike of months ago is old news, already alerted then)
+    done = [p for p, full in complete_periods(first_date(store), last_date(store), r["period"], r["calendar"])
+            if full]
+    latest = done[-1].label if done else None
+    sp = sp[sp["complete"].astype(bool) & (sp["period"] == latest)] if len(sp) else sp
     if len(sp) == 0:
-        return [{"rule": r["name"], "kind": "complaint_spike", "fired": False, "period": None,
+        return [{"rule": r["name"], "kind": "complaint_spike", "fired": False, "period": latest,
                  "notify": r["notify"]}]
-    latest = max(sp["period"])
-    sp = sp[sp["period"] == latest]
     out = []
     for s in to_records(sp):
         out.append({"rule": r["name"], "kind": "complaint_spike", "fired": True, "period": s["period"],

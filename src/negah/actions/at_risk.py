@@ -13,9 +13,10 @@ Churn probability, in order of preference (the ``method`` column says which was 
   (English or Persian). ``model="auto"`` (the default) uses the newest stored store-mode
   churn model when the registry has one that fits the store (its label table is present
   and it was trained on data up to ``as_of`` at the latest), else the BTYD probability;
-* BTYD: 1 − P(alive) from a BG/NBD fit (Fader, Hardie & Lee 2005).
+* BTYD: 1 − P(alive) from an MBG/NBD fit (Batislam, Denizel & Filiztekin 2007; unlike the
+  BG/NBD it lets a customer without a repeat purchase be gone).
 
-CLV comes from :func:`negah.actions.segments.rfm` (BG/NBD × Gamma-Gamma × margin).
+CLV comes from :func:`negah.actions.segments.rfm` (MBG/NBD × Gamma-Gamma × margin).
 
 Signals read from the data (the ``signals`` column, most urgent first, machine-readable):
 ``complaint:<reason>`` (a complaint in the last 180 days; the latest one), ``detractor``
@@ -45,12 +46,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from negah.store.connect import Store
 
 SIGNAL_DAYS = 180
+LIKELY = 0.5  # a churn probability from which a customer without signals is still reached out to
 NEXT_STEP = {
     "en": {
         "complaint": "resolve the open complaint and follow up personally",
         "detractor": "call to hear what went wrong (survey detractor)",
         "overdue": "send a win-back offer",
         "spend_down": "offer a loyalty reward to restore spend",
+        "likely": "reach out personally: likely to leave, though no signal says why",
         "none": "keep in the regular campaign",
     },
     "fa": {
@@ -58,12 +61,13 @@ NEXT_STEP = {
         "detractor": "تماس بگیرید و بپرسید چه چیزی درست پیش نرفت (منتقد در نظرسنجی)",
         "overdue": "پیشنهاد بازگشت بفرستید",
         "spend_down": "پاداش وفاداری پیشنهاد دهید تا خریدش برگردد",
+        "likely": "شخصاً تماس بگیرید: احتمال رفتنش زیاد است، هرچند نشانه‌ای دلیلش را نمی‌گوید",
         "none": "در کمپین‌های عادی بماند",
     },
 }
 COLUMNS = ["rank", "customer_id", "churn_probability", "clv", "value_at_risk", "segment", "signals", "reasons",
            "next_step", "channel", "method"]
-BTYD_METHOD = "btyd (1 - P(alive), BG/NBD)"
+BTYD_METHOD = "btyd (1 - P(alive), MBG/NBD)"
 
 
 def at_risk(source: Any, *, top: int | None = None, segment: str | list[str] | None = None,
@@ -114,9 +118,14 @@ def at_risk(source: Any, *, top: int | None = None, segment: str | list[str] | N
     given_reasons = None
     if scores is not None:
         sc = scores.copy()
+        parts = [c for c in ("reason_1", "reason_2", "reason_3") if c in sc.columns]
+        if "reasons" not in sc.columns and parts:
+            # `negah predict score` writes its reasons as reason_1..3: one text, as the model's
+            sc["reasons"] = ["; ".join(str(x) for x in row if isinstance(x, str) and x.strip())
+                             for row in sc[parts].itertuples(index=False, name=None)]
         for col in ("customer_id", "churn_probability"):
             if col not in sc.columns:
-                raise InputError(f"scores: no {col!r} column; expected customer_id, churn_probability[, reasons], "
+                raise InputError(f"scores: no {col!r} column; expected customer_id, churn_probability[, reasons or reason_1..3 as `negah predict score` writes them], "
                                  f"received {list(sc.columns)}")
         sc["customer_id"] = sc["customer_id"].astype(str)
         dup = sc["customer_id"][sc["customer_id"].duplicated()]
@@ -132,7 +141,7 @@ def at_risk(source: Any, *, top: int | None = None, segment: str | list[str] | N
         t["churn_probability"] = t["customer_id"].map(p).to_numpy(dtype=float)
     else:
         if "p_alive" not in t.columns or (len(t) and t["p_alive"].isna().all()):
-            raise InputError(f"at-risk: no BTYD churn probability for these {len(t)} customers (the BG/NBD model "
+            raise InputError(f"at-risk: no BTYD churn probability for these {len(t)} customers (the MBG/NBD model "
                              "did not fit, or the RFM table has no p_alive); train a churn model "
                              "(negah predict train) and pass --model, or give --scores")
         t["churn_probability"] = 1.0 - t["p_alive"].to_numpy(dtype=float)
@@ -141,7 +150,12 @@ def at_risk(source: Any, *, top: int | None = None, segment: str | list[str] | N
     if given_reasons is not None:
         t["_given"] = given_reasons.to_numpy()
     if segment:
+        from negah.actions.segments import SEGMENTS
+
         segs = [segment] if isinstance(segment, str) else list(segment)
+        unknown = [s for s in segs if s not in SEGMENTS]
+        if unknown:
+            raise InputError(f"segment {unknown[0]!r} is not an RFM segment: expected one of {', '.join(SEGMENTS)}")
         t = t[t["segment"].isin(segs)]
     t = t[~(t["value_at_risk"] < min_value)]  # an unknown value (no CLV) stays, listed last
     if not t["customer_id"].is_monotonic_increasing:
@@ -154,6 +168,9 @@ def at_risk(source: Any, *, top: int | None = None, segment: str | list[str] | N
     t.insert(0, "rank", np.arange(1, len(t) + 1))
     codes, words, first = signals(t, complaint, detractor, lang=lang)
     t["signals"] = codes
+    # no signal, yet likely to leave (the model sees what the rules do not): not "regular"
+    first = np.where((np.asarray(first, dtype=object) == "none") & (t["churn_probability"].to_numpy() >= LIKELY),
+                     "likely", np.asarray(first, dtype=object))
     t["next_step"] = pd.Series(first).map(NEXT_STEP[lang]).to_numpy()
     if cm is not None and len(t):
         f = feats.set_index(feats["customer_id"].astype(str)).loc[t["customer_id"]].reset_index(drop=True)
@@ -184,7 +201,7 @@ def resolve_model(store: "Store", model: Any, as_of: _dt.date) -> tuple["ChurnMo
     from negah.errors import ModelError
     from negah.predict.modelfile import ChurnModel
 
-    if model is None or (isinstance(model, str) and model.strip().lower() in ("btyd", "bgnbd", "")):
+    if model is None or (isinstance(model, str) and model.strip().lower() in ("btyd", "bgnbd", "mbgnbd", "")):
         return None, BTYD_METHOD
     auto = isinstance(model, str) and model.strip().lower() == "auto"
     if isinstance(model, ChurnModel):

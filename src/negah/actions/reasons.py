@@ -412,6 +412,11 @@ def analyse(source: Any, *, period: str = "month", calendar: str = "gregorian", 
         from negah.actions._data import first_date
 
         start = first_date(store)
+        if end < start:
+            from negah.errors import InputError
+
+            raise InputError(f"--as-of {end.isoformat()} is before the data (it starts on {start.isoformat()}): "
+                             "choose a later date")
         days = purchase_days(store) if store.has("orders") else None
         responses = table_frame(store, "responses", required=False)
         plines = _product_lines(store) if exposure in ("orders", "auto") else None

@@ -23,8 +23,12 @@ lost           R = 1 (FM < 3)                   gone
 ============== ================================ =====================================
 
 The per-customer summary comes from one engine query
-(:func:`negah.actions._data.customer_rollup`), and the BG/NBD and Gamma-Gamma models are
-fitted once.
+(:func:`negah.actions._data.customer_rollup`), and the MBG/NBD and Gamma-Gamma models are
+fitted once. The MBG/NBD (Batislam et al. 2007), not the BG/NBD: the BG/NBD gives every
+customer without a repeat purchase P(alive) = 1 whatever their silence, so a one-time buyer
+of two years ago would rank as safe (on ``negah synth`` data, 38% of customers had a churn
+probability of 0 and 1 − P(alive) separated those who had left with AUC 0.62; with the
+MBG/NBD, see docs/actions.md).
 """
 
 from __future__ import annotations
@@ -112,7 +116,7 @@ def rfm(source: Any, *, as_of: Any = None, clv: "pd.DataFrame | None" = None, ma
     ``revenue_180d`` / ``revenue_prior_180d`` = net revenue in the last 180 days and in the
     180 days before them. ``as_of`` (inclusive) defaults to the last order date.
 
-    CLV: ``clv`` (a frame ``customer_id, clv``) when given; otherwise the BG/NBD expected
+    CLV: ``clv`` (a frame ``customer_id, clv``) when given; otherwise the MBG/NBD expected
     purchase days in ``horizon_days`` × the Gamma-Gamma expected spend × ``margin``
     (:mod:`negah.models`), falling back to the customer's mean spend when Gamma-Gamma cannot
     be fitted. CLV deciles rank by CLV, ties broken by customer_id. ``profitable``: CLV ≥
@@ -159,27 +163,27 @@ def rfm_from_rollup(s: "pd.DataFrame", *, clv: "pd.DataFrame | None" = None, mar
 
 
 def model_clv(s: "pd.DataFrame", *, horizon_days: int = 365, margin: float = 1.0):
-    """(clv, p_alive, method) per row of a customer summary (days): one BG/NBD and one
+    """(clv, p_alive, method) per row of a customer summary (days): one MBG/NBD and one
     Gamma-Gamma fit."""
     import numpy as np
 
     from negah.errors import ModelError, NegahError
-    from negah.models.bgnbd import BGNBD
+    from negah.models.mbgnbd import MBGNBD
 
     x, tx, T = (s[c].to_numpy(dtype=float) for c in ("frequency", "recency", "T"))
     mv = s["monetary_value"].to_numpy(dtype=float)
     try:
-        m = BGNBD().fit(x, tx, T)
+        m = MBGNBD().fit(x, tx, T)
     except ModelError as e:
         import warnings
 
-        warnings.warn(f"CLV left empty: the BG/NBD model could not be fitted to {len(x)} customers "
+        warnings.warn(f"CLV left empty: the MBG/NBD model could not be fitted to {len(x)} customers "
                       f"({str(e).splitlines()[0]})", stacklevel=2)
         nan = np.full(len(x), np.nan)
-        return nan, nan, "none (BG/NBD did not fit)"
+        return nan, nan, "none (MBG/NBD did not fit)"
     pa = m.probability_alive(x, tx, T)
     ep = m.expected_purchases(float(horizon_days), x, tx, T)
-    method = "bgnbd+gammagamma"
+    method = "mbgnbd+gammagamma"
     spend = None
     ok = (x > 0) & (mv > 0)
     if ok.sum() >= 10:
@@ -191,7 +195,7 @@ def model_clv(s: "pd.DataFrame", *, horizon_days: int = 365, margin: float = 1.0
         except (NegahError, ArithmeticError, ValueError):
             spend = None
     if spend is None:
-        method = "bgnbd+mean_spend"
+        method = "mbgnbd+mean_spend"
         spend = s["revenue"].to_numpy(dtype=float) / (x + 1)
     return margin * np.asarray(spend, dtype=float) * ep, pa, method
 

@@ -3,6 +3,8 @@ check, whatif — thin shells over :mod:`negah.actions`."""
 
 from __future__ import annotations
 
+import json
+
 import re
 from typing import Annotated, Any, Callable, Optional
 
@@ -11,7 +13,7 @@ import typer
 from negah.cli.common import (Calendar, DataOption, Format, FormatOption, Lang, Period, PeriodOption, StoreOption, fail,
                               handle_errors, open_source, write_out)
 
-MarginOption = Annotated[float, typer.Option("--margin", help="Profit margin applied to CLV.")]
+MarginOption = Annotated[float, typer.Option("--margin", min=0.0, help="Profit margin applied to CLV (a share of revenue, e.g. 0.3).")]
 
 
 def _emit(df: Any, fmt: Format, title: str = "") -> None:
@@ -73,16 +75,15 @@ def cell(column: str, v: Any) -> str:
 
 
 def _table(df: Any, title: str = "") -> None:
-    from rich.console import Console
-    from rich.table import Table
+    """A table that never cuts a header or a value (split to fit the terminal, long text
+    wrapped): :func:`negah.metrics.output.render_grid`."""
+    from negah.cli.common import write_out
+    from negah.metrics.output import render_grid
 
-    t = Table(title=title or None)
-    for c in df.columns:
-        t.add_column(str(c), justify="right" if df[c].dtype.kind in "if" else "left")
     cols = [str(c) for c in df.columns]
-    for row in df.itertuples(index=False, name=None):
-        t.add_row(*(cell(c, v) for c, v in zip(cols, row)))
-    Console(width=200).print(t)
+    body = [[cell(c, v) for c, v in zip(cols, row)] for row in df.itertuples(index=False, name=None)]
+    write_out(render_grid(cols, body, keys=1, right=[df[c].dtype.kind in "if" for c in df.columns],
+                          title=title or None))
 
 
 def _note(message: str) -> None:
@@ -107,7 +108,7 @@ def register(app: typer.Typer) -> None:
                     top: Optional[int] = typer.Option(None, "--top", help=f"Only the first N customers (table view: {TABLE_ROWS} unless given)."),
                     segment: Optional[list[str]] = typer.Option(None, "--segment", help="Only these RFM segments (repeat)."),
                     model: str = typer.Option("auto", "--model", help="Churn model: auto (newest stored store-mode model, else BTYD), btyd, a model FILE or a stored model ID/name."),
-                    scores: Optional[str] = typer.Option(None, "--scores", help="CSV/Parquet of classifier scores: customer_id, churn_probability[, reasons]."),
+                    scores: Optional[str] = typer.Option(None, "--scores", help="CSV/Parquet of classifier scores: customer_id, churn_probability[, reasons or reason_1..3], e.g. the output of negah predict score."),
                     as_of: Optional[str] = typer.Option(None, "--as-of", help="Last day of data to use (inclusive; default: the last order)."),
                     margin: MarginOption = 1.0,
                     lang: Lang = typer.Option(Lang.en, "--lang", help="Language of reasons and next steps: en or fa."),
@@ -149,7 +150,7 @@ def register(app: typer.Typer) -> None:
     def reasons_cmd(store: StoreOption = None, data: DataOption = None,
                     period: PeriodOption = Period.month,
                     calendar: Calendar = typer.Option(Calendar.gregorian, "--calendar", "-c", help="gregorian or jalali."),
-                    window: int = typer.Option(180, "--window", help="Days without a purchase that count as churned."),
+                    window: int = typer.Option(180, "--window", min=1, help="Days without a purchase that count as churned."),
                     fdr: float = typer.Option(0.05, "--fdr", help="False discovery rate of spike detection."),
                     exposure: str = typer.Option("auto", "--exposure", help="Spike baseline per: orders (the product's purchase lines), time, complaints, or auto (orders when there are orders)."),
                     pick_list: Optional[str] = typer.Option(None, "--pick-list", help="Comma-separated configured reasons (listed first; not a whitelist)."),
@@ -190,7 +191,7 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def program_cmd(store: StoreOption = None, data: DataOption = None,
                     members: Optional[str] = typer.Option(None, "--members", help="CSV/Parquet customer_id, joined (default: customers.loyalty_joined)."),
-                    horizon: int = typer.Option(180, "--horizon", help="Follow-up days for retention and revenue."),
+                    horizon: int = typer.Option(180, "--horizon", min=1, help="Follow-up days for retention and revenue."),
                     bootstrap: int = typer.Option(200, "--bootstrap"),
                     seed: int = typer.Option(0, "--seed"),
                     as_of: Optional[str] = typer.Option(None, "--as-of"),
@@ -221,7 +222,7 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def campaigns_cmd(store: StoreOption = None, data: DataOption = None,
                       by: str = typer.Option("offer", "--by", help="offer, campaign_id or both."),
-                      window: int = typer.Option(30, "--window", help="Days after the send for revenue and retention."),
+                      window: int = typer.Option(30, "--window", min=1, help="Days after the send for revenue and retention."),
                       fmt: FormatOption = Format.table) -> None:
         """Response, conversion and retained revenue by offer."""
         from negah.actions.campaigns import campaign_report
@@ -247,12 +248,19 @@ def register(app: typer.Typer) -> None:
             base = Path(data) if data else Path(store or nconfig.default_store()).resolve().parent
             config = str(base / "negah.toml")
         con = err_console()
-        echo = (lambda m: con.print(m, highlight=False, markup=False)) if fmt == Format.json else \
+        # machine-readable output keeps stdout to itself: the deliveries' echo goes to stderr
+        echo = (lambda m: con.print(m, highlight=False, markup=False)) if fmt != Format.table else \
             (lambda m: write_out(m))
         with open_source(store, data) as s:
             res = check(s, config, repeat=repeat, echo=echo)
         if fmt == Format.json:
             _json(res.to_dict())
+        elif fmt == Format.csv:
+            from negah.metrics.output import to_csv
+
+            # one row per rule result; lists (e.g. periods) as JSON text
+            write_out(to_csv([{k: (json.dumps(v, ensure_ascii=False, sort_keys=True) if isinstance(v, (list, dict))
+                                   else v) for k, v in a.items()} for a in res.alerts]) or "\n")
         else:
             fired = [a for a in res.alerts if a.get("fired")]
             con.print(f"{len(res.alerts)} rule result(s), {len(fired)} fired, "
@@ -269,10 +277,10 @@ def register(app: typer.Typer) -> None:
                    churn: float = typer.Option(..., "--churn", help="Target churn per period, e.g. 0.05."),
                    periods: int = typer.Option(24, "--periods"),
                    period: PeriodOption = Period.month,
-                   new: Optional[float] = typer.Option(None, "--new", help="New customers per period (default: recent mean)."),
+                   new: Optional[float] = typer.Option(None, "--new", help="Customers starting per period: new ones and those coming back after a lapse, each a new spell (default: the recent mean)."),
                    model: str = typer.Option("sbg", "--model", help="sbg (fitted retention model) or constant."),
                    basis: str = typer.Option("auto", "--basis", help="orders, subscriptions or auto (orders when present)."),
-                   window: int = typer.Option(90, "--window", help="Orders: days without a purchase after which a customer has lapsed."),
+                   window: int = typer.Option(90, "--window", min=1, help="Orders: days without a purchase after which a customer has lapsed."),
                    as_of: Optional[str] = typer.Option(None, "--as-of", help="Last day of data to use (inclusive)."),
                    fmt: FormatOption = Format.table) -> None:
         """Customers and revenue over N periods at the current churn and at --churn."""
@@ -285,8 +293,8 @@ def register(app: typer.Typer) -> None:
             a = df.attrs
             fit = f", alpha {a['alpha']:.4g}, beta {a['beta']:.4g}" if "alpha" in a else ""
             _note(f"{a['basis']}: {a['customers']:,.0f} customers on {a['as_of']}, churn {a['current_churn']:.4f} → "
-                  f"{a['target_churn']:.4f} per {a['period']} (model {a['model']}{fit}), {a['new_per_period']:,.1f} new "
-                  f"per {a['period']}, revenue per customer {a['arpu']:,.2f}")
+                  f"{a['target_churn']:.4f} per {a['period']} (model {a['model']}{fit}), {a['new_per_period']:,.1f} starting "
+                  f"(new or back) per {a['period']}, revenue per customer {a['arpu']:,.2f}")
         if fmt == Format.json:
             from negah.actions._data import json_value, to_records
 

@@ -232,6 +232,10 @@ def check_cmd(
     if model not in (ModelName.bgnbd, ModelName.paretonbd, ModelName.mbgnbd):
         fail("check works on the purchase models: bgnbd, paretonbd, mbgnbd")
     df = _load_summary(store, data, None, time_unit, calibration_end, observation_end, holdout=True)
+    if "frequency_holdout" not in df.columns:
+        fail(f"no holdout period: the calibration ends on {df.attrs.get('calibration_end', calibration_end)}, "
+             "which is the end of the purchases (or after it); give --calibration-end DATE before the last "
+             "purchase day so that the purchases after it can be compared with the model's forecast", 2)
     m = _fit(model, df)
     if p_alive:
         out = p_alive_matrix(m, T=float(df["T"].max()), max_frequency=max(int(df["frequency"].max()), 1))

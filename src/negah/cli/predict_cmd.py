@@ -123,9 +123,9 @@ def train_cmd(
     as_of: Optional[str] = typer.Option(
         None, "--as-of", help="Store mode: the cut-off date (default: the day after the data's last date). "
                               "Snapshot mode: the reference date of date columns (default: the latest date in them)."),
-    horizon: int = typer.Option(90, "--horizon", help="Store mode: churned = no purchase (or no active subscription) within this many days."),
+    horizon: int = typer.Option(90, "--horizon", min=1, help="Store mode: churned = no purchase (or no active subscription) within this many days."),
     label: LabelOption = "auto",
-    window: int = typer.Option(90, "--window", help="Store mode: days of the recent/prior windows of trend features."),
+    window: int = typer.Option(90, "--window", min=1, help="Store mode: days of the recent/prior windows of trend features."),
     n_cutoffs: int = typer.Option(4, "--cutoffs", help="Store mode: training cut-offs."),
     step: int = typer.Option(30, "--step", help="Store mode: days between training cut-offs."),
     backtest: bool = typer.Option(True, "--backtest/--no-backtest", help="Store mode: also train H days earlier and test on the latest labelled cut-off (the reported metrics)."),
@@ -180,6 +180,33 @@ def train_cmd(
     _report_training(m, fmt)
 
 
+def _p(v: float) -> str:
+    """A p-value for people: ``p < 1e-300`` rather than ``p = 0`` when it underflows."""
+    return "p < 1e-300" if v == 0 else f"p = {v:.4g}"
+
+
+def _flat_csv(d: dict) -> str:
+    """``key,value`` rows of a nested summary: nested keys joined with dots, list items by
+    their index (or their ``name``), in sorted order; the same summary gives the same bytes."""
+    from negah.metrics.output import to_csv
+
+    rows: list[dict] = []
+
+    def walk(prefix: str, v) -> None:
+        if isinstance(v, dict):
+            for k in sorted(v, key=str):
+                walk(f"{prefix}.{k}" if prefix else str(k), v[k])
+        elif isinstance(v, list) and any(isinstance(x, (dict, list)) for x in v):
+            for i, x in enumerate(v):
+                name = x.get("name") if isinstance(x, dict) and isinstance(x.get("name"), str) else str(i)
+                walk(f"{prefix}.{name}", {k: y for k, y in x.items() if k != "name"} if isinstance(x, dict) else x)
+        else:
+            rows.append({"key": prefix, "value": ";".join(map(str, v)) if isinstance(v, list) else v})
+
+    walk("", d)
+    return to_csv(rows)
+
+
 def _report_training(m, fmt: Format) -> None:
     meta = m.meta
     summary = {"model": meta["chosen"]["kind"], "settings": meta["chosen"]["settings"]["name"],
@@ -188,6 +215,9 @@ def _report_training(m, fmt: Format) -> None:
                "top_features": [n for n, _ in m.classifier.importance()[:10]]}
     if fmt == Format.json:
         write_out(json.dumps(summary, ensure_ascii=False, sort_keys=True))
+        return
+    if fmt == Format.csv:
+        write_out(_flat_csv(summary))
         return
     from negah.predict.evaluation import format_metrics
 
@@ -250,8 +280,14 @@ def score_cmd(
             from negah.predict.snapshot import _write_json_rows
 
             with open_source(None if data else store, data) as s:
-                res = score_store(m, s, _store_as_of(s, as_of, m.meta.get("label", "auto")), lang=lang.value,
-                                  reasons=reasons, explain=explain)
+                cut = _store_as_of(s, as_of, m.meta.get("label", "auto"))
+                res = score_store(m, s, cut, lang=lang.value, reasons=reasons, explain=explain)
+            from negah.predict.backtest import in_sample
+            from negah.predict.features import parse_date
+
+            if in_sample(m, parse_date(cut)):
+                _say(f"warning: the model was trained on data up to {m.meta['training']['as_of']}, after the "
+                     f"cut-off {parse_date(cut).isoformat()}: it has seen what these customers did next")
             n = len(res)
             if fmt == FormatCsvJson.csv:
                 res.to_csv(sink, index=False, lineterminator="\n")
@@ -274,7 +310,7 @@ def evaluate_cmd(
     as_of: Optional[str] = typer.Option(
         None, "--as-of", help="Store mode (needed): the cut-off whose next --horizon days are labelled. "
                               "Snapshot mode: the reference date of date columns (default: the model's)."),
-    horizon: Optional[int] = typer.Option(None, "--horizon", help="Store mode: label horizon (default: the model's)."),
+    horizon: Optional[int] = typer.Option(None, "--horizon", min=1, help="Store mode: label horizon (default: the model's)."),
     fmt: FormatOption = Format.table,
 ) -> None:
     """ROC AUC, PR AUC, top-10% lift and capture, Brier score and a calibration table on labelled data."""
@@ -295,6 +331,10 @@ def evaluate_cmd(
             fail("store mode needs --as-of DATE: a cut-off at least --horizon days before the data's end")
         with open_source(None if data else store, data) as s:
             res = evaluate_store(m, s, as_of, horizon)
+        if res.get("in_sample"):
+            _say(f"warning: in-sample — the model was trained on data up to {m.meta['training']['as_of']}, "
+                 f"after {res['as_of']}: these outcomes were in its training data, so the figures flatter it; "
+                 "evaluate at a cut-off after the training data (train with an earlier --as-of to keep a test period)")
     if fmt == Format.json:
         write_out(json.dumps(res, ensure_ascii=False, sort_keys=True))
     elif fmt == Format.csv:
@@ -351,7 +391,7 @@ def survival_cmd(
     data: DataOption = None,
     as_of: Optional[str] = typer.Option(None, "--as-of", help="Store mode: the cut-off date YYYY-MM-DD "
                                         "(default: the day after the data's last date)."),
-    horizon: int = typer.Option(90, "--horizon", help="Store mode (orders): churned = no purchase in the last this many days."),
+    horizon: int = typer.Option(90, "--horizon", min=1, help="Store mode (orders): churned = no purchase in the last this many days."),
     label: LabelOption = "auto",
     segment: Optional[str] = typer.Option(None, "--segment", help="Compare Kaplan–Meier curves of this column's groups (with log-rank tests)."),
     covariate: List[str] = typer.Option([], "--covariate", help="Cox model covariate (repeatable)."),
@@ -401,20 +441,22 @@ def survival_cmd(
     lines = ["Kaplan–Meier retention"]
     km = result["kaplan_meier"]
     keys = [k for k in km[0] if k.startswith("retained_")]
-    lines.append(f"{'segment':<20} {'customers':>9} {'churned':>8} {'median':>8} " + " ".join(f"{k[9:]:>8}" for k in keys))
+    sw = max([20] + [len(r["segment"]) for r in km])  # segment names whole
+    lines.append(f"{'segment':<{sw}} {'customers':>9} {'churned':>8} {'median':>8} " + " ".join(f"{k[9:]:>8}" for k in keys))
     for r in km:
         med = "-" if r["median_days"] is None else f"{r['median_days']:.0f}"
-        lines.append(f"{r['segment'][:20]:<20} {r['customers']:>9} {r['churned']:>8} {med:>8} "
+        lines.append(f"{r['segment']:<{sw}} {r['customers']:>9} {r['churned']:>8} {med:>8} "
                      + " ".join(f"{r[k]:>8.3f}" for k in keys))
     if "logrank" in result:
         lr = result["logrank"]
         lines += ["", f"log-rank test across {lr['segment']}: chi2 = {lr['statistic']:.3f}, "
-                      f"df = {lr['degrees_of_freedom']}, p = {lr['p_value']:.4g}"]
+                      f"df = {lr['degrees_of_freedom']}, {_p(lr['p_value'])}"]
         for p in lr["pairs"]:
-            lines.append(f"  {p['a']} vs {p['b']}: chi2 = {p['statistic']:.3f}, p = {p['p_value']:.4g}")
+            lines.append(f"  {p['a']} vs {p['b']}: chi2 = {p['statistic']:.3f}, {_p(p['p_value'])}")
     if "cox" in result:
         lines += ["", "Cox model (hazard ratio > 1: churns sooner)"]
+        cw = max([30] + [len(r["covariate"]) for r in result["cox"]])  # covariate names whole
         for r in result["cox"]:
-            lines.append(f"  {r['covariate'][:30]:<30} HR {r['hazard_ratio']:.3f} "
-                         f"[{r['hr_lower_95']:.3f}, {r['hr_upper_95']:.3f}]  p = {r['p_value']:.4g}")
+            lines.append(f"  {r['covariate']:<{cw}} HR {r['hazard_ratio']:.3f} "
+                         f"[{r['hr_lower_95']:.3f}, {r['hr_upper_95']:.3f}]  {_p(r['p_value'])}")
     write_out("\n".join(lines))

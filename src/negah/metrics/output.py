@@ -148,10 +148,6 @@ def render_table(records: Sequence[dict[str, Any]], lang: str = "en", title: str
     """Periods as rows, metrics as columns, no header or value cut short: a table wider
     than ``width`` (default: :func:`table_width`) is printed as several tables one under
     the other, each with the period (and segment) columns and the metrics that fit."""
-    from rich.cells import cell_len
-    from rich.console import Console
-    from rich.table import Table
-
     cols, rows = wide(records)
     n_keys = 2 if "segment" in cols else 1
     heads = [header(c, lang) for c in cols]
@@ -169,20 +165,43 @@ def render_table(records: Sequence[dict[str, Any]], lang: str = "en", title: str
             else:
                 cells.append(fmt_value(c, v, lang))
         body.append(cells)
-    widths = [max([cell_len(heads[i])] + [cell_len(r[i]) for r in body]) for i in range(len(cols))]
+    text = render_grid(heads, body, keys=n_keys, right=[i >= n_keys for i in range(len(cols))],
+                       title=title, width=width)
+    note = "* period only partly covered by the data" if lang != "fa" else "* دوره‌ای که داده فقط بخشی از آن را پوشش می‌دهد"
+    return text + (note + "\n" if any(not r[-1] for r in rows) else "")
+
+
+def render_grid(heads: Sequence[str], body: Sequence[Sequence[str]], *, keys: int = 1,
+                right: Sequence[bool] | None = None, title: str | None = None, width: int | None = None,
+                wrap_over: int = 48) -> str:
+    """A terminal table of ready-made cells that never cuts a header or a value: columns
+    take their natural width (text longer than ``wrap_over`` wraps onto more lines), and
+    a table wider than ``width`` (default: :func:`table_width`; None = no limit) becomes
+    several tables one under the other, each repeating the first ``keys`` columns."""
+    from rich.cells import cell_len
+    from rich.console import Console
+    from rich.table import Table
+
+    n = len(heads)
+    right = list(right) if right is not None else [False] * n
+    natural = [max([cell_len(heads[i])] + [cell_len(r[i]) for r in body]) for i in range(n)]
+    # a long text column wraps (at spaces) instead of making the table too wide
+    widths = [w if w <= wrap_over else max(wrap_over, max((cell_len(x) for x in heads[i].split()), default=0))
+              for i, w in enumerate(natural)]
     limit = table_width() if width is None else width
     buf = io.StringIO()
-    blocks = column_blocks(widths, n_keys, limit)
-    for k, idx in enumerate(blocks):
+    for k, idx in enumerate(column_blocks(widths, keys, limit)):
         if k:
             buf.write("\n")
         t = Table(title=title if k == 0 else None, show_lines=False)
         for i in idx:
-            t.add_column(heads[i], justify="left" if i < n_keys else "right", no_wrap=True, min_width=widths[i])
+            wraps = widths[i] < natural[i]
+            t.add_column(heads[i], justify="right" if right[i] else "left", no_wrap=not wraps,
+                         min_width=widths[i], max_width=widths[i] if wraps else None,
+                         overflow="fold" if wraps else "ellipsis")
         for r in body:
             t.add_row(*[r[i] for i in idx])
         need = 1 + sum(widths[i] + 3 for i in idx)
         Console(file=buf, width=max(need, cell_len(title or "")), force_terminal=False,
                 color_system=None).print(t)
-    note = "* period only partly covered by the data" if lang != "fa" else "* دوره‌ای که داده فقط بخشی از آن را پوشش می‌دهد"
-    return buf.getvalue() + (note + "\n" if any(not r[-1] for r in rows) else "")
+    return buf.getvalue()

@@ -177,6 +177,10 @@ def summary_from_days(days: "pd.DataFrame", *, calibration_end: Any = None, obse
     obs = np.datetime64(obs_end, "D") if obs_end is not None else max(last_day, cal)
     if obs < cal:
         raise InputError(f"observation_end {obs} is before calibration_end {cal}")
+    first_day = day.min()
+    if cal < first_day:
+        raise InputError(f"calibration_end {cal} is before the first purchase ({first_day}; the purchases run "
+                         f"to {last_day}): choose a calibration end inside that range")
     cust = days["customer_id"].astype(str).to_numpy()
     amount = days["amount"].to_numpy(dtype=float)
     order = np.lexsort((day, cust))

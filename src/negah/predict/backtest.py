@@ -229,7 +229,15 @@ def evaluate_store(model: ChurnModel, store: "Store", as_of: Any, horizon: int |
     out = evaluate(df["churned"].to_numpy(), model.predict_proba(df))
     out["as_of"] = as_of.isoformat()
     out["horizon"] = horizon
+    out["in_sample"] = in_sample(model, as_of)
     return out
+
+
+def in_sample(model: ChurnModel, as_of: _dt.date) -> bool:
+    """Whether the model saw what happened after ``as_of``: it was trained on data up to a
+    later date (an evaluation there is not a test; a score there uses the future)."""
+    trained = model.meta.get("training", {}).get("as_of")
+    return bool(trained) and as_of < _dt.date.fromisoformat(str(trained)[:10])
 
 
 __all__ = ["cutoffs", "training_frame", "train_store", "score_store", "evaluate_store", "TEXT_FEATURES"]

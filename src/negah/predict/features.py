@@ -364,6 +364,24 @@ def customer_features(store: "Store", as_of: _dt.date) -> "ir.Table | None":
     return t.group_by("customer_id").aggregate(**agg)
 
 
+def no_population(store: "Store", as_of: _dt.date, label: str) -> str:
+    """Why nobody is in the population at ``as_of``, with the data's dates to choose from."""
+    if label == "orders":
+        t = store.table("orders")
+        lo, hi = (store.execute(t.order_date.min()), store.execute(t.order_date.max()))
+        what = "nobody bought before it"
+    else:
+        t = store.table("subscriptions")
+        lo, hi = (store.execute(t.start_date.min()), store.execute(t.start_date.max()))
+        what = "no subscription was running at it"
+    span = "" if lo is None else f" (the data run from {_iso(lo)} to {_iso(hi)})"
+    return f"no customers at the cut-off {as_of.isoformat()}: {what}{span}; choose a later --as-of"
+
+
+def _iso(v: Any) -> str:
+    return v.date().isoformat() if hasattr(v, "date") and callable(v.date) else str(v)
+
+
 def population(store: "Store", as_of: _dt.date, label: str) -> "ir.Table":
     """customer_id of everyone who gets a row at the cut-off (see the module docstring)."""
     if label == "orders":
@@ -448,6 +466,8 @@ def build_features(store: "Store", as_of: Any, *, label: str = "auto", window: i
     """
     expr, reasons = feature_expr(store, as_of, label=label, window=window, reasons=reasons)
     df = store.execute(expr)
+    if df.empty:
+        raise InputError(no_population(store, parse_date(as_of), label_kind(store, label)))
     df["customer_id"] = df["customer_id"].astype(str)
     df = df.sort_values("customer_id", kind="mergesort").reset_index(drop=True)
     for c in df.columns:

@@ -86,6 +86,10 @@ def survival_frame(store: "Store", as_of: Any, *, horizon: int = 90, label: str 
         if "customer_id_right" in t.columns:
             t = t.drop("customer_id_right")
     df = store.execute(t)
+    if df.empty:
+        from negah.predict.features import no_population
+
+        raise InputError(no_population(store, as_of, kind))
     df["customer_id"] = df["customer_id"].astype(str)
     df["duration"] = df["duration"].astype("float64")
     df["event"] = df["event"].astype("int8")

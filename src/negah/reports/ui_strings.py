@@ -118,7 +118,9 @@ FA: dict[str, str] = {
     "call to hear what went wrong (survey detractor)": "تماس برای شنیدن مشکل (منتقد در نظرسنجی)",
     "offer a loyalty reward to restore spend": "پیشنهاد پاداش وفاداری برای بازگرداندن خرید",
     "keep in the regular campaign": "ماندن در کارزار معمول",
-    "btyd (1 - P(alive), BG/NBD)": "مدل BG/NBD (۱ − احتمال فعال بودن)", "classifier": "مدل پیش‌بینی ریزش",
+    "reach out personally: likely to leave, though no signal says why":
+        "شخصاً تماس بگیرید: احتمال رفتنش زیاد است، هرچند نشانه‌ای دلیلش را نمی‌گوید",
+    "btyd (1 - P(alive), MBG/NBD)": "مدل MBG/NBD (۱ − احتمال فعال بودن)", "classifier": "مدل پیش‌بینی ریزش",
     "phone": "تلفن", "email": "ایمیل", "sms": "پیامک", "dashboard": "داشبورد", "web": "وب",
     "inbound": "ورودی", "outbound": "خروجی", "answered": "پاسخ داده", "no_answer": "بی‌پاسخ", "open": "باز",
     "menu": "صفحه‌ها", "hover_hint": "برای دیدن مقدارها نشانگر را روی نمودار ببرید.", "low": "کم",
