@@ -329,3 +329,24 @@ def test_likely_leavers_without_signals_are_not_left_in_the_regular_campaign(bui
     assert df.loc["v", "next_step"] == "reach out personally: likely to leave, though no signal says why"
     low = at_risk(s, scores=scores(P), rfm_table=table).set_index("customer_id")
     assert low.loc["v", "next_step"] == "keep in the regular campaign"   # 0.1: no signal, not likely
+
+
+def test_persian_at_risk_table_is_persian(synth_small):
+    import re
+
+    from typer.testing import CliRunner
+
+    from negah.cli.main import app
+
+    out, _ = synth_small
+    r = CliRunner().invoke(app, ["actions", "at-risk", "--data", str(out), "--model", "btyd", "--top", "5",
+                                 "--lang", "fa"], env={"COLUMNS": "100"})
+    assert r.exit_code == 0, r.output
+    text = r.stdout
+    for word in ("رتبه", "ریسک ریزش", "ارزش در خطر", "گام بعدی", "بهترین کانال"):
+        assert word in text
+    for english in ("rank", "churn_probability", "value_at_risk", "next_step", "champions", "at_risk"):
+        assert english not in text
+    body = "\n".join(line for line in text.splitlines() if "│" in line)
+    assert not re.search(r"(?<![A-Za-z0-9])[0-9]", re.sub(r"C[0-9]+", "", body)), "Latin digits besides ids"
+    assert max(len(line) for line in text.splitlines()) <= 100

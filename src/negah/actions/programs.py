@@ -321,10 +321,14 @@ def evaluate_program(source: Any, *, members: "pd.DataFrame | None" = None, as_o
         days = purchase_days(store)
         end = to_date(as_of) if as_of is not None else last_date(store, ("orders",))
         if members is None:
+            if not store.has("customers"):
+                raise InputError(f"evaluate-program needs who joined and when: {store.location} has no customers "
+                                 "table; give --members FILE (customer_id, joined) or add customers.csv with "
+                                 "loyalty_member and loyalty_joined")
             cust = table_frame(store, "customers", what="evaluate-program (loyalty_member, loyalty_joined)")
             if "loyalty_joined" not in cust.columns:
-                raise InputError("customers: no loyalty_joined column; pass members=customer_id,joined "
-                                 "or add loyalty_member and loyalty_joined to customers")
+                raise InputError("customers: no loyalty_joined column; give --members FILE (customer_id, joined) "
+                                 "(members= in Python) or add loyalty_member and loyalty_joined to customers")
             flag = cust["loyalty_member"].map(_bool) if "loyalty_member" in cust.columns else cust["loyalty_joined"].notna()
             mem = cust[flag & cust["loyalty_joined"].notna()][["customer_id", "loyalty_joined"]]
             members = mem.rename(columns={"loyalty_joined": "joined"})

@@ -16,7 +16,7 @@ from negah.cli.common import (Calendar, DataOption, Format, FormatOption, Lang, 
 MarginOption = Annotated[float, typer.Option("--margin", min=0.0, help="Profit margin applied to CLV (a share of revenue, e.g. 0.3).")]
 
 
-def _emit(df: Any, fmt: Format, title: str = "") -> None:
+def _emit(df: Any, fmt: Format, title: str = "", lang: str = "en") -> None:
     import json
 
     from negah.actions._data import to_records
@@ -33,7 +33,7 @@ def _emit(df: Any, fmt: Format, title: str = "") -> None:
                 d[c] = d[c].map(lambda v: ";".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
         write_out(d.to_csv(index=False, lineterminator="\n"))
     else:
-        _table(df, title)
+        _table(df, title, lang)
 
 
 def _emit_summary(df: Any, summarise: Callable[[Any], Any], summary: Optional[bool], fmt: Format, title: str) -> None:
@@ -74,15 +74,29 @@ def cell(column: str, v: Any) -> str:
     return str(v)
 
 
-def _table(df: Any, title: str = "") -> None:
+def _table(df: Any, title: str = "", lang: str = "en") -> None:
     """A table that never cuts a header or a value (split to fit the terminal, long text
-    wrapped): :func:`negah.metrics.output.render_grid`."""
+    wrapped): :func:`negah.metrics.output.render_grid`. In Persian the headers, segment and
+    channel names are the dashboard's words and numbers are in Persian typography."""
     from negah.cli.common import write_out
     from negah.metrics.output import render_grid
 
     cols = [str(c) for c in df.columns]
     body = [[cell(c, v) for c, v in zip(cols, row)] for row in df.itertuples(index=False, name=None)]
-    write_out(render_grid(cols, body, keys=1, right=[df[c].dtype.kind in "if" for c in df.columns],
+    heads = cols
+    if lang == "fa":
+        from negah.reports.i18n import digits, t, ui
+
+        heads = [ui("col", c, "fa") for c in cols]
+        words = {"segment": "seg", "channel": None, "best_channel": None}
+        for r in body:
+            for i, c in enumerate(cols):
+                if c in words:
+                    r[i] = ui(words[c], r[i], "fa") if words[c] else t(r[i], "fa")
+                elif df[c].dtype.kind in "if":
+                    r[i] = digits(r[i], "fa")
+        title = ui("table", title.replace(" ", "_"), "fa") if title else title
+    write_out(render_grid(heads, body, keys=1, right=[df[c].dtype.kind in "if" for c in df.columns],
                           title=title or None))
 
 
@@ -122,11 +136,20 @@ def register(app: typer.Typer) -> None:
             df = at_risk(s, top=limit, segment=segment or None, scores=sc, model=model, as_of=as_of,
                          margin=margin, lang=lang.value)
         if fmt == Format.table:
+            fa = lang == Lang.fa
             if len(df):
-                _note(f"churn probability: {df['method'].iloc[0]}")
-            _emit(df.drop(columns=["method", "signals"]), fmt, "at risk")
+                if fa:
+                    from negah.reports.i18n import t
+
+                    _note(f"احتمال ریزش: {t(df['method'].iloc[0], 'fa')}")
+                else:
+                    _note(f"churn probability: {df['method'].iloc[0]}")
+            _emit(df.drop(columns=["method", "signals"]), fmt, "at risk", lang.value)
             if not top:
-                _note(f"the first {TABLE_ROWS} customers; --top N for more, --format csv for the whole list")
+                from negah.calendars import persian_digits
+
+                _note(persian_digits(f"{TABLE_ROWS} مشتری نخست؛ برای بیشتر --top N و برای فهرست کامل --format csv")
+                      if fa else f"the first {TABLE_ROWS} customers; --top N for more, --format csv for the whole list")
         else:
             _emit(df, fmt)
 
@@ -136,7 +159,7 @@ def register(app: typer.Typer) -> None:
                      summary: Optional[bool] = typer.Option(None, "--summary/--per-customer", help="One row per segment (the table view's default) or one per customer (csv/json's default)."),
                      margin: MarginOption = 1.0,
                      min_clv: Optional[float] = typer.Option(None, "--min-clv", help="CLV at or above which a customer is profitable (default: median)."),
-                     as_of: Optional[str] = typer.Option(None, "--as-of"),
+                     as_of: Optional[str] = typer.Option(None, "--as-of", help="Last day of data to use (inclusive; default: the last date of the data)."),
                      fmt: FormatOption = Format.table) -> None:
         """RFM scores, named segments, CLV deciles and profitable customers."""
         from negah.actions.segments import rfm, segment_summary
@@ -154,7 +177,7 @@ def register(app: typer.Typer) -> None:
                     fdr: float = typer.Option(0.05, "--fdr", help="False discovery rate of spike detection."),
                     exposure: str = typer.Option("auto", "--exposure", help="Spike baseline per: orders (the product's purchase lines), time, complaints, or auto (orders when there are orders)."),
                     pick_list: Optional[str] = typer.Option(None, "--pick-list", help="Comma-separated configured reasons (listed first; not a whitelist)."),
-                    as_of: Optional[str] = typer.Option(None, "--as-of"),
+                    as_of: Optional[str] = typer.Option(None, "--as-of", help="Last day of data to use (inclusive; default: the last date of the data)."),
                     fmt: FormatOption = Format.table) -> None:
         """Why customers leave: complaints by reason/product, churn vs comparable customers, spikes."""
         from negah.actions.reasons import analyse
@@ -177,7 +200,7 @@ def register(app: typer.Typer) -> None:
     @app.command("contact-plan")
     @handle_errors
     def contact_cmd(store: StoreOption = None, data: DataOption = None,
-                    min_contacts: int = typer.Option(0, "--min-contacts"),
+                    min_contacts: int = typer.Option(0, "--min-contacts", min=0, help="List only customers with at least this many contacts (0: every customer)."),
                     summary: Optional[bool] = typer.Option(None, "--summary/--per-customer", help="Customers per best channel (the table view's default) or one row per customer (csv/json's default)."),
                     fmt: FormatOption = Format.table) -> None:
         """Best channel, hour and weekday per customer, shrunk toward the population."""
@@ -192,9 +215,9 @@ def register(app: typer.Typer) -> None:
     def program_cmd(store: StoreOption = None, data: DataOption = None,
                     members: Optional[str] = typer.Option(None, "--members", help="CSV/Parquet customer_id, joined (default: customers.loyalty_joined)."),
                     horizon: int = typer.Option(180, "--horizon", min=1, help="Follow-up days for retention and revenue."),
-                    bootstrap: int = typer.Option(200, "--bootstrap"),
-                    seed: int = typer.Option(0, "--seed"),
-                    as_of: Optional[str] = typer.Option(None, "--as-of"),
+                    bootstrap: int = typer.Option(200, "--bootstrap", min=0, help="Bootstrap resamples for the confidence intervals (0: none)."),
+                    seed: int = typer.Option(0, "--seed", help="Random seed of the bootstrap (the same seed gives the same output)."),
+                    as_of: Optional[str] = typer.Option(None, "--as-of", help="Last day of data to use (inclusive; default: the last date of the data)."),
                     fmt: FormatOption = Format.table) -> None:
         """Members against comparable non-members (weighted on pre-join behaviour), with CIs and a log-rank test."""
         from negah.actions.programs import evaluate_program
@@ -275,7 +298,7 @@ def register(app: typer.Typer) -> None:
     @handle_errors
     def whatif_cmd(store: StoreOption = None, data: DataOption = None,
                    churn: float = typer.Option(..., "--churn", help="Target churn per period, e.g. 0.05."),
-                   periods: int = typer.Option(24, "--periods"),
+                   periods: int = typer.Option(24, "--periods", min=1, help="Periods to project ahead."),
                    period: PeriodOption = Period.month,
                    new: Optional[float] = typer.Option(None, "--new", help="Customers starting per period: new ones and those coming back after a lapse, each a new spell (default: the recent mean)."),
                    model: str = typer.Option("sbg", "--model", help="sbg (fitted retention model) or constant."),

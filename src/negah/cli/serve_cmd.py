@@ -156,6 +156,11 @@ def erase_cmd(customer_id: str = typer.Argument(..., help="The customer's id."),
         out = erase_customer(K.raw_connection(s), customer_id, actor=K.cli_actor(), store_path=s.location)
     parts = ", ".join(f"{t} {n}" for t, n in out["removed"].items()) or "no rows found"
     write_out(f"erased customer {out['customer_id']}: {out['rows']} rows ({parts})")
+    if not out["rows"]:
+        from negah.cli.common import warn
+
+        warn(f"no row of the store has customer_id {customer_id!r}: check the id (ids are exact text: "
+             "'007' is not '7'); nothing else to erase if it was erased before")
     if out.get("cached_answers_removed") or out.get("job_records_changed"):
         write_out(f"beside the store: the service's saved answers removed (version folders: "
                   f"{out.get('cached_answers_removed', 0)}), the customer blanked in "
