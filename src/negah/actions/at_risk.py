@@ -144,7 +144,7 @@ def at_risk(source: Any, *, top: int | None = None, segment: str | list[str] | N
             raise InputError(f"at-risk: no BTYD churn probability for these {len(t)} customers (the MBG/NBD model "
                              "did not fit, or the RFM table has no p_alive); train a churn model "
                              "(negah predict train) and pass --model, or give --scores")
-        t["churn_probability"] = np.round(1.0 - t["p_alive"].to_numpy(dtype=float), 6)  # as the classifier path
+        t["churn_probability"] = 1.0 - t["p_alive"].to_numpy(dtype=float)
     t["method"] = method
     t["value_at_risk"] = t["churn_probability"] * t["clv"]
     if given_reasons is not None:
