@@ -155,3 +155,24 @@ def test_cli_segments_views(tmp_path):
     assert sorted(r["segment"] for r in summ) == sorted(v[3] for v in EXPECTED_RFM.values())
     csv = _cli("segments", "--data", str(data), "--format", "csv").stdout
     assert csv.splitlines()[0].startswith("customer_id,recency_days") and len(csv.splitlines()) == 6
+
+
+def test_persian_segment_tables(synth_small):
+    import re
+
+    from typer.testing import CliRunner
+
+    from negah.cli.main import app
+
+    out, _ = synth_small
+    for args in (["--summary"], ["--per-customer"]):
+        r = CliRunner().invoke(app, ["segments", "--data", str(out), "--lang", "fa", *args], env={"COLUMNS": "110"})
+        assert r.exit_code == 0, r.output
+        text = r.stdout
+        body = "\n".join(line for line in text.splitlines() if "│" in line or "┃" in line)
+        assert "بخش" in body and "ارزش طول عمر" in body
+        for english in ("champions", "lost", "revenue", "share", "recency_days", "True", "False"):
+            assert english not in body, english
+        # Latin digits only inside ids, RFM codes and the method name
+        rest = re.sub(r"C[0-9]+|mbgnbd\+\w+", "", body)
+        assert not re.search(r"[0-9]", rest)

@@ -36,13 +36,19 @@ def _emit(df: Any, fmt: Format, title: str = "", lang: str = "en") -> None:
         _table(df, title, lang)
 
 
-def _emit_summary(df: Any, summarise: Callable[[Any], Any], summary: Optional[bool], fmt: Format, title: str) -> None:
+def _emit_summary(df: Any, summarise: Callable[[Any], Any], summary: Optional[bool], fmt: Format, title: str,
+                  lang: str = "en") -> None:
     """``--summary/--per-customer``: the summary by default in the table view, one row per customer in csv/json."""
     if summary is None:
         summary = fmt == Format.table
-    _emit(summarise(df) if summary else df, fmt, title)
+    _emit(summarise(df) if summary else df, fmt, title, lang)
     if summary and fmt == Format.table:
-        _note(f"{len(df):,} customers; --per-customer (or --format csv) for one row per customer")
+        if lang == "fa":
+            from negah.reports.i18n import digits
+
+            _note(f"{digits(f'{len(df):,}', 'fa')} مشتری؛ برای یک ردیف برای هر مشتری --per-customer (یا --format csv)")
+        else:
+            _note(f"{len(df):,} customers; --per-customer (or --format csv) for one row per customer")
 
 
 MONEY = re.compile(r"revenue|clv|value_at_risk|gain|arpu|mrr")
@@ -74,6 +80,16 @@ def cell(column: str, v: Any) -> str:
     return str(v)
 
 
+# Persian headers of the command line's own columns (the rest are the dashboard's, ui("col", …))
+FA_COLUMNS = {
+    "share": "سهم", "profitable_share": "سهم سودآور", "profitable": "سودآور",
+    "recency_days": "روز از آخرین خرید", "purchase_days": "روزهای خرید", "tenure_days": "روز از نخستین خرید",
+    "revenue_180d": "درآمد ۱۸۰ روز اخیر", "revenue_prior_180d": "درآمد ۱۸۰ روز پیش از آن",
+    "R": "R (تازگی)", "F": "F (دفعات)", "M": "M (مبلغ)", "rfm": "RFM", "clv_decile": "دهک ارزش طول عمر",
+    "clv_method": "روش ارزش طول عمر", "p_alive": "احتمال فعال بودن",
+}
+
+
 def _table(df: Any, title: str = "", lang: str = "en") -> None:
     """A table that never cuts a header or a value (split to fit the terminal, long text
     wrapped): :func:`negah.metrics.output.render_grid`. In Persian the headers, segment and
@@ -87,13 +103,15 @@ def _table(df: Any, title: str = "", lang: str = "en") -> None:
     if lang == "fa":
         from negah.reports.i18n import digits, t, ui
 
-        heads = [ui("col", c, "fa") for c in cols]
+        heads = [FA_COLUMNS.get(c) or ui("col", c, "fa") for c in cols]
         words = {"segment": "seg", "channel": None, "best_channel": None}
         for r in body:
             for i, c in enumerate(cols):
                 if c in words:
                     r[i] = ui(words[c], r[i], "fa") if words[c] else t(r[i], "fa")
-                elif df[c].dtype.kind in "if":
+                elif df[c].dtype.kind == "b":
+                    r[i] = {"True": "بله", "False": "خیر"}.get(r[i], r[i])
+                elif df[c].dtype.kind in "iuf" or c == "rfm":  # the RFM code is digits too
                     r[i] = digits(r[i], "fa")
         title = ui("table", title.replace(" ", "_"), "fa") if title else title
     write_out(render_grid(heads, body, keys=1, right=[df[c].dtype.kind in "if" for c in df.columns],
@@ -160,13 +178,14 @@ def register(app: typer.Typer) -> None:
                      margin: MarginOption = 1.0,
                      min_clv: Optional[float] = typer.Option(None, "--min-clv", help="CLV at or above which a customer is profitable (default: median)."),
                      as_of: Optional[str] = typer.Option(None, "--as-of", help="Last day of data to use (inclusive; default: the last date of the data)."),
+                     lang: Lang = typer.Option(Lang.en, "--lang", help="Language of the table view: en or fa (csv/json keep codes)."),
                      fmt: FormatOption = Format.table) -> None:
         """RFM scores, named segments, CLV deciles and profitable customers."""
         from negah.actions.segments import rfm, segment_summary
 
         with open_source(store, data) as s:
             df = rfm(s, as_of=as_of, margin=margin, min_clv=min_clv)
-        _emit_summary(df, segment_summary, summary, fmt, "segments")
+        _emit_summary(df, segment_summary, summary, fmt, "segments", lang.value)
 
     @app.command("reasons")
     @handle_errors
