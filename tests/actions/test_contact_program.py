@@ -81,3 +81,21 @@ def test_cli_evaluate_program_json(synth_small):
     assert [e["outcome"] for e in doc["effects"]] == ["retained_180d", "revenue_180d", "alive_at_end"]
     assert {"members", "controls", "effect", "low", "high", "bootstrap", "n", "estimand"} <= set(doc["effects"][0])
     assert set(doc["settings"]["alive_model"]) >= {"r", "alpha", "a", "b", "theta", "kappa"}
+
+
+def test_persian_contact_plan_tables(synth_small):
+    import re
+
+    from typer.testing import CliRunner
+
+    from negah.cli.main import app
+
+    out, _ = synth_small
+    for args in (["--summary"], ["--per-customer"]):
+        r = CliRunner().invoke(app, ["contact-plan", "--data", str(out), "--lang", "fa", *args], env={"COLUMNS": "120"})
+        assert r.exit_code == 0, r.output
+        body = "\n".join(line for line in r.stdout.splitlines() if "│" in line or "┃" in line)
+        assert "بهترین کانال" in body
+        for english in ("phone", "email", "chat", "medium", "low", "high", "Mon", "Sun", "best_channel", "share"):
+            assert english not in body, english
+        assert not re.search(r"[0-9]", re.sub(r"C[0-9]+", "", body))

@@ -87,6 +87,7 @@ FA_COLUMNS = {
     "revenue_180d": "درآمد ۱۸۰ روز اخیر", "revenue_prior_180d": "درآمد ۱۸۰ روز پیش از آن",
     "R": "R (تازگی)", "F": "F (دفعات)", "M": "M (مبلغ)", "rfm": "RFM", "clv_decile": "دهک ارزش طول عمر",
     "clv_method": "روش ارزش طول عمر", "p_alive": "احتمال فعال بودن",
+    "high": "اطمینان زیاد", "medium": "اطمینان متوسط", "low": "اطمینان کم",
 }
 
 
@@ -104,7 +105,8 @@ def _table(df: Any, title: str = "", lang: str = "en") -> None:
         from negah.reports.i18n import digits, t, ui
 
         heads = [FA_COLUMNS.get(c) or ui("col", c, "fa") for c in cols]
-        words = {"segment": "seg", "channel": None, "best_channel": None}
+        words = {"segment": "seg", "channel": None, "best_channel": None, "second_channel": None,
+                 "best_weekday": None, "confidence": None}
         for r in body:
             for i, c in enumerate(cols):
                 if c in words:
@@ -221,13 +223,14 @@ def register(app: typer.Typer) -> None:
     def contact_cmd(store: StoreOption = None, data: DataOption = None,
                     min_contacts: int = typer.Option(0, "--min-contacts", min=0, help="List only customers with at least this many contacts (0: every customer)."),
                     summary: Optional[bool] = typer.Option(None, "--summary/--per-customer", help="Customers per best channel (the table view's default) or one row per customer (csv/json's default)."),
+                    lang: Lang = typer.Option(Lang.en, "--lang", help="Language of the table view: en or fa (csv/json keep codes)."),
                     fmt: FormatOption = Format.table) -> None:
         """Best channel, hour and weekday per customer, shrunk toward the population."""
         from negah.actions.contact import contact_plan, plan_summary
 
         with open_source(store, data) as s:
             df = contact_plan(s, min_contacts=min_contacts)
-        _emit_summary(df, plan_summary, summary, fmt, "contact plan")
+        _emit_summary(df, plan_summary, summary, fmt, "contact plan", lang.value)
 
     @app.command("evaluate-program")
     @handle_errors

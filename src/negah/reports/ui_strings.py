@@ -121,7 +121,7 @@ FA: dict[str, str] = {
     "reach out personally: likely to leave, though no signal says why":
         "شخصاً تماس بگیرید: احتمال رفتنش زیاد است، هرچند نشانه‌ای دلیلش را نمی‌گوید",
     "btyd (1 - P(alive), MBG/NBD)": "مدل MBG/NBD (۱ − احتمال فعال بودن)", "classifier": "مدل پیش‌بینی ریزش",
-    "phone": "تلفن", "email": "ایمیل", "sms": "پیامک", "dashboard": "داشبورد", "web": "وب",
+    "phone": "تلفن", "email": "ایمیل", "sms": "پیامک", "chat": "گفت‌وگوی آنلاین", "push": "اعلان", "dashboard": "داشبورد", "web": "وب",
     "inbound": "ورودی", "outbound": "خروجی", "answered": "پاسخ داده", "no_answer": "بی‌پاسخ", "open": "باز",
     "menu": "صفحه‌ها", "hover_hint": "برای دیدن مقدارها نشانگر را روی نمودار ببرید.", "low": "کم",
     "medium": "متوسط", "high": "زیاد", "nps_range": "از منفی ۱۰۰ تا ۱۰۰",
