@@ -16,7 +16,7 @@ from negah.cli.common import (Calendar, DataOption, Format, FormatOption, Lang, 
 MarginOption = Annotated[float, typer.Option("--margin", min=0.0, help="Profit margin applied to CLV (a share of revenue, e.g. 0.3).")]
 
 
-def _emit(df: Any, fmt: Format, title: str = "", lang: str = "en") -> None:
+def _emit(df: Any, fmt: Format, title: str = "", lang: str = "en", names: Optional[dict] = None) -> None:
     import json
 
     from negah.actions._data import to_records
@@ -33,15 +33,15 @@ def _emit(df: Any, fmt: Format, title: str = "", lang: str = "en") -> None:
                 d[c] = d[c].map(lambda v: ";".join(map(str, v)) if isinstance(v, (list, tuple)) else v)
         write_out(d.to_csv(index=False, lineterminator="\n"))
     else:
-        _table(df, title, lang)
+        _table(df, title, lang, names)
 
 
 def _emit_summary(df: Any, summarise: Callable[[Any], Any], summary: Optional[bool], fmt: Format, title: str,
-                  lang: str = "en") -> None:
+                  lang: str = "en", names: Optional[dict] = None) -> None:
     """``--summary/--per-customer``: the summary by default in the table view, one row per customer in csv/json."""
     if summary is None:
         summary = fmt == Format.table
-    _emit(summarise(df) if summary else df, fmt, title, lang)
+    _emit(summarise(df) if summary else df, fmt, title, lang, names)
     if summary and fmt == Format.table:
         if lang == "fa":
             from negah.reports.i18n import digits
@@ -87,11 +87,13 @@ FA_COLUMNS = {
     "revenue_180d": "درآمد ۱۸۰ روز اخیر", "revenue_prior_180d": "درآمد ۱۸۰ روز پیش از آن",
     "R": "R (تازگی)", "F": "F (دفعات)", "M": "M (مبلغ)", "rfm": "RFM", "clv_decile": "دهک ارزش طول عمر",
     "clv_method": "روش ارزش طول عمر", "p_alive": "احتمال فعال بودن",
-    "high": "اطمینان زیاد", "medium": "اطمینان متوسط", "low": "اطمینان کم",
 }
+# the contact plan's summary counts customers per confidence level in columns high/medium/low
+# (elsewhere low/high are the bounds of an interval)
+FA_CONFIDENCE = {"high": "اطمینان زیاد", "medium": "اطمینان متوسط", "low": "اطمینان کم"}
 
 
-def _table(df: Any, title: str = "", lang: str = "en") -> None:
+def _table(df: Any, title: str = "", lang: str = "en", names: Optional[dict] = None) -> None:
     """A table that never cuts a header or a value (split to fit the terminal, long text
     wrapped): :func:`negah.metrics.output.render_grid`. In Persian the headers, segment and
     channel names are the dashboard's words and numbers are in Persian typography."""
@@ -104,7 +106,8 @@ def _table(df: Any, title: str = "", lang: str = "en") -> None:
     if lang == "fa":
         from negah.reports.i18n import digits, t, ui
 
-        heads = [FA_COLUMNS.get(c) or ui("col", c, "fa") for c in cols]
+        names = {**FA_COLUMNS, **(names or {})}
+        heads = [names.get(c) or ui("col", c, "fa") for c in cols]
         words = {"segment": "seg", "channel": None, "best_channel": None, "second_channel": None,
                  "best_weekday": None, "confidence": None}
         for r in body:
@@ -230,7 +233,7 @@ def register(app: typer.Typer) -> None:
 
         with open_source(store, data) as s:
             df = contact_plan(s, min_contacts=min_contacts)
-        _emit_summary(df, plan_summary, summary, fmt, "contact plan", lang.value)
+        _emit_summary(df, plan_summary, summary, fmt, "contact plan", lang.value, FA_CONFIDENCE)
 
     @app.command("evaluate-program")
     @handle_errors
