@@ -54,12 +54,14 @@ MAX_PROBLEMS = 50
 READING_FOLDER: "contextvars.ContextVar[bool]" = contextvars.ContextVar("negah_reading_folder", default=False)
 
 
-def _fix(import_option: str, file_fix: str = "") -> str:
-    """The fix naming an import option, or in a folder read in place what does the same."""
+def _fix(said: str, option: str, file_fix: str) -> str:
+    """The fix of an import (``said``, naming ``option``), or in a folder read in place (no
+    import options there): ``file_fix``, or importing the file with ``option``."""
     if not READING_FOLDER.get():
-        return import_option
-    alt = f"import the file with `negah import FILE {import_option.removeprefix('use ')}` and query the store with --store"
-    return f"{file_fix}, or {alt}" if file_fix else alt
+        return said
+    return f"{file_fix}, or import the file with `negah import FILE {option}` and query the store with --store"
+
+
 SUPPORTED = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".xlsx")
 
 
@@ -204,7 +206,7 @@ def _open_csv(raw, path: Path, label: str, idx: int, delimiter: str | None,
             raise InputError(f"{label} could not be read as CSV: {msg}", [Problem(
                 label, None, None, None, f"could not be read as CSV: {msg}",
                 "check that it is UTF-8 text with one header row; "
-                + _fix("name the delimiter with --delimiter", "save it comma-separated"))]) from None
+                + _fix("name the delimiter with --delimiter", "--delimiter ';'", "save it comma-separated"))]) from None
         cols = {r[0]: "VARCHAR" for r in raw.execute(f"DESCRIBE {name}").fetchall()}
     view = f"_negah_rel_{idx}"
     # rowid follows file order; inside a transaction it starts at an offset, so count from the first.
@@ -348,12 +350,12 @@ def _match_columns(spec: S.Table, src: _Source, mapping: dict[str, str]) -> tupl
         has = f"the header has {', '.join(header) if header else 'no columns'}"
         one = len(header) == 1 and any(d in header[0] for d in ";\t|,")
         for m in missing:
-            hint = f"{has}; " + (_fix(f"use --map {m}=THEIR_NAME", f"rename their column to {m} in the file")
-                                 if READING_FOLDER.get() else f"rename the column or use --map {m}=THEIR_NAME")
+            hint = f"{has}; " + _fix(f"rename the column or use --map {m}=THEIR_NAME", f"--map {m}=THEIR_NAME",
+                                     f"rename their column to {m} in the file")
             if one:
                 d = next(d for d in ";\t|," if d in header[0])
                 hint = (f"the header is one column {header[0]!r}: the delimiter looks like {d!r}; "
-                        + _fix(f"use --delimiter {d!r}", "save the file comma-separated"))
+                        + _fix(f"use --delimiter {d!r}", f"--delimiter {d!r}", "save the file comma-separated"))
             problems.append(Problem(src.label, None, m, None,
                                     f"required column is missing (table {spec.name} needs {', '.join(spec.required)})",
                                     hint))
