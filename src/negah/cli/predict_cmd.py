@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, List, Optional
 
@@ -37,6 +38,28 @@ def register(app: typer.Typer) -> None:
 
 def _say(msg: str) -> None:
     err_console().print(msg, highlight=False, markup=False)
+
+
+@contextmanager
+def _steps(what: str):
+    """A live progress line on stderr (a terminal only) for work whose steps are messages:
+    a running bar with the current step and the elapsed time; each finished step stays
+    printed above it. Elsewhere the messages are plain lines on stderr."""
+    if not sys.stderr.isatty():
+        yield _say
+        return
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    con = err_console()
+    with Progress(SpinnerColumn(), TextColumn(f"{what}: {{task.description}}"), BarColumn(),
+                  TimeElapsedColumn(), console=con, transient=True) as bar:
+        task = bar.add_task("starting", total=None)
+
+        def report(msg: str) -> None:
+            bar.console.print(msg, highlight=False, markup=False)
+            bar.update(task, description=msg[:60])
+
+        yield report
 
 
 class _OptionalSaveValue(TyperCommand):
@@ -168,10 +191,10 @@ def train_cmd(
         from negah.cli.common import open_source
         from negah.predict.backtest import train_store
 
-        with open_source(None if data else store, data) as s:
+        with open_source(None if data else store, data) as s, _steps("training") as step_done:
             m = train_store(s, _store_as_of(s, as_of, label), horizon=horizon, label=label, window=window,
                             n_cutoffs=n_cutoffs, step=step, model=model, seed=seed, folds=folds,
-                            max_rounds=max_rounds, num_threads=threads, backtest=backtest, progress=_say)
+                            max_rounds=max_rounds, num_threads=threads, backtest=backtest, progress=step_done)
     if out is not None:
         m.save(out)
         _say(f"model written to {out}")
