@@ -4,7 +4,6 @@ check, whatif — thin shells over :mod:`negah.actions`."""
 from __future__ import annotations
 
 import json
-
 import re
 from typing import Annotated, Any, Callable, Optional
 
@@ -17,8 +16,6 @@ MarginOption = Annotated[float, typer.Option("--margin", min=0.0, help="Profit m
 
 
 def _emit(df: Any, fmt: Format, title: str = "", lang: str = "en", names: Optional[dict] = None) -> None:
-    import json
-
     from negah.actions._data import to_records
 
     if fmt == Format.json:
@@ -97,7 +94,6 @@ def _table(df: Any, title: str = "", lang: str = "en", names: Optional[dict] = N
     """A table that never cuts a header or a value (split to fit the terminal, long text
     wrapped): :func:`negah.metrics.output.render_grid`. In Persian the headers, segment and
     channel names are the dashboard's words and numbers are in Persian typography."""
-    from negah.cli.common import write_out
     from negah.metrics.output import render_grid
 
     cols = [str(c) for c in df.columns]

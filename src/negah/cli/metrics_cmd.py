@@ -200,8 +200,9 @@ def _cohort_table(recs: list, lang: Lang, value: str) -> str:
     buf = io.StringIO()
     Console(file=buf, width=max(100, 9 * (len(offsets) + 3)), force_terminal=False, color_system=None).print(t)
     if any(not r.get("complete", True) for r in recs):
-        buf.write("* دوره‌ای که داده فقط بخشی از آن را پوشش می‌دهد\n" if fa
-                  else "* period only partly covered by the data\n")
+        from negah.metrics.output import partial_note
+
+        buf.write(partial_note("fa" if fa else "en"))
     return buf.getvalue()
 
 

@@ -309,7 +309,9 @@ def score_cmd(
             from negah.predict.features import parse_date
 
             if in_sample(m, parse_date(cut)):
-                _say(f"warning: the model was trained on data up to {m.meta['training']['as_of']}, after the "
+                from negah.cli.common import warn
+
+                warn(f"the model was trained on data up to {m.meta['training']['as_of']}, after the "
                      f"cut-off {parse_date(cut).isoformat()}: it has seen what these customers did next")
             n = len(res)
             if fmt == FormatCsvJson.csv:
@@ -355,7 +357,9 @@ def evaluate_cmd(
         with open_source(None if data else store, data) as s:
             res = evaluate_store(m, s, as_of, horizon)
         if res.get("in_sample"):
-            _say(f"warning: in-sample — the model was trained on data up to {m.meta['training']['as_of']}, "
+            from negah.cli.common import warn
+
+            warn(f"in-sample — the model was trained on data up to {m.meta['training']['as_of']}, "
                  f"after {res['as_of']}: these outcomes were in its training data, so the figures flatter it; "
                  "evaluate at a cut-off after the training data (train with an earlier --as-of to keep a test period)")
     if fmt == Format.json:

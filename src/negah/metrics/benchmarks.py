@@ -119,17 +119,11 @@ def benchmark(source: Any, industry: str, basis: str = "orders", calendar: str =
             store.close()
 
 
-def _pct(v: float | None, fa: bool) -> str:
+def _pct(v: float | None, fa: bool, places: int = 1) -> str:
+    """``12.3%`` (``—`` when unknown), in Persian typography with ``fa``."""
     from negah.i18n import fa_number
 
-    s = "—" if v is None else f"{100 * v:.1f}%"
-    return fa_number(s) if fa else s
-
-
-def _bound(v: float, fa: bool) -> str:
-    from negah.i18n import fa_number
-
-    s = f"{100 * v:.0f}%"
+    s = "—" if v is None else f"{100 * v:.{places}f}%"
     return fa_number(s) if fa else s
 
 
@@ -144,9 +138,9 @@ def describe(rec: dict[str, Any], lang: str = "en") -> str:
     ret = rec["metric"] == "product_return_rate"
     lo, hi = rec.get("range_low"), rec.get("range_high")
     if fa:
-        rng = f"{_bound(lo, fa)} تا {_bound(hi, fa)}" if lo is not None else f"زیر {_bound(hi, fa)}"
+        rng = f"{_pct(lo, fa, 0)} تا {_pct(hi, fa, 0)}" if lo is not None else f"زیر {_pct(hi, fa, 0)}"
         where = "بازه مرجوعی فروشگاه‌های آنلاین B2C" if ret else f"بازه {spec['fa']}"
-        strong = (f"؛ شرکت‌های قوی زیر {_bound(spec['strong'], fa)}"
+        strong = (f"؛ شرکت‌های قوی زیر {_pct(spec['strong'], fa, 0)}"
                   if not ret and "strong" in spec else "")
         name = metric_name("yearly_churn" if not ret else "product_return_rate", "fa")
         period = persian_digits(str(rec["period"] or "")).replace("..", " تا ")
@@ -166,8 +160,8 @@ def describe(rec: dict[str, Any], lang: str = "en") -> str:
             if rec["alert"]:
                 verdict = "هشدار: " + verdict
         return f"{name} {period}{part}: {_pct(rec['value'], fa)}  [{where}: {rng}{strong}]  {verdict}"
-    rng = f"{_bound(lo, fa)}–{_bound(hi, fa)}" if lo is not None else f"under {_bound(hi, fa)}"
-    strong = f"; strong companies under {_bound(spec['strong'], fa)}" if not ret and "strong" in spec else ""
+    rng = f"{_pct(lo, fa, 0)}–{_pct(hi, fa, 0)}" if lo is not None else f"under {_pct(hi, fa, 0)}"
+    strong = f"; strong companies under {_pct(spec['strong'], fa, 0)}" if not ret and "strong" in spec else ""
     where = "online B2C return range" if ret else f"{spec['name']} range"
     part = "" if rec["complete"] else " (incomplete period)"
     alert = "ALERT " if rec["alert"] else ""

@@ -167,8 +167,13 @@ def render_table(records: Sequence[dict[str, Any]], lang: str = "en", title: str
         body.append(cells)
     text = render_grid(heads, body, keys=n_keys, right=[i >= n_keys for i in range(len(cols))],
                        title=title, width=width)
-    note = "* period only partly covered by the data" if lang != "fa" else "* دوره‌ای که داده فقط بخشی از آن را پوشش می‌دهد"
-    return text + (note + "\n" if any(not r[-1] for r in rows) else "")
+    return text + (partial_note(lang) if any(not r[-1] for r in rows) else "")
+
+
+def partial_note(lang: str = "en") -> str:
+    """The footnote of the ``*`` that marks a period the data cover only in part."""
+    return ("* دوره‌ای که داده فقط بخشی از آن را پوشش می‌دهد" if lang == "fa"
+            else "* period only partly covered by the data") + "\n"
 
 
 def render_grid(heads: Sequence[str], body: Sequence[Sequence[str]], *, keys: int = 1,

@@ -366,20 +366,15 @@ def customer_features(store: "Store", as_of: _dt.date) -> "ir.Table | None":
 
 def no_population(store: "Store", as_of: _dt.date, label: str) -> str:
     """Why nobody is in the population at ``as_of``, with the data's dates to choose from."""
-    if label == "orders":
-        t = store.table("orders")
-        lo, hi = (store.execute(t.order_date.min()), store.execute(t.order_date.max()))
-        what = "nobody bought before it"
-    else:
-        t = store.table("subscriptions")
-        lo, hi = (store.execute(t.start_date.min()), store.execute(t.start_date.max()))
-        what = "no subscription was running at it"
-    span = "" if lo is None else f" (the data run from {_iso(lo)} to {_iso(hi)})"
-    return f"no customers at the cut-off {as_of.isoformat()}: {what}{span}; choose a later --as-of"
+    from negah.calendars import to_date
+    from negah.metrics.base import is_missing
 
-
-def _iso(v: Any) -> str:
-    return v.date().isoformat() if hasattr(v, "date") and callable(v.date) else str(v)
+    t, col, what = ((store.table("orders"), "order_date", "nobody bought before it") if label == "orders" else
+                    (store.table("subscriptions"), "start_date", "no subscription was running at it"))
+    span = store.execute(t.aggregate(lo=t[col].min(), hi=t[col].max())).iloc[0]
+    dates = "" if is_missing(span["lo"]) else \
+        f" (the data run from {to_date(span['lo']).isoformat()} to {to_date(span['hi']).isoformat()})"
+    return f"no customers at the cut-off {as_of.isoformat()}: {what}{dates}; choose a later --as-of"
 
 
 def population(store: "Store", as_of: _dt.date, label: str) -> "ir.Table":
