@@ -37,8 +37,11 @@ ACTIONS = {
     "reasons": ("negah.actions.reasons:analyse", {}, ["reasons"]),
     "contact-plan": ("negah.actions.contact:contact_plan", {}, ["contact-plan"]),
     # not in the default set: run it with --only evaluate-program
-    "evaluate-program": ("negah.actions.programs:evaluate_program", {"bootstrap": 20},
-                         ["evaluate-program", "--bootstrap", "20"]),
+    "evaluate-program": (
+        "negah.actions.programs:evaluate_program",
+        {"bootstrap": 20},
+        ["evaluate-program", "--bootstrap", "20"],
+    ),
 }
 DEFAULT = ["at-risk", "segments", "reasons", "contact-plan"]
 
@@ -73,20 +76,27 @@ def store_for(n: int) -> Path:
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     if not (data / "orders.parquet").exists():
         print(f"# negah synth {data} --customers {n}", file=sys.stderr)
-        subprocess.run(negah_cmd() + ["synth", str(data), "--customers", str(n), "--seed", "0", "--format", "parquet",
-                                      "--no-progress"], check=True, stdout=subprocess.DEVNULL, env=env)
+        subprocess.run(
+            negah_cmd()
+            + ["synth", str(data), "--customers", str(n), "--seed", "0", "--format", "parquet", "--no-progress"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            env=env,
+        )
     if not store.exists():
         print(f"# negah import {data} --store {store}", file=sys.stderr)
-        subprocess.run(negah_cmd() + ["import", str(data), "--store", str(store)], check=True,
-                       stdout=subprocess.DEVNULL, env=env)
+        subprocess.run(
+            negah_cmd() + ["import", str(data), "--store", str(store)], check=True, stdout=subprocess.DEVNULL, env=env
+        )
     return store
 
 
 def library(name: str, store: Path) -> dict:
     target, kw, _ = ACTIONS[name]
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    r = subprocess.run([python(), "-c", CHILD, target, json.dumps(kw), str(store)], check=True, capture_output=True,
-                       text=True, env=env)
+    r = subprocess.run(
+        [python(), "-c", CHILD, target, json.dumps(kw), str(store)], check=True, capture_output=True, text=True, env=env
+    )
     return json.loads(r.stdout.strip().splitlines()[-1])
 
 
@@ -95,8 +105,13 @@ def cli(name: str, store: Path) -> dict:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     w0 = time.perf_counter()
     fmt = ["--format", "json"] if name == "reasons" else ["--format", "csv"]
-    subprocess.run(negah_cmd() + ACTIONS[name][2] + ["--store", str(store)] + fmt, check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    subprocess.run(
+        negah_cmd() + ACTIONS[name][2] + ["--store", str(store)] + fmt,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     return {"wall_s": round(time.perf_counter() - w0, 3), "cpu_s": round(cpu, 3)}

@@ -165,8 +165,10 @@ def plan(full: bool, scale: float) -> list[tuple[str, int, list[str]]]:
 
 def table(results: list[dict]) -> str:
     """The comparison as a Markdown table (for docs/performance.md)."""
-    out = ["| model | customers | tool | seconds | CPU s | load (1 min) | params (3 s.f.) | log-likelihood | same params | negah faster (wall / CPU) |",
-           "|---|---:|---|---:|---:|---:|---|---:|---|---|"]
+    out = [
+        "| model | customers | tool | seconds | CPU s | load (1 min) | params (3 s.f.) | log-likelihood | same params | negah faster (wall / CPU) |",
+        "|---|---:|---|---:|---:|---:|---|---:|---|---|",
+    ]
     for r in results:
         if "skipped" in r:
             out.append(f"| {LABEL[r['model']]} | {r['n']:,} | {r['tool']} | skipped: {r['skipped']} | | | | | | |")
@@ -175,8 +177,10 @@ def table(results: list[dict]) -> str:
         tool = r["tool"] + (f" ({r['distinct_rows']:,} distinct rows)" if "distinct_rows" in r else "")
         same = {True: "yes", False: "**no**"}.get(r.get("same_params_3sig"), "—")
         fast = f"{r['speedup_negah']}× / {r['speedup_negah_cpu']}×" if "speedup_negah" in r else "—"
-        out.append(f"| {LABEL[r['model']]} | {r['n']:,} | {tool} | {r['seconds']:.3g} | {r['cpu_seconds']:.3g} | "
-                   f"{r['loadavg_1m']} | {ps} | {r['log_likelihood']:.2f} | {same} | {fast} |")
+        out.append(
+            f"| {LABEL[r['model']]} | {r['n']:,} | {tool} | {r['seconds']:.3g} | {r['cpu_seconds']:.3g} | "
+            f"{r['loadavg_1m']} | {ps} | {r['log_likelihood']:.2f} | {same} | {fast} |"
+        )
     return "\n".join(out)
 
 
@@ -184,60 +188,105 @@ def goals(results: list[dict]) -> list[str]:
     """Each goal of issue 4: met, not met, or not measured in this run."""
     lines = []
     for model in ("bgnbd", "paretonbd"):
-        row = [r for r in results if r["model"] == model and r["n"] == 1_000_000 and r["tool"].startswith("lifetimes")
-               and "speedup_negah" in r]
+        row = [
+            r
+            for r in results
+            if r["model"] == model
+            and r["n"] == 1_000_000
+            and r["tool"].startswith("lifetimes")
+            and "speedup_negah" in r
+        ]
         if row:
             r = row[0]
             ok = r["speedup_negah"] >= 50 and r["same_params_3sig"]
-            lines.append(f"{LABEL[model]} 1M: {r['speedup_negah']}x lifetimes (CPU {r['speedup_negah_cpu']}x), "
-                         f"same params {r['same_params_3sig']}: {'MET' if ok else 'NOT MET'} (goal >= 50x)")
+            lines.append(
+                f"{LABEL[model]} 1M: {r['speedup_negah']}x lifetimes (CPU {r['speedup_negah_cpu']}x), "
+                f"same params {r['same_params_3sig']}: {'MET' if ok else 'NOT MET'} (goal >= 50x)"
+            )
         else:
-            lines.append(f"{LABEL[model]} 1M vs lifetimes: not measured in this run"
-                         + (" (use --full)" if model == "paretonbd" else ""))
+            lines.append(
+                f"{LABEL[model]} 1M vs lifetimes: not measured in this run"
+                + (" (use --full)" if model == "paretonbd" else "")
+            )
     same = [r for r in results if "same_params_3sig" in r]
     if same:
         bad = [f"{r['tool']} {LABEL[r['model']]} {r['n']:,}" for r in same if not r["same_params_3sig"]]
-        lines.append("same parameters to 3 s.f. as the competitors: " + ("all MET" if not bad else "NOT MET: " + ", ".join(bad)))
+        lines.append(
+            "same parameters to 3 s.f. as the competitors: " + ("all MET" if not bad else "NOT MET: " + ", ".join(bad))
+        )
     ten = [r for r in results if r["model"] == "bgnbd" and r["n"] == 10_000_000 and r["tool"] == "negah"]
     if ten:
-        lines.append(f"BG/NBD 10M: {ten[0]['seconds']:.2f} s: {'MET' if ten[0]['seconds'] < 10 else 'NOT MET'} (goal < 10 s)")
+        lines.append(
+            f"BG/NBD 10M: {ten[0]['seconds']:.2f} s: {'MET' if ten[0]['seconds'] < 10 else 'NOT MET'} (goal < 10 s)"
+        )
     return lines
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--full", action="store_true", help="also Pareto/NBD at 1M customers against both competitors (the goal set)")
+    ap.add_argument(
+        "--full", action="store_true", help="also Pareto/NBD at 1M customers against both competitors (the goal set)"
+    )
     ap.add_argument("--skip-10m", action="store_true", help="leave out negah's 10M-customer fits")
     ap.add_argument("--scale", type=float, default=1.0, help="multiply the 1M/100k sizes (0.01 for a quick check)")
     ap.add_argument("--repeat", type=int, default=3, help="negah: best of this many fits")
-    ap.add_argument("--lifetimes-python", type=Path, default=LIFETIMES, help="python of the lifetimes 0.11.3 environment")
+    ap.add_argument(
+        "--lifetimes-python", type=Path, default=LIFETIMES, help="python of the lifetimes 0.11.3 environment"
+    )
     ap.add_argument("--pymc-python", type=Path, default=PYMC, help="python of the PyMC-Marketing 1.3.0 environment")
     ap.add_argument("--no-pymc", action="store_true", help="leave out PyMC-Marketing")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="negah-bench-"))
     results: list[dict] = []
-    print(json.dumps({"start": time.strftime("%Y-%m-%d %H:%M:%S"), "loadavg": [round(v, 2) for v in os.getloadavg()],
-                      "cpus": os.cpu_count(), "lifetimes_python": str(args.lifetimes_python),
-                      "pymc_python": None if args.no_pymc else str(args.pymc_python)}), flush=True)
+    print(
+        json.dumps(
+            {
+                "start": time.strftime("%Y-%m-%d %H:%M:%S"),
+                "loadavg": [round(v, 2) for v in os.getloadavg()],
+                "cpus": os.cpu_count(),
+                "lifetimes_python": str(args.lifetimes_python),
+                "pymc_python": None if args.no_pymc else str(args.pymc_python),
+            }
+        ),
+        flush=True,
+    )
 
     def report(row: dict) -> None:
         row["loadavg_1m"] = round(os.getloadavg()[0], 2)
         results.append(row)
         print(json.dumps(row), flush=True)
         what = f"{row['tool']} {LABEL[row['model']]} n={row['n']:,}"
-        print(f"[{time.strftime('%H:%M:%S')}] {what}: " + (f"{row['seconds']:.3f} s (CPU {row['cpu_seconds']:.3f} s)"
-              if "seconds" in row else row.get("skipped", "")), file=sys.stderr, flush=True)
+        print(
+            f"[{time.strftime('%H:%M:%S')}] {what}: "
+            + (
+                f"{row['seconds']:.3f} s (CPU {row['cpu_seconds']:.3f} s)"
+                if "seconds" in row
+                else row.get("skipped", "")
+            ),
+            file=sys.stderr,
+            flush=True,
+        )
 
     def negah_row(model: str, n: int, x, tx, T) -> dict:
         wall, cpu, runs, m = time_negah(model, x, tx, T, args.repeat)
-        row = {"tool": "negah", "model": model, "n": n, "seconds": round(wall, 3), "cpu_seconds": round(cpu, 3),
-               "runs": runs, "distinct_rows": m.n_rows_, "params": sig3({k: m.params_[k] for k in NAMES[model]}),
-               "log_likelihood": round(m.log_likelihood_, 2)}
+        row = {
+            "tool": "negah",
+            "model": model,
+            "n": n,
+            "seconds": round(wall, 3),
+            "cpu_seconds": round(cpu, 3),
+            "runs": runs,
+            "distinct_rows": m.n_rows_,
+            "params": sig3({k: m.params_[k] for k in NAMES[model]}),
+            "log_likelihood": round(m.log_likelihood_, 2),
+        }
         report(row)
         return row
 
-    competitors = {"lifetimes": ("lifetimes 0.11.3", args.lifetimes_python, LIFETIMES_SCRIPT),
-                   "pymc": ("pymc-marketing 1.3.0 (MAP, flat priors)", args.pymc_python, PYMC_SCRIPT)}
+    competitors = {
+        "lifetimes": ("lifetimes 0.11.3", args.lifetimes_python, LIFETIMES_SCRIPT),
+        "pymc": ("pymc-marketing 1.3.0 (MAP, flat priors)", args.pymc_python, PYMC_SCRIPT),
+    }
     for model, n, others in plan(args.full, args.scale):
         if args.no_pymc:
             others = [o for o in others if o != "pymc"]

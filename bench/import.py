@@ -26,11 +26,13 @@ def make_files(out: Path, rows: int) -> dict[str, Path]:
     out.mkdir(parents=True, exist_ok=True)
     base = out / f"orders_{rows}"
     files = {"csv": base.with_suffix(".csv"), "parquet": base.with_suffix(".parquet")}
-    sql = (f"SELECT 'c' || (i % {max(rows // 8, 1)}) AS customer_id, "
-           "DATE '2022-01-01' + CAST(i % 730 AS INTEGER) AS order_date, "
-           "CAST(((i * 7919) % 20000) / 100.0 AS DECIMAL(18,2)) AS amount, "
-           "CAST(1 + i % 3 AS INTEGER) AS quantity, 'p' || (i % 500) AS product_id "
-           f"FROM range({rows}) t(i)")
+    sql = (
+        f"SELECT 'c' || (i % {max(rows // 8, 1)}) AS customer_id, "
+        "DATE '2022-01-01' + CAST(i % 730 AS INTEGER) AS order_date, "
+        "CAST(((i * 7919) % 20000) / 100.0 AS DECIMAL(18,2)) AS amount, "
+        "CAST(1 + i % 3 AS INTEGER) AS quantity, 'p' || (i % 500) AS product_id "
+        f"FROM range({rows}) t(i)"
+    )
     if not files["csv"].exists():
         duckdb.sql(f"COPY ({sql}) TO '{files['csv']}' (HEADER)")
     if not files["parquet"].exists():
@@ -53,10 +55,20 @@ def main() -> None:
             t0 = time.perf_counter()
             rep = import_files(s, [path], table="orders")
             dt = time.perf_counter() - t0
-        print(json.dumps({"format": fmt, "rows": rep[0].rows, "seconds": round(dt, 2),
-                          "rows_per_s": int(rep[0].rows / dt), "cores": os.cpu_count(),
-                          "load_avg_1m": round(os.getloadavg()[0], 2),
-                          "python": platform.python_version(), "duckdb": duckdb.__version__}))
+        print(
+            json.dumps(
+                {
+                    "format": fmt,
+                    "rows": rep[0].rows,
+                    "seconds": round(dt, 2),
+                    "rows_per_s": int(rep[0].rows / dt),
+                    "cores": os.cpu_count(),
+                    "load_avg_1m": round(os.getloadavg()[0], 2),
+                    "python": platform.python_version(),
+                    "duckdb": duckdb.__version__,
+                }
+            )
+        )
 
 
 if __name__ == "__main__":

@@ -65,12 +65,14 @@ def generate(n: int, path: Path, seed: int = 1) -> None:
     qty = rng.integers(1, 4, n)
     qty[ret] = -qty[ret]
     ids = np.char.add("c", np.char.zfill(cust.astype(str), 8))
-    table = pa.table({
-        "customer_id": pa.array(ids, pa.string()),
-        "order_date": pa.array(day.astype("datetime64[D]"), pa.date32()),
-        "amount": pa.array(amount, pa.float64()).cast(pa.decimal128(18, 4)),
-        "quantity": pa.array(qty, pa.int64()),
-    })
+    table = pa.table(
+        {
+            "customer_id": pa.array(ids, pa.string()),
+            "order_date": pa.array(day.astype("datetime64[D]"), pa.date32()),
+            "amount": pa.array(amount, pa.float64()).cast(pa.decimal128(18, 4)),
+            "quantity": pa.array(qty, pa.int64()),
+        }
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(table, path, row_group_size=1_000_000)
 
@@ -79,8 +81,23 @@ def synth(n: int, folder: Path) -> Path:
     """``negah synth`` data (orders only are used) and a folder holding just the orders."""
     data = OUT / f"synth_{n}"
     if not (data / "orders.parquet").exists():
-        subprocess.run([sys.executable, "-m", "negah", "synth", str(data), "--orders", str(n),
-                        "--seed", "1", "--format", "parquet"], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "negah",
+                "synth",
+                str(data),
+                "--orders",
+                str(n),
+                "--seed",
+                "1",
+                "--format",
+                "parquet",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
     folder.mkdir(parents=True, exist_ok=True)
     link = folder / "orders.parquet"
     if not link.exists():
@@ -118,8 +135,12 @@ def child(args: list[str]) -> dict:
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(args)} failed with exit code {proc.returncode}")
-    return {"s": round(wall, 2), "cpu_s": round(ru.ru_utime + ru.ru_stime, 1),
-            "peak_gb": round(ru.ru_maxrss / 2**20, 2), "stdout": out}
+    return {
+        "s": round(wall, 2),
+        "cpu_s": round(ru.ru_utime + ru.ru_stime, 1),
+        "peak_gb": round(ru.ru_maxrss / 2**20, 2),
+        "stdout": out,
+    }
 
 
 def steal_s() -> float | None:
@@ -141,9 +162,16 @@ def measure(row: dict, name: str, args: list[str]) -> bytes:
     st0 = steal_s()
     r = child(args)
     st1 = steal_s()
-    row.update({f"{name}_s": r["s"], f"{name}_cpu_s": r["cpu_s"], f"{name}_peak_gb": r["peak_gb"],
-                f"{name}_load_before": load, f"{name}_load_after": [round(x, 2) for x in os.getloadavg()],
-                f"{name}_steal_s": None if st0 is None or st1 is None else round(st1 - st0, 1)})
+    row.update(
+        {
+            f"{name}_s": r["s"],
+            f"{name}_cpu_s": r["cpu_s"],
+            f"{name}_peak_gb": r["peak_gb"],
+            f"{name}_load_before": load,
+            f"{name}_load_after": [round(x, 2) for x in os.getloadavg()],
+            f"{name}_steal_s": None if st0 is None or st1 is None else round(st1 - st0, 1),
+        }
+    )
     if name != "cli":
         inner = json.loads(r["stdout"])
         row[f"{name}_child_s"] = r["s"]
@@ -181,8 +209,11 @@ def pandas_metrics(path: Path) -> tuple[float, pd.DataFrame]:
     out = []
     prev = None
     days = pur[["customer_id", "order_date"]].drop_duplicates().sort_values(["customer_id", "order_date"])
-    days["gap"] = days.groupby("customer_id").order_date.diff().dt.days if hasattr(days.order_date, "dt") else (
-        pd.to_datetime(days.order_date).groupby(days.customer_id).diff().dt.days)
+    days["gap"] = (
+        days.groupby("customer_id").order_date.diff().dt.days
+        if hasattr(days.order_date, "dt")
+        else (pd.to_datetime(days.order_date).groupby(days.customer_id).diff().dt.days)
+    )
     days["p"] = pd.to_datetime(days.order_date).dt.to_period("M")
     gm = days.dropna(subset=["gap"]).groupby(["p", "customer_id"]).gap.mean().groupby("p").agg(["sum", "count"])
     units = df.groupby(["p", "ret"]).units.sum().unstack(fill_value=0)
@@ -201,10 +232,14 @@ def pandas_metrics(path: Path) -> tuple[float, pd.DataFrame]:
             r0 = sum(revd.get((x, prev), 0.0) for x in s)
             kept = sum(revd.get((x, p), 0.0) for x in s)
             lost = sum(max(0.0, revd.get((x, prev), 0.0) - revd.get((x, p), 0.0)) for x in s)
-            rec.update(churn=len(c) / len(s) if s else None, S=len(s),
-                       gross=lost / r0 if r0 else None, net=(r0 - kept) / r0 if r0 else None,
-                       loyal=(len(s & a) + ln) / (len(s) + len(n)) if (s or n) else None,
-                       growth=(len(a) - len(s)) / len(s) if s else None)
+            rec.update(
+                churn=len(c) / len(s) if s else None,
+                S=len(s),
+                gross=lost / r0 if r0 else None,
+                net=(r0 - kept) / r0 if r0 else None,
+                loyal=(len(s & a) + ln) / (len(s) + len(n)) if (s or n) else None,
+                growth=(len(a) - len(s)) / len(s) if s else None,
+            )
         sold = units.loc[p, False] if p in units.index else 0
         rec["returns"] = (units.loc[p, True] / sold) if sold else None
         rec["tbp"] = gm.loc[p, "sum"] / gm.loc[p, "count"] if p in gm.index else None
@@ -222,8 +257,11 @@ def _inner(args: argparse.Namespace) -> None:
         print(json.dumps({"s": tp, "churn": [None if v != v else v for v in pdf["churn"].tolist()]}))
     else:
         te, recs = engine_time(path, table=args.inner == "table")
-        print(json.dumps({"s": te, "records": len(recs),
-                          "churn": [r["value"] for r in recs if r["metric"] == "churn_rate"]}))
+        print(
+            json.dumps(
+                {"s": te, "records": len(recs), "churn": [r["value"] for r in recs if r["metric"] == "churn_rate"]}
+            )
+        )
 
 
 def main() -> None:
@@ -251,8 +289,11 @@ def main() -> None:
             folder = OUT / f"metrics_{n}"
             path = folder / "orders.parquet"
             generate(n, path)
-        row: dict = {"rows": n, "data": "synth" if args.synth else "numpy",
-                     "generate_s": round(time.perf_counter() - t0, 1)}
+        row: dict = {
+            "rows": n,
+            "data": "synth" if args.synth else "numpy",
+            "generate_s": round(time.perf_counter() - t0, 1),
+        }
         eng = json.loads(measure(row, "engine", me + ["--inner", "view", "--path", str(path)]))
         row["records"] = eng["records"]
         if args.table:

@@ -49,19 +49,34 @@ def make_table(n: int, seed: int, path: Path, labelled: bool, chunk: int = 1_000
         support_calls = rng.poisson(1.2, m)
         nps = rng.integers(0, 11, m).astype(float)
         nps[rng.random(m) < 0.3] = np.nan
-        logit = (-0.8 - 0.045 * tenure + 0.015 * (charges - 70) + np.where(contract == "Month-to-month", 1.6, 0.0)
-                 + 0.45 * complaints + np.where(internet == "Fiber optic", 0.4, 0.0) - 0.08 * np.nan_to_num(nps - 7))
+        logit = (
+            -0.8
+            - 0.045 * tenure
+            + 0.015 * (charges - 70)
+            + np.where(contract == "Month-to-month", 1.6, 0.0)
+            + 0.45 * complaints
+            + np.where(internet == "Fiber optic", 0.4, 0.0)
+            - 0.08 * np.nan_to_num(nps - 7)
+        )
         churn = rng.random(m) < 1 / (1 + np.exp(-logit))
         total = (tenure * charges).round(2).astype(str)
         total[rng.random(m) < 0.01] = " "
-        df = pd.DataFrame({
-            "customer_id": np.char.add("C", np.arange(start, start + m).astype(str)),
-            "tenure": tenure, "MonthlyCharges": charges, "TotalCharges": total, "Contract": contract,
-            "InternetService": internet, "PaperlessBilling": paperless, "Complaints": complaints,
-            "SupportCalls": support_calls, "LastNPS": nps,
-            "Region": rng.choice(np.array(["north", "south", "east", "west", "center"]), m),
-            "SeniorCitizen": rng.integers(0, 2, m),
-        })
+        df = pd.DataFrame(
+            {
+                "customer_id": np.char.add("C", np.arange(start, start + m).astype(str)),
+                "tenure": tenure,
+                "MonthlyCharges": charges,
+                "TotalCharges": total,
+                "Contract": contract,
+                "InternetService": internet,
+                "PaperlessBilling": paperless,
+                "Complaints": complaints,
+                "SupportCalls": support_calls,
+                "LastNPS": nps,
+                "Region": rng.choice(np.array(["north", "south", "east", "west", "center"]), m),
+                "SeniorCitizen": rng.integers(0, 2, m),
+            }
+        )
         if labelled:
             df["Churn"] = np.where(churn, "Yes", "No")
         t = pa.Table.from_pandas(df, preserve_index=False)
@@ -73,8 +88,10 @@ def make_table(n: int, seed: int, path: Path, labelled: bool, chunk: int = 1_000
 
 def peak_mb() -> float:
     """Peak resident memory of this process, or of its largest scoring process if larger."""
-    return max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-               resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024.0
+    return (
+        max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+        / 1024.0
+    )
 
 
 def cpu_s() -> float:
@@ -85,9 +102,16 @@ def cpu_s() -> float:
 
 def report(stage: str, t0: float, load0: float, **fields) -> None:
     """One JSON line: the stage, its numbers, wall and CPU seconds, peak memory, load before/after."""
-    out = {"stage": stage, **fields, "seconds": round(time.perf_counter() - t0, 1), "cpu_seconds": round(cpu_s(), 1),
-           "peak_rss_mb": round(peak_mb()), "cores": os.cpu_count(),
-           "load_before": round(load0, 2), "load_after": round(os.getloadavg()[0], 2)}
+    out = {
+        "stage": stage,
+        **fields,
+        "seconds": round(time.perf_counter() - t0, 1),
+        "cpu_seconds": round(cpu_s(), 1),
+        "peak_rss_mb": round(peak_mb()),
+        "cores": os.cpu_count(),
+        "load_before": round(load0, 2),
+        "load_after": round(os.getloadavg()[0], 2),
+    }
     print(json.dumps(out), flush=True)
 
 
@@ -103,12 +127,17 @@ def stage(argv: list[str]) -> dict:
 
 
 def table(reports: list[dict]) -> str:
-    lines = ["| stage | rows | seconds | CPU seconds | peak RSS | load before / after |", "|---|---:|---:|---:|---:|---|"]
+    lines = [
+        "| stage | rows | seconds | CPU seconds | peak RSS | load before / after |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
     for r in reports:
         rows = r.get("rows") or f"{r.get('train_rows', 0):,} + {r.get('score_rows', 0):,}"
         rows = f"{rows:,}" if isinstance(rows, int) else rows
-        lines.append(f"| {r['stage']} | {rows} | {r['seconds']} | {r['cpu_seconds']} | {r['peak_rss_mb']} MB | "
-                     f"{r['load_before']} / {r['load_after']} |")
+        lines.append(
+            f"| {r['stage']} | {rows} | {r['seconds']} | {r['cpu_seconds']} | {r['peak_rss_mb']} MB | "
+            f"{r['load_before']} / {r['load_after']} |"
+        )
     return "\n".join(lines)
 
 
@@ -124,8 +153,12 @@ def main() -> None:
     ap.add_argument("--customers", type=int, default=20000)
     ap.add_argument("--chunk-rows", type=int, default=250_000, help="rows scored at a time")
     ap.add_argument("--workers", type=int, default=0, help="scoring processes (0: one per core; 1: in process)")
-    ap.add_argument("--explain", default="shap", choices=["shap", "path"],
-                    help="contributions behind the reasons at scoring (default shap: TreeSHAP)")
+    ap.add_argument(
+        "--explain",
+        default="shap",
+        choices=["shap", "path"],
+        help="contributions behind the reasons at scoring (default shap: TreeSHAP)",
+    )
     a = ap.parse_args()
     d = Path(a.dir)
     d.mkdir(parents=True, exist_ok=True)
@@ -143,12 +176,22 @@ def main() -> None:
 
         df = read_table(train_path)
         t_read = time.perf_counter() - t0
-        m = train_table(df, "Churn", id_column="customer_id", max_rounds=a.max_rounds, num_threads=a.threads,
-                        model=a.model)
+        m = train_table(
+            df, "Churn", id_column="customer_id", max_rounds=a.max_rounds, num_threads=a.threads, model=a.model
+        )
         m.save(model_path)
-        report("train", t0, load0, rows=len(df), read_seconds=round(t_read, 1), model=m.classifier.kind_,
-               settings=m.classifier.settings_["name"], rounds=m.classifier.rounds_,
-               cv_auc=round(m.classifier.cv_auc_, 4), cv=m.classifier.cv_results_)
+        report(
+            "train",
+            t0,
+            load0,
+            rows=len(df),
+            read_seconds=round(t_read, 1),
+            model=m.classifier.kind_,
+            settings=m.classifier.settings_["name"],
+            rounds=m.classifier.rounds_,
+            cv_auc=round(m.classifier.cv_auc_, 4),
+            cv=m.classifier.cv_results_,
+        )
     elif a.what == "score":
         from negah.predict.modelfile import ChurnModel
         from negah.predict.snapshot import score_file
@@ -157,17 +200,41 @@ def main() -> None:
         m.classifier.num_threads = a.threads
         out = d / "scores.csv"
         with open(out, "w", encoding="utf-8", newline="") as f:
-            n = score_file(m, score_path, f, fmt="csv", chunk_rows=a.chunk_rows, explain=a.explain,
-                           workers=a.workers)
-        report("score", t0, load0, rows=n, explain=a.explain, workers=a.workers, model=m.classifier.settings_["name"],
-               trees=(m.classifier.booster_.num_trees() if m.classifier.booster_ is not None else 0),
-               output_mb=round(os.path.getsize(out) / 2**20))
+            n = score_file(m, score_path, f, fmt="csv", chunk_rows=a.chunk_rows, explain=a.explain, workers=a.workers)
+        report(
+            "score",
+            t0,
+            load0,
+            rows=n,
+            explain=a.explain,
+            workers=a.workers,
+            model=m.classifier.settings_["name"],
+            trees=(m.classifier.booster_.num_trees() if m.classifier.booster_ is not None else 0),
+            output_mb=round(os.path.getsize(out) / 2**20),
+        )
     elif a.what == "synth":
         synth_quality(a.customers, d, a.explain)
     else:
-        base = ["--train-rows", str(a.train_rows), "--score-rows", str(a.score_rows), "--dir", str(d),
-                "--max-rounds", str(a.max_rounds), "--threads", str(a.threads), "--model", a.model,
-                "--explain", a.explain, "--chunk-rows", str(a.chunk_rows), "--workers", str(a.workers)]
+        base = [
+            "--train-rows",
+            str(a.train_rows),
+            "--score-rows",
+            str(a.score_rows),
+            "--dir",
+            str(d),
+            "--max-rounds",
+            str(a.max_rounds),
+            "--threads",
+            str(a.threads),
+            "--model",
+            a.model,
+            "--explain",
+            a.explain,
+            "--chunk-rows",
+            str(a.chunk_rows),
+            "--workers",
+            str(a.workers),
+        ]
         reports = []
         for s_ in ("make", "train", "score"):
             reports.append(stage([s_, *base]))
@@ -203,16 +270,31 @@ def synth_quality(customers: int, d: Path, explain: str = "shap") -> None:
     j = s.merge(truth, on="customer_id")
     reasons = pd.Series(j[["reason_1", "reason_2", "reason_3"]].to_numpy().ravel())
     reasons = reasons[reasons != ""].str.replace(r"[0-9][0-9.,]*", "N", regex=True)
-    print(json.dumps({
-        "stage": "synth", "customers": customers, "as_of": str(as_of), "seconds": round(time.perf_counter() - t, 1),
-        "model": m.classifier.kind_, "settings": m.classifier.settings_["name"],
-        "backtest": {k: v for k, v in m.meta["metrics"].items() if k != "calibration"},
-        "auc_vs_ground_truth": round(roc_auc((~j["alive_at_end"]).astype(int).to_numpy(),
-                                             j["churn_probability"].to_numpy()), 4),
-        "scored": len(j), "top_features": [n for n, _ in m.classifier.importance()[:10]],
-        "top_reasons": reasons.value_counts().head(12).to_dict(),
-        "planted_drivers": [f"{g['feature']} ({g['direction']}{abs(g['dropout_log_odds'])})"
-                            for g in gt["churn_drivers"] if g["dropout_log_odds"] != 0]}, ensure_ascii=False))
+    print(
+        json.dumps(
+            {
+                "stage": "synth",
+                "customers": customers,
+                "as_of": str(as_of),
+                "seconds": round(time.perf_counter() - t, 1),
+                "model": m.classifier.kind_,
+                "settings": m.classifier.settings_["name"],
+                "backtest": {k: v for k, v in m.meta["metrics"].items() if k != "calibration"},
+                "auc_vs_ground_truth": round(
+                    roc_auc((~j["alive_at_end"]).astype(int).to_numpy(), j["churn_probability"].to_numpy()), 4
+                ),
+                "scored": len(j),
+                "top_features": [n for n, _ in m.classifier.importance()[:10]],
+                "top_reasons": reasons.value_counts().head(12).to_dict(),
+                "planted_drivers": [
+                    f"{g['feature']} ({g['direction']}{abs(g['dropout_log_odds'])})"
+                    for g in gt["churn_drivers"]
+                    if g["dropout_log_odds"] != 0
+                ],
+            },
+            ensure_ascii=False,
+        )
+    )
 
 
 if __name__ == "__main__":

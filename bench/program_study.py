@@ -70,8 +70,12 @@ def main() -> None:
             if k not in eff.index or t not in truth:
                 continue
             e = eff.loc[k]
-            rec[k] = {"truth": truth[t], "effect": round(float(e["effect"]), 6), "low": round(float(e["low"]), 6),
-                      "high": round(float(e["high"]), 6)}
+            rec[k] = {
+                "truth": truth[t],
+                "effect": round(float(e["effect"]), 6),
+                "low": round(float(e["low"]), 6),
+                "high": round(float(e["high"]), 6),
+            }
         rec["naive_alive_at_end"] = truth.get("naive_difference_alive_at_end")
         rows.append(rec)
         print(json.dumps(rec), flush=True)
@@ -84,11 +88,18 @@ def main() -> None:
         err = np.array([x["effect"] - x["truth"] for x in r])
         cover = np.mean([x["low"] <= x["truth"] <= x["high"] for x in r])
         width = np.mean([x["high"] - x["low"] for x in r])
-        summary = {"outcome": k, "seeds": len(r), "mean_truth": round(float(np.mean([x["truth"] for x in r])), 4),
-                   "bias": round(float(err.mean()), 4), "bias_se": round(float(err.std(ddof=1) / np.sqrt(len(r))), 4),
-                   "sd": round(float(err.std(ddof=1)), 4), "rmse": round(float(np.sqrt(np.mean(err ** 2))), 4),
-                   "coverage": round(float(cover), 3), "mean_width": round(float(width), 4),
-                   "cpu_s_per_seed": round(float(np.mean([x["cpu_s"] for x in rows])), 1)}
+        summary = {
+            "outcome": k,
+            "seeds": len(r),
+            "mean_truth": round(float(np.mean([x["truth"] for x in r])), 4),
+            "bias": round(float(err.mean()), 4),
+            "bias_se": round(float(err.std(ddof=1) / np.sqrt(len(r))), 4),
+            "sd": round(float(err.std(ddof=1)), 4),
+            "rmse": round(float(np.sqrt(np.mean(err**2))), 4),
+            "coverage": round(float(cover), 3),
+            "mean_width": round(float(width), 4),
+            "cpu_s_per_seed": round(float(np.mean([x["cpu_s"] for x in rows])), 1),
+        }
         print(json.dumps(summary), flush=True)
 
 

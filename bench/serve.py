@@ -38,8 +38,9 @@ from pathlib import Path
 OUT = Path(__file__).parent / "out"
 PAGES = ["overview", "trends", "cohorts", "revenue", "growth", "nps", "clv", "at-risk", "complaints", "contact-plan"]
 # what the dashboard asks: every page's JSON (English and Persian/Jalali) and the store summary
-ENDPOINTS = ([f"/api/dashboard/{p}" for p in PAGES] + [f"/api/dashboard/{p}?calendar=jalali" for p in PAGES]
-             + ["/api/store"])
+ENDPOINTS = (
+    [f"/api/dashboard/{p}" for p in PAGES] + [f"/api/dashboard/{p}?calendar=jalali" for p in PAGES] + ["/api/store"]
+)
 
 
 def build_store(n: int, data: str = "synth") -> Path:
@@ -58,8 +59,11 @@ def build_store(n: int, data: str = "synth") -> Path:
         folder = OUT / f"serve_synth_{n}"
         negah = [sys.executable, "-m", "negah"]
         if not (folder / "orders.parquet").exists():
-            subprocess.run(negah + ["synth", str(folder), "--orders", str(n), "--seed", "1", "--format", "parquet"],
-                           check=True, stdout=sys.stderr)
+            subprocess.run(
+                negah + ["synth", str(folder), "--orders", str(n), "--seed", "1", "--format", "parquet"],
+                check=True,
+                stdout=sys.stderr,
+            )
         tmp = path.with_suffix(".tmp.duckdb")
         tmp.unlink(missing_ok=True)
         subprocess.run(negah + ["import", str(folder), "--store", str(tmp), "-q"], check=True, stdout=sys.stderr)
@@ -141,8 +145,11 @@ async def run_load(port: int, key: str, concurrency: int, total: int) -> dict:
     connection sending its next request when the previous answer has been read in full.
     Raw HTTP/1.1 on asyncio streams (uvloop when installed), so the client costs little CPU;
     it asks for gzip like a browser does and does not decompress."""
-    request = (b"GET {PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " + key.encode() +
-               b"\r\nAccept: application/json\r\nAccept-Encoding: gzip\r\n\r\n")
+    request = (
+        b"GET {PATH} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer "
+        + key.encode()
+        + b"\r\nAccept: application/json\r\nAccept-Encoding: gzip\r\n\r\n"
+    )
     jobs = [ENDPOINTS[i % len(ENDPOINTS)].encode() for i in range(total)]
     lat: list[float] = []
     errors: list[int] = []
@@ -151,10 +158,17 @@ async def run_load(port: int, key: str, concurrency: int, total: int) -> dict:
     wall = time.perf_counter() - t0
     lat.sort()
     q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))] * 1000  # noqa: E731
-    return {"requests": len(lat), "errors": len(errors), "seconds": round(wall, 2),
-            "rps": round(len(lat) / wall, 1), "p50_ms": round(q(0.50), 1), "p90_ms": round(q(0.90), 1),
-            "p99_ms": round(q(0.99), 1), "max_ms": round(lat[-1] * 1000, 1),
-            "mean_ms": round(statistics.fmean(lat) * 1000, 1)}
+    return {
+        "requests": len(lat),
+        "errors": len(errors),
+        "seconds": round(wall, 2),
+        "rps": round(len(lat) / wall, 1),
+        "p50_ms": round(q(0.50), 1),
+        "p90_ms": round(q(0.90), 1),
+        "p99_ms": round(q(0.99), 1),
+        "max_ms": round(lat[-1] * 1000, 1),
+        "mean_ms": round(statistics.fmean(lat) * 1000, 1),
+    }
 
 
 LOG = OUT / "serve.log"
@@ -195,8 +209,9 @@ def wait_warm(port: int, key: str, workers: int, limit: float) -> tuple[float, d
 
     cold: dict[str, float] = {}
     t0 = time.perf_counter()
-    with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}"},
-                      timeout=limit) as hc:
+    with httpx.Client(
+        base_url=f"http://127.0.0.1:{port}", headers={"Authorization": f"Bearer {key}"}, timeout=limit
+    ) as hc:
         for url in ENDPOINTS:
             fast = 0
             while fast < 10 * workers:
@@ -228,8 +243,12 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=200)
     ap.add_argument("--requests", type=int, default=40_000, help="requests in the measured run (bounded)")
     ap.add_argument("--workers", type=int, default=2)
-    ap.add_argument("--data", choices=["synth", "uniform"], default="synth",
-                    help="synth: a whole business from negah synth (default); uniform: orders only")
+    ap.add_argument(
+        "--data",
+        choices=["synth", "uniform"],
+        default="synth",
+        help="synth: a whole business from negah synth (default); uniform: orders only",
+    )
     ap.add_argument("--keep-cache", action="store_true", help="keep the shared answers of an earlier run")
     ap.add_argument("--warm-limit", type=float, default=3600, help="seconds allowed for warming")
     args = ap.parse_args()
@@ -266,8 +285,10 @@ def main() -> None:
     proc = start(path, port, args.workers)
     try:
         restart_s, _ = wait_warm(port, key, args.workers, args.warm_limit)
-        say(f"warm again after a restart in {restart_s:.1f} s; load: {args.requests:,} requests, "
-            f"{args.concurrency} connections")
+        say(
+            f"warm again after a restart in {restart_s:.1f} s; load: {args.requests:,} requests, "
+            f"{args.concurrency} connections"
+        )
         load_before = os.getloadavg()
         cpu_before = tree_cpu(proc.pid)
         result = asyncio.run(run_load(port, key, args.concurrency, args.requests))
@@ -275,12 +296,28 @@ def main() -> None:
         load_cpu = round(tree_cpu(proc.pid) - cpu_before, 1)
     finally:
         stop(proc)
-    print(json.dumps({"orders": args.orders, "data": args.data, "workers": args.workers, "concurrency": args.concurrency,
-                      "cpus": os.cpu_count(), "store_build_s": round(build_s, 1), "warm_s": round(warm_s, 1),
-                      "warm_cpu_s": warm_cpu, "restart_warm_s": round(restart_s, 1), "cold_s": cold,
-                      "warm_breakdown": breakdown(path), "loadavg_before": [round(x, 2) for x in load_before],
-                      "loadavg_after": [round(x, 2) for x in load_after], "service_cpu_s_during_load": load_cpu,
-                      **result}, indent=1))
+    print(
+        json.dumps(
+            {
+                "orders": args.orders,
+                "data": args.data,
+                "workers": args.workers,
+                "concurrency": args.concurrency,
+                "cpus": os.cpu_count(),
+                "store_build_s": round(build_s, 1),
+                "warm_s": round(warm_s, 1),
+                "warm_cpu_s": warm_cpu,
+                "restart_warm_s": round(restart_s, 1),
+                "cold_s": cold,
+                "warm_breakdown": breakdown(path),
+                "loadavg_before": [round(x, 2) for x in load_before],
+                "loadavg_after": [round(x, 2) for x in load_after],
+                "service_cpu_s_during_load": load_cpu,
+                **result,
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -26,14 +26,25 @@ def _admin(url: str):
     if u.scheme.startswith("postgres"):
         import psycopg
 
-        con = psycopg.connect(host=u.hostname, port=u.port or 5432, user=u.username or "postgres",
-                              password=u.password or None, dbname=(u.path.lstrip("/") or "postgres"),
-                              autocommit=True, connect_timeout=3)
+        con = psycopg.connect(
+            host=u.hostname,
+            port=u.port or 5432,
+            user=u.username or "postgres",
+            password=u.password or None,
+            dbname=(u.path.lstrip("/") or "postgres"),
+            autocommit=True,
+            connect_timeout=3,
+        )
     else:
         import MySQLdb
 
-        con = MySQLdb.connect(host=u.hostname, port=u.port or 3306, user=u.username or "root",
-                              password=u.password or "", connect_timeout=3)
+        con = MySQLdb.connect(
+            host=u.hostname,
+            port=u.port or 3306,
+            user=u.username or "root",
+            password=u.password or "",
+            connect_timeout=3,
+        )
         con.autocommit(True)
     try:
         cur = con.cursor()
@@ -48,7 +59,9 @@ def _with_db(url: str, db: str) -> str:
 
 
 @contextlib.contextmanager
-def fresh_database(url: str, frames: dict[str, pd.DataFrame], types: dict[str, dict[str, str]] | None = None) -> Iterator[str]:
+def fresh_database(
+    url: str, frames: dict[str, pd.DataFrame], types: dict[str, dict[str, str]] | None = None
+) -> Iterator[str]:
     """A new database holding ``frames`` as tables; yields its URL and drops it afterwards.
 
     ``types`` optionally gives SQL column types per table (default: inferred by Ibis).
@@ -66,10 +79,10 @@ def fresh_database(url: str, frames: dict[str, pd.DataFrame], types: dict[str, d
             for name, df in frames.items():
                 schema = None
                 if types and name in types:
-                    schema = ibis.schema({c: types[name].get(c, str(ibis.memtable(df[[c]]).schema()[c]))
-                                          for c in df.columns})
-                con.create_table(name, ibis.memtable(df, schema=schema) if schema is not None else df,
-                                 schema=None)
+                    schema = ibis.schema(
+                        {c: types[name].get(c, str(ibis.memtable(df[[c]]).schema()[c])) for c in df.columns}
+                    )
+                con.create_table(name, ibis.memtable(df, schema=schema) if schema is not None else df, schema=None)
         finally:
             con.disconnect()
         yield target

@@ -18,7 +18,30 @@ def test_import_layers_hold():
 
 
 def test_import_negah_loads_no_heavy_library():
-    code = ("import sys, negah, negah.cli.main; heavy = [m for m in ('pandas', 'ibis', 'scipy', 'lightgbm', "
-            "'pyspark', 'fastapi', 'lifelines', 'sklearn', 'duckdb') if m in sys.modules]; print(','.join(heavy))")
+    code = (
+        "import sys, negah, negah.cli.main; heavy = [m for m in ('pandas', 'ibis', 'scipy', 'lightgbm', "
+        "'pyspark', 'fastapi', 'lifelines', 'sklearn', 'duckdb') if m in sys.modules]; print(','.join(heavy))"
+    )
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert r.stdout.strip() == "", f"imported at start-up: {r.stdout.strip()}"
+
+
+def _tool(name: str) -> str:
+    return shutil.which(name) or str(Path(sys.executable).parent / name)
+
+
+def test_ruff_lint_passes():
+    r = subprocess.run(
+        [_tool("ruff"), "check", "src", "tests", "bench", "scripts"], cwd=ROOT, capture_output=True, text=True
+    )
+    assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_ruff_format_is_applied():
+    r = subprocess.run(
+        [_tool("ruff"), "format", "--check", "src", "tests", "bench", "scripts"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode == 0, "run `ruff format src tests bench scripts`:\n" + r.stdout + r.stderr

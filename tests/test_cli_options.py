@@ -36,8 +36,11 @@ def test_shared_options_read_the_same_everywhere():
 
 def test_choices_come_from_one_list_per_concept():
     opts = _options()
-    allowed = {"--format": {"<table|json|csv>", "<csv|json>", "<table|json>"},
-               "--lang": {"<en|fa>"}, "--calendar": {"<gregorian|jalali>"}}
+    allowed = {
+        "--format": {"<table|json|csv>", "<csv|json>", "<table|json>"},
+        "--lang": {"<en|fa>"},
+        "--calendar": {"<gregorian|jalali>"},
+    }
     for flag, metavars in allowed.items():
         for cmd, (decl, _help) in opts[flag].items():
             if cmd == "synth":  # --format there is the file format of the tables (parquet|csv)

@@ -80,9 +80,14 @@ def test_write_batches_and_processes_never_change_the_data(tmp_path):
 
 # ------------------------------------------------------------------ schema
 ARROW_KINDS = {
-    "id": pa.types.is_string, "text": pa.types.is_string, "date": pa.types.is_date32,
-    "timestamp": pa.types.is_timestamp, "money": pa.types.is_decimal, "number": pa.types.is_integer,
-    "int": pa.types.is_integer, "bool": pa.types.is_boolean,
+    "id": pa.types.is_string,
+    "text": pa.types.is_string,
+    "date": pa.types.is_date32,
+    "timestamp": pa.types.is_timestamp,
+    "money": pa.types.is_decimal,
+    "number": pa.types.is_integer,
+    "int": pa.types.is_integer,
+    "bool": pa.types.is_boolean,
 }
 
 
@@ -113,7 +118,14 @@ def test_files_follow_the_canonical_schema(biz):
     assert r.score.between(0, 10).all()
     c = _t(biz, "customers")
     assert c.customer_id.is_unique and len(c) == 6000
-    assert set(c.columns) >= {"signup_date", "plan", "country", "acquisition_channel", "loyalty_member", "loyalty_joined"}
+    assert set(c.columns) >= {
+        "signup_date",
+        "plan",
+        "country",
+        "acquisition_channel",
+        "loyalty_member",
+        "loyalty_joined",
+    }
     assert c.loyalty_joined.notna().eq(c.loyalty_member).all()
     # every row of every table is dated inside the window
     lo, hi = np.datetime64("2023-01-01"), np.datetime64("2025-01-01")
@@ -191,8 +203,9 @@ def test_planted_complaint_spike_stands_out(biz, tmp_path):
     i = list(per_month.index).index(spike["month"])
     assert per_month.iloc[i] > max(per_month.iloc[i - 1], per_month.iloc[i + 1])
 
-    calm = synth.generate(tmp_path / "calm", customers=6000, seed=11, block_size=2000, spike=False,
-                          progress=False, workers=1)
+    calm = synth.generate(
+        tmp_path / "calm", customers=6000, seed=11, block_size=2000, spike=False, progress=False, workers=1
+    )
     assert calm["truth"]["spike"] is None
     c2 = pq.read_table(tmp_path / "calm" / "complaints.parquet").to_pandas()
     c2["month"] = c2.complaint_date.astype(str).str[:7]
@@ -207,13 +220,13 @@ def test_loyalty_program_works_and_naive_comparison_overstates_it(biz):
     assert len(members) > 300
     alive = members.alive_at_end.mean()
     without = members.alive_without_loyalty.mean()
-    assert alive > without                                   # the program keeps members
+    assert alive > without  # the program keeps members
     assert (members.alive_at_end >= members.alive_without_loyalty).all()
     non = tc[~tc.loyalty_member]
     assert (non.alive_at_end == non.alive_without_loyalty).all()
     naive = alive - non.alive_at_end.mean()
     true_effect = alive - without
-    assert naive > true_effect                               # confounded: members were better customers anyway
+    assert naive > true_effect  # confounded: members were better customers anyway
     lt = res["truth"]["loyalty"]
     assert lt["effect_on_treated_alive_at_end"] == pytest.approx(true_effect, abs=1e-6)
     assert lt["naive_difference_alive_at_end"] == pytest.approx(naive, abs=1e-6)
@@ -229,7 +242,12 @@ def test_loyalty_effect_on_retention_within_180_days(biz):
     out, res = biz
     tc = _t(biz, "truth_customers")
     m = tc[tc.loyalty_member].set_index("customer_id")
-    assert tc.loc[~tc.loyalty_member, ["next_purchase_after_join", "dropout_on_join_day_without_loyalty"]].isna().all().all()
+    assert (
+        tc.loc[~tc.loyalty_member, ["next_purchase_after_join", "dropout_on_join_day_without_loyalty"]]
+        .isna()
+        .all()
+        .all()
+    )
     o = _t(biz, "orders")
     o = o[o.kind == "purchase"].merge(m[["loyalty_joined"]], left_on="customer_id", right_index=True)
     nxt = o[o.order_date > o.loyalty_joined].groupby("customer_id").order_date.min()
@@ -289,7 +307,7 @@ def test_subscriptions_have_upgrades_downgrades_and_churn(biz):
     s["prev_end"] = s.groupby("subscription_id").end_date.shift()
     chg = s[s.prev_mrr.notna()]
     assert (chg.mrr > chg.prev_mrr).sum() > 10 and (chg.mrr < chg.prev_mrr).sum() > 10
-    assert (chg.start_date == chg.prev_end).all()           # a plan change is seamless
+    assert (chg.start_date == chg.prev_end).all()  # a plan change is seamless
     last = s.groupby("subscription_id").tail(1)
     assert last.end_date.notna().sum() > 100 and last.end_date.isna().sum() > 100
     assert (s.end_date.isna() | (s.end_date > s.start_date)).all()
@@ -327,7 +345,7 @@ def test_setting_a_model_parameter_on_the_package_changes_the_model(tmp_path, mo
     more = synth.generate(tmp_path / "more", customers=300, seed=4, fmt="csv", progress=False)
     assert more["truth"]["contacts"]["contacts_per_month"] == 3.0
     assert more["rows"]["contacts"] > 5 * base["rows"]["contacts"]
-    assert more["rows"]["orders"] == base["rows"]["orders"]      # the purchase process draws first
+    assert more["rows"]["orders"] == base["rows"]["orders"]  # the purchase process draws first
     monkeypatch.undo()
     assert synth.CONTACTS_PER_MONTH == params.CONTACTS_PER_MONTH == before
 
@@ -354,8 +372,26 @@ def test_cli_synth(tmp_path):
 
     runner = CliRunner()
     out = tmp_path / "cli"
-    r = runner.invoke(app, ["synth", str(out), "--customers", "300", "--seed", "5", "--format", "csv",
-                            "--start", "2024-01-01", "--end", "2024-06-30", "--no-spike", "--no-progress", "--json"])
+    r = runner.invoke(
+        app,
+        [
+            "synth",
+            str(out),
+            "--customers",
+            "300",
+            "--seed",
+            "5",
+            "--format",
+            "csv",
+            "--start",
+            "2024-01-01",
+            "--end",
+            "2024-06-30",
+            "--no-spike",
+            "--no-progress",
+            "--json",
+        ],
+    )
     assert r.exit_code == 0, r.output
     summary = json.loads(r.stdout)
     assert summary["customers"] == 300 and summary["rows"]["orders"] > 300

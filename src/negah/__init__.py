@@ -31,7 +31,19 @@ _EXPORTS: dict[str, tuple[str, str]] = {
 }
 
 
-_SUBPACKAGES = {"synth", "demo", "store", "models", "predict", "actions", "datasets", "calendars", "reports", "errors", "config"}
+_SUBPACKAGES = {
+    "synth",
+    "demo",
+    "store",
+    "models",
+    "predict",
+    "actions",
+    "datasets",
+    "calendars",
+    "reports",
+    "errors",
+    "config",
+}
 
 
 def __getattr__(name: str) -> Any:

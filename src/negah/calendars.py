@@ -193,6 +193,7 @@ def period_of(d: object, period: str = "month", calendar: str = "gregorian") -> 
 # calendars
 # ------------------------------------------------------------------------------------
 
+
 class Calendar:
     """The contiguous periods that cover ``[first, last]`` (both dates included).
 
@@ -201,8 +202,7 @@ class Calendar:
     ['1398-12', '1399-01', '1399-02']
     """
 
-    def __init__(self, first: object, last: object, period: str = "month",
-                 calendar: str = "gregorian"):
+    def __init__(self, first: object, last: object, period: str = "month", calendar: str = "gregorian"):
         self.period, self.calendar = check(period, calendar)
         self.first = to_date(first)
         self.last = to_date(last)
@@ -223,8 +223,10 @@ class Calendar:
         return len(self.periods)
 
     def __repr__(self) -> str:
-        return (f"<Calendar {self.calendar} {self.period} {self.periods[0].label}.."
-                f"{self.periods[-1].label} ({len(self)} periods)>")
+        return (
+            f"<Calendar {self.calendar} {self.period} {self.periods[0].label}.."
+            f"{self.periods[-1].label} ({len(self)} periods)>"
+        )
 
     @property
     def start(self) -> _dt.date:
@@ -255,19 +257,21 @@ class Calendar:
         dn = np.arange(first, last, dtype=np.int64)
         starts = np.array([(p.start - EPOCH).days for p in self.periods], dtype=np.int64)
         pkey = np.searchsorted(starts, dn, side="right") - 1
-        d = (np.datetime64("1970-01-01", "D") + dn.astype("timedelta64[D]"))
+        d = np.datetime64("1970-01-01", "D") + dn.astype("timedelta64[D]")
         return pd.DataFrame({"d": pd.Series(d).dt.date, "dn": dn, "pkey": pkey.astype(np.int64)})
 
     def periods_frame(self) -> "pd.DataFrame":
         """One row per period: ``pkey``, ``label``, ``start``, ``end`` (exclusive)."""
         import pandas as pd
 
-        return pd.DataFrame({
-            "pkey": [p.index for p in self.periods],
-            "label": [p.label for p in self.periods],
-            "start": [p.start for p in self.periods],
-            "end": [p.end for p in self.periods],
-        })
+        return pd.DataFrame(
+            {
+                "pkey": [p.index for p in self.periods],
+                "label": [p.label for p in self.periods],
+                "start": [p.start for p in self.periods],
+                "end": [p.end for p in self.periods],
+            }
+        )
 
     def memtable(self):
         """The day table as an Ibis memtable (``d`` date, ``dn`` int64, ``pkey`` int64)."""

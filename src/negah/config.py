@@ -45,7 +45,9 @@ def duckdb_threads() -> int | None:
     if not v.isdigit() or int(v) < 1:
         from negah.errors import StoreError
 
-        raise StoreError(f"NEGAH_DUCKDB_THREADS={v!r} is not a number of threads: give a whole number such as 4, or unset it")
+        raise StoreError(
+            f"NEGAH_DUCKDB_THREADS={v!r} is not a number of threads: give a whole number such as 4, or unset it"
+        )
     return int(v)
 
 

@@ -15,8 +15,14 @@ DEMO_CUSTOMERS = 3000
 DEMO_SEED = 7
 
 
-def build_demo(folder: str | Path = "negah-demo", *, customers: int = DEMO_CUSTOMERS, seed: int = DEMO_SEED,
-               progress: bool = True, rebuild: bool = False) -> Path:
+def build_demo(
+    folder: str | Path = "negah-demo",
+    *,
+    customers: int = DEMO_CUSTOMERS,
+    seed: int = DEMO_SEED,
+    progress: bool = True,
+    rebuild: bool = False,
+) -> Path:
     """Generate the demo business into ``folder/data`` and import it into ``folder/negah.duckdb``.
 
     A store built earlier with the same settings is reused. Returns the store path.

@@ -32,14 +32,23 @@ def rfm_orders() -> pd.DataFrame:
     """
     rows = [
         # a: 5 purchase days, 550 bought, 50 returned
-        ("a", day(0), 100, "purchase"), ("a", day(20), 100, "purchase"), ("a", day(40), 60, "purchase"),
-        ("a", day(40), 40, "purchase"), ("a", day(60), 100, "purchase"), ("a", day(80), 150, "purchase"),
+        ("a", day(0), 100, "purchase"),
+        ("a", day(20), 100, "purchase"),
+        ("a", day(40), 60, "purchase"),
+        ("a", day(40), 40, "purchase"),
+        ("a", day(60), 100, "purchase"),
+        ("a", day(80), 150, "purchase"),
         ("a", day(30), -50, "return"),
-        ("b", day(10), 100, "purchase"), ("b", day(30), 100, "purchase"), ("b", day(50), 100, "purchase"),
+        ("b", day(10), 100, "purchase"),
+        ("b", day(30), 100, "purchase"),
+        ("b", day(50), 100, "purchase"),
         ("b", day(70), 100, "purchase"),
         ("c", day(50), 100, "purchase"),
-        ("d", day(100), 100, "purchase"), ("d", day(130), 100, "purchase"), ("d", day(160), 100, "purchase"),
-        ("e", day(300), 100, "purchase"), ("e", day(330), 100, "purchase"),
+        ("d", day(100), 100, "purchase"),
+        ("d", day(130), 100, "purchase"),
+        ("d", day(160), 100, "purchase"),
+        ("e", day(300), 100, "purchase"),
+        ("e", day(330), 100, "purchase"),
     ]
     return pd.DataFrame(rows, columns=["customer_id", "order_date", "amount", "kind"])
 
@@ -69,20 +78,50 @@ def signal_data() -> dict[str, pd.DataFrame]:
     rows += [("x", day(k), 20.0) for k in range(50, 360, 10)]
     rows += [("w", day(k), 10.0 if k < 180 else 100.0) for k in range(0, 360, 10)]
     orders = pd.DataFrame(rows, columns=["customer_id", "order_date", "amount"])
-    complaints = pd.DataFrame({"customer_id": ["y", "y", "v"], "complaint_date": [day(29), day(29), day(200)],
-                               "reason": ["price", "damaged", "late_delivery"],
-                               "product_id": ["p1", "p2", "p1"]})
-    responses = pd.DataFrame({"customer_id": ["z", "z", "v", "v"],
-                              "response_date": [dt.date(2024, 1, 10), dt.date(2024, 6, 15), dt.date(2024, 1, 10),
-                                                dt.date(2024, 6, 15)],
-                              "score": [9, 3, 2, 10]})
+    complaints = pd.DataFrame(
+        {
+            "customer_id": ["y", "y", "v"],
+            "complaint_date": [day(29), day(29), day(200)],
+            "reason": ["price", "damaged", "late_delivery"],
+            "product_id": ["p1", "p2", "p1"],
+        }
+    )
+    responses = pd.DataFrame(
+        {
+            "customer_id": ["z", "z", "v", "v"],
+            "response_date": [dt.date(2024, 1, 10), dt.date(2024, 6, 15), dt.date(2024, 1, 10), dt.date(2024, 6, 15)],
+            "score": [9, 3, 2, 10],
+        }
+    )
     # x answers sms and not e-mail; y opens e-mail and ignores sms (shrinkage keeps the order)
-    contacts = pd.DataFrame({
-        "customer_id": ["x", "x", "x", "x", "y", "y", "y", "y"],
-        "channel": ["sms", "sms", "email", "email", "email", "email", "email", "sms"],
-        "contacted_at": pd.to_datetime(["2024-05-01 10:00", "2024-05-02 11:00", "2024-05-03 12:00", "2024-05-04 12:00",
-                                        "2024-05-01 10:00", "2024-05-02 11:00", "2024-05-03 12:00", "2024-05-04 12:00"]),
-        "outcome": ["answered", "answered", "no_response", "no_response", "opened", "opened", "opened", "no_response"]})
+    contacts = pd.DataFrame(
+        {
+            "customer_id": ["x", "x", "x", "x", "y", "y", "y", "y"],
+            "channel": ["sms", "sms", "email", "email", "email", "email", "email", "sms"],
+            "contacted_at": pd.to_datetime(
+                [
+                    "2024-05-01 10:00",
+                    "2024-05-02 11:00",
+                    "2024-05-03 12:00",
+                    "2024-05-04 12:00",
+                    "2024-05-01 10:00",
+                    "2024-05-02 11:00",
+                    "2024-05-03 12:00",
+                    "2024-05-04 12:00",
+                ]
+            ),
+            "outcome": [
+                "answered",
+                "answered",
+                "no_response",
+                "no_response",
+                "opened",
+                "opened",
+                "opened",
+                "no_response",
+            ],
+        }
+    )
     return {"orders": orders, "complaints": complaints, "responses": responses, "contacts": contacts}
 
 

@@ -9,9 +9,11 @@ import pytest
 def make_synth(out: Path, customers: int, seed: int, spike: bool = True) -> dict:
     from negah.synth import generate
 
-    generate(out, customers=customers, seed=seed, fmt="parquet", spike=spike, progress=False) \
-        if "progress" in generate.__code__.co_varnames else generate(out, customers=customers, seed=seed,
-                                                                        fmt="parquet", spike=spike)
+    generate(
+        out, customers=customers, seed=seed, fmt="parquet", spike=spike, progress=False
+    ) if "progress" in generate.__code__.co_varnames else generate(
+        out, customers=customers, seed=seed, fmt="parquet", spike=spike
+    )
     return json.loads((out / "ground_truth.json").read_text())
 
 
@@ -35,8 +37,9 @@ def churn_model_file(synth_small, tmp_path_factory) -> Path:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            m = train_store(st, "2024-10-01", horizon=90, n_cutoffs=1, model="lightgbm", backtest=False, folds=2,
-                            max_rounds=40)
+            m = train_store(
+                st, "2024-10-01", horizon=90, n_cutoffs=1, model="lightgbm", backtest=False, folds=2, max_rounds=40
+            )
     finally:
         st.close()
     return m.save(tmp_path_factory.mktemp("model") / "churn.negah")

@@ -192,6 +192,7 @@ def test_senders_raise_delivery_error(tmp_path):
 # SMTP with STARTTLS and AUTH: a local aiosmtpd server with a self-signed certificate
 # ------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def tls_cert(tmp_path_factory) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1, made with the openssl command."""
@@ -202,9 +203,28 @@ def tls_cert(tmp_path_factory) -> tuple[Path, Path]:
     assert openssl, "the openssl command is needed to make the test certificate (Debian: apt install openssl)"
     d = tmp_path_factory.mktemp("tls")
     cert, key = d / "cert.pem", d / "key.pem"
-    subprocess.run([openssl, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
-                    "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [
+            openssl,
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+    )
     return cert, key
 
 
@@ -235,8 +255,16 @@ def secure_smtp(tls_cert):
         handler.logins.append((mechanism, ok))
         return AuthResult(success=ok, handled=False)  # handled=False: the server answers 535 itself
 
-    c = Controller(handler, hostname="127.0.0.1", port=free_port(), tls_context=ctx, require_starttls=True,
-                   auth_required=True, auth_require_tls=True, authenticator=authenticator)
+    c = Controller(
+        handler,
+        hostname="127.0.0.1",
+        port=free_port(),
+        tls_context=ctx,
+        require_starttls=True,
+        auth_required=True,
+        auth_require_tls=True,
+        authenticator=authenticator,
+    )
     c.start()
     yield c, handler
     c.stop()
@@ -246,8 +274,14 @@ def test_email_over_starttls_with_auth(secure_smtp, tls_cert, monkeypatch):
     ctl, handler = secure_smtp
     cert, _ = tls_cert
     monkeypatch.setenv("NEGAH_TEST_SMTP_PASSWORD", "s3cret")
-    base = dict(host="127.0.0.1", port=ctl.port, user="negah", password_env="NEGAH_TEST_SMTP_PASSWORD",
-                sender="negah@example.com", timeout=5.0)
+    base = dict(
+        host="127.0.0.1",
+        port=ctl.port,
+        user="negah",
+        password_env="NEGAH_TEST_SMTP_PASSWORD",
+        sender="negah@example.com",
+        timeout=5.0,
+    )
     send_email(SmtpSettings(starttls=True, cafile=str(cert), **base), "ops@example.com", "churn up", "yearly churn 0.5")
     assert len(handler.messages) == 1
     rcpt, content, auth = handler.messages[0]
@@ -293,7 +327,7 @@ starttls = true
 cafile = "{cert.name}"
 timeout = 5
 """)
-    (tmp_path / cert.name).write_bytes(cert.read_bytes())   # a relative cafile is next to the config
+    (tmp_path / cert.name).write_bytes(cert.read_bytes())  # a relative cafile is next to the config
     monkeypatch.setenv("NEGAH_TEST_SMTP_PASSWORD", "wrong")
     res = check(str(data), cfg, echo=lambda m: None)
     assert not res.ok and len(res.pending) == 1
@@ -320,11 +354,22 @@ def test_bulk_email_with_a_wrong_password_logs_in_once(secure_smtp, tls_cert, mo
     ctl, handler = secure_smtp
     cert, _ = tls_cert
     monkeypatch.setenv("NEGAH_TEST_SMTP_PASSWORD", "wrong")
-    settings = SmtpSettings(host="127.0.0.1", port=ctl.port, user="negah", password_env="NEGAH_TEST_SMTP_PASSWORD",
-                            sender="negah@example.com", timeout=5.0, starttls=True, cafile=str(cert))
+    settings = SmtpSettings(
+        host="127.0.0.1",
+        port=ctl.port,
+        user="negah",
+        password_env="NEGAH_TEST_SMTP_PASSWORD",
+        sender="negah@example.com",
+        timeout=5.0,
+        starttls=True,
+        cafile=str(cert),
+    )
     results: list = []
-    sent, failed = send_emails(settings, [(f"c{i}@example.com", "s", "b") for i in range(5)],
-                               on_result=lambda i, to, err: results.append((to, err)))
+    sent, failed = send_emails(
+        settings,
+        [(f"c{i}@example.com", "s", "b") for i in range(5)],
+        on_result=lambda i, to, err: results.append((to, err)),
+    )
     assert (sent, failed) == (0, 5) and len(results) == 5
     assert all(err and "login refused: 535" in err for _, err in results)
     assert len(handler.logins) <= 2 and handler.messages == []  # one connection (smtplib tries PLAIN, then LOGIN)
@@ -349,8 +394,9 @@ def test_complaint_spike_alert_speaks_of_the_latest_complete_period(tmp_path, sp
         comp += [f"c{k % 20},2023-{m:02d}-{1 + k % 27:02d},damaged,P1" for k in range(n)]
     (d / "complaints.csv").write_text("\n".join(comp) + "\n")
     cfg = tmp_path / "negah.toml"
-    cfg.write_text('[alerts]\n\n[[alerts.rule]]\nname = "spike"\nkind = "complaint_spike"\nperiod = "month"\n'
-                   'notify = ["print"]\n')
+    cfg.write_text(
+        '[alerts]\n\n[[alerts.rule]]\nname = "spike"\nkind = "complaint_spike"\nperiod = "month"\nnotify = ["print"]\n'
+    )
     r = CliRunner().invoke(app, ["check", "--data", str(d), "--config", str(cfg), "--format", "csv"])
     assert r.exit_code == 0, r.output
     lines = r.stdout.splitlines()

@@ -20,7 +20,7 @@ from tests.actions.builders import EXPECTED_SIGNALS, signal_data, write_folder
 from tests.metrics.conftest import make_store
 
 CLV = {"v": 100.0, "w": 400.0, "x": 100.0, "y": 200.0, "z": 50.0}
-P = {"v": 0.1, "w": 0.3, "x": 0.5, "y": 0.4, "z": 0.8}   # value at risk: v 10, w 120, x 50, y 80, z 40
+P = {"v": 0.1, "w": 0.3, "x": 0.5, "y": 0.4, "z": 0.8}  # value at risk: v 10, w 120, x 50, y 80, z 40
 
 
 @pytest.fixture()
@@ -51,7 +51,7 @@ def test_ranked_by_value_at_risk_with_signals_and_next_steps(built):
     assert by.loc["x", "reasons"] == "no purchase for 50 days (usually every 10)"
     assert by.loc["y", "reasons"] == "complained about damaged 29 days ago"
     assert by.loc["z", "reasons"] == "gave NPS 3 (detractor)"
-    assert by.loc["w", "reasons"] == "spent 90% less in the last 180 days"   # 180 against 1,800
+    assert by.loc["w", "reasons"] == "spent 90% less in the last 180 days"  # 180 against 1,800
     assert by.loc["v", "reasons"] == ""
     # the contact plan's best channel; none for customers never contacted
     assert by.loc["x", "channel"] == "sms" and by.loc["y", "channel"] == "email"
@@ -66,8 +66,9 @@ def test_top_segment_min_value_and_ties(built):
     seg = table.set_index("customer_id").loc["x", "segment"]
     only = at_risk(s, scores=scores(P), rfm_table=table, segment=seg)
     want = full[full["segment"] == seg]
-    assert only["customer_id"].tolist() == want["customer_id"].tolist() and only["rank"].tolist() == \
-        list(range(1, len(want) + 1))
+    assert only["customer_id"].tolist() == want["customer_id"].tolist() and only["rank"].tolist() == list(
+        range(1, len(want) + 1)
+    )
     assert at_risk(s, scores=scores(P), rfm_table=table, min_value=45)["customer_id"].tolist() == ["w", "y", "x"]
     # equal values at risk: by customer_id
     tie = {c: 40.0 / CLV[c] for c in CLV}
@@ -115,8 +116,12 @@ def _signals_by_pandas(out, table: pd.DataFrame, end: pd.Timestamp) -> pd.Series
     down = set(prior.index[(prior > 0) & (recent.reindex(prior.index).fillna(0) < 0.5 * prior)])
     codes = {}
     for cid in table["customer_id"]:
-        parts = ([f"complaint:{comp[cid]}"] if cid in comp.index else []) + (["detractor"] if cid in detr else []) \
-            + (["overdue"] if cid in overdue else []) + (["spend_down"] if cid in down else [])
+        parts = (
+            ([f"complaint:{comp[cid]}"] if cid in comp.index else [])
+            + (["detractor"] if cid in detr else [])
+            + (["overdue"] if cid in overdue else [])
+            + (["spend_down"] if cid in down else [])
+        )
         codes[cid] = "; ".join(parts)
     return pd.Series(codes)
 
@@ -150,6 +155,7 @@ def test_btyd_ranking_and_signals_on_synth(synth_small):
 # with a trained churn classifier
 # ------------------------------------------------------------------------------------
 
+
 def test_model_file_scores_the_store(synth_small, churn_model_file):
     from negah.predict.backtest import score_store
     from negah.predict.modelfile import ChurnModel
@@ -175,8 +181,9 @@ def test_model_file_scores_the_store(synth_small, churn_model_file):
     full = at_risk(out, model=m, lang="fa")
     assert len(full) == len(want) and full["customer_id"].head(40).tolist() == df["customer_id"].tolist()
     fa = want_fa.loc[full["customer_id"].head(5)]
-    assert full["reasons"].head(5).tolist() == ["؛ ".join(x for x in r if x)
-                                                for r in fa[["reason_1", "reason_2", "reason_3"]].itertuples(index=False)]
+    assert full["reasons"].head(5).tolist() == [
+        "؛ ".join(x for x in r if x) for r in fa[["reason_1", "reason_2", "reason_3"]].itertuples(index=False)
+    ]
 
 
 def test_model_that_cannot_score_is_refused(synth_small, churn_model_file):
@@ -186,7 +193,7 @@ def test_model_that_cannot_score_is_refused(synth_small, churn_model_file):
     m = ChurnModel.load(churn_model_file)
     table = rfm(out)
     with pytest.raises(InputError, match="use the future"):
-        at_risk(out, model=m, as_of="2024-09-01")   # trained on data up to 2024-10-01
+        at_risk(out, model=m, as_of="2024-09-01")  # trained on data up to 2024-10-01
     snap = ChurnModel(m.preparer, m.classifier, {**m.meta, "mode": "snapshot"})
     with pytest.raises(InputError, match="snapshot"):
         at_risk(out, model=snap, rfm_table=table)
@@ -225,7 +232,7 @@ def test_auto_uses_the_newest_compatible_stored_model(synth_small, churn_model_f
     def method(**kw):
         return at_risk(out, top=3, rfm_table=table, **kw)["method"].iloc[0]
 
-    assert method().startswith("btyd")          # nothing stored
+    assert method().startswith("btyd")  # nothing stored
     m = ChurnModel.load(churn_model_file)
     stand_in_registry.models["newest"] = m
     stand_in_registry.models["weekly"] = m
@@ -240,7 +247,9 @@ def test_auto_uses_the_newest_compatible_stored_model(synth_small, churn_model_f
 
 
 def test_auto_with_the_real_registry(synth_small, churn_model_file, tmp_path):
-    registry = pytest.importorskip("negah.predict.registry", reason="negah.predict.registry lands with the predict branch")
+    registry = pytest.importorskip(
+        "negah.predict.registry", reason="negah.predict.registry lands with the predict branch"
+    )
     from negah.predict.modelfile import ChurnModel
     from negah.store import open_store
     from negah.store.ingest import import_frame
@@ -259,6 +268,7 @@ def test_auto_with_the_real_registry(synth_small, churn_model_file, tmp_path):
 # CLI
 # ------------------------------------------------------------------------------------
 
+
 def _cli(*args):
     from typer.testing import CliRunner
 
@@ -276,8 +286,19 @@ def test_cli_machine_readable_and_table(synth_small, churn_model_file):
     assert j1 == _cli(*args, "--format", "json", "--top", "30").stdout
     rows = json.loads(j1)
     assert [r["rank"] for r in rows] == list(range(1, 31))
-    assert set(rows[0]) == {"rank", "customer_id", "churn_probability", "clv", "value_at_risk", "segment", "signals",
-                            "reasons", "next_step", "channel", "method"}
+    assert set(rows[0]) == {
+        "rank",
+        "customer_id",
+        "churn_probability",
+        "clv",
+        "value_at_risk",
+        "segment",
+        "signals",
+        "reasons",
+        "next_step",
+        "channel",
+        "method",
+    }
     csv1 = _cli(*args, "--format", "csv").stdout
     assert csv1 == _cli(*args, "--format", "csv").stdout
     full = pd.read_csv(pd.io.common.StringIO(csv1), dtype={"customer_id": str})
@@ -285,8 +306,22 @@ def test_cli_machine_readable_and_table(synth_small, churn_model_file):
     # the table view shows the first 20 and says so on stderr
     r = _cli(*args)
     assert r.stdout.count("C0000") == 20 and "--top N" in r.stderr
-    m = json.loads(_cli("actions", "at-risk", "--data", str(out), "--model", str(churn_model_file), "--top", "3",
-                        "--lang", "fa", "--format", "json").stdout)
+    m = json.loads(
+        _cli(
+            "actions",
+            "at-risk",
+            "--data",
+            str(out),
+            "--model",
+            str(churn_model_file),
+            "--top",
+            "3",
+            "--lang",
+            "fa",
+            "--format",
+            "json",
+        ).stdout
+    )
     assert m[0]["method"].startswith("classifier") and any("۰" <= ch <= "۹" for ch in m[0]["reasons"])
 
 
@@ -301,8 +336,7 @@ def test_cli_at_risk_small_store(tmp_path):
     data = write_folder(tmp_path / "d", signal_data())
     sc = tmp_path / "scores.csv"
     scores(P).to_csv(sc, index=False)
-    rows = json.loads(_cli("actions", "at-risk", "--data", str(data), "--scores", str(sc), "--format",
-                           "json").stdout)
+    rows = json.loads(_cli("actions", "at-risk", "--data", str(data), "--scores", str(sc), "--format", "json").stdout)
     assert [r["customer_id"] for r in rows] == list("vwxyz")
     assert all(r["value_at_risk"] is None for r in rows)
     assert {r["customer_id"]: r["signals"] for r in rows} == EXPECTED_SIGNALS
@@ -328,7 +362,7 @@ def test_likely_leavers_without_signals_are_not_left_in_the_regular_campaign(bui
     assert df.loc["v", "signals"] in ("", None) or df.loc["v", "signals"] == []
     assert df.loc["v", "next_step"] == "reach out personally: likely to leave, though no signal says why"
     low = at_risk(s, scores=scores(P), rfm_table=table).set_index("customer_id")
-    assert low.loc["v", "next_step"] == "keep in the regular campaign"   # 0.1: no signal, not likely
+    assert low.loc["v", "next_step"] == "keep in the regular campaign"  # 0.1: no signal, not likely
 
 
 def test_persian_at_risk_table_is_persian(synth_small):
@@ -339,8 +373,11 @@ def test_persian_at_risk_table_is_persian(synth_small):
     from negah.cli.main import app
 
     out, _ = synth_small
-    r = CliRunner().invoke(app, ["actions", "at-risk", "--data", str(out), "--model", "btyd", "--top", "5",
-                                 "--lang", "fa"], env={"COLUMNS": "100"})
+    r = CliRunner().invoke(
+        app,
+        ["actions", "at-risk", "--data", str(out), "--model", "btyd", "--top", "5", "--lang", "fa"],
+        env={"COLUMNS": "100"},
+    )
     assert r.exit_code == 0, r.output
     text = r.stdout
     for word in ("رتبه", "ریسک ریزش", "ارزش در خطر", "گام بعدی", "بهترین کانال"):

@@ -31,16 +31,23 @@ def small() -> dict[str, pd.DataFrame]:
     """Offer A to c1 (responds, converts; buys 50 nine days later, 80 two months later) and c2
     (no response; buys 10 the day of the send, which does not count, and 20 thirty days
     later, which does); offer B to c3 (responds, no conversion, never buys again)."""
-    campaigns = pd.DataFrame({
-        "customer_id": ["c1", "c2", "c3"], "campaign_id": ["k1", "k1", "k2"], "offer": ["A", "A", "B"],
-        "sent_at": ts("2024-01-01 09:00", "2024-01-01 09:00", "2024-02-01 10:00"),
-        "responded_at": ts("2024-01-02 10:00", None, "2024-02-03 08:00"),
-        "converted_at": ts("2024-01-05 10:00", None, None),
-    })
-    orders = pd.DataFrame({"customer_id": ["c1", "c1", "c2", "c2", "c3"],
-                           "order_date": pd.to_datetime(["2024-01-10", "2024-03-01", "2024-01-01", "2024-01-31",
-                                                         "2023-12-01"]).date,
-                           "amount": [50.0, 80.0, 10.0, 20.0, 5.0]})
+    campaigns = pd.DataFrame(
+        {
+            "customer_id": ["c1", "c2", "c3"],
+            "campaign_id": ["k1", "k1", "k2"],
+            "offer": ["A", "A", "B"],
+            "sent_at": ts("2024-01-01 09:00", "2024-01-01 09:00", "2024-02-01 10:00"),
+            "responded_at": ts("2024-01-02 10:00", None, "2024-02-03 08:00"),
+            "converted_at": ts("2024-01-05 10:00", None, None),
+        }
+    )
+    orders = pd.DataFrame(
+        {
+            "customer_id": ["c1", "c1", "c2", "c2", "c3"],
+            "order_date": pd.to_datetime(["2024-01-10", "2024-03-01", "2024-01-01", "2024-01-31", "2023-12-01"]).date,
+            "amount": [50.0, 80.0, 10.0, 20.0, 5.0],
+        }
+    )
     return {"campaigns": campaigns, "orders": orders}
 
 
@@ -67,9 +74,9 @@ def test_report_by_hand():
 def test_window_and_errors():
     s = make_store(**small())
     try:
-        r = campaign_report(s, window_days=29).set_index("offer")   # c2's purchase on day 30 falls out
+        r = campaign_report(s, window_days=29).set_index("offer")  # c2's purchase on day 30 falls out
         assert r.loc["A", "revenue_after"] == 50.0 and r.loc["A", "retained_rate"] == 0.5
-        r = campaign_report(s, window_days=60).set_index("offer")   # c1's 2024-03-01 is day 60
+        r = campaign_report(s, window_days=60).set_index("offer")  # c1's 2024-03-01 is day 60
         assert r.loc["A", "revenue_after"] == 150.0
         with pytest.raises(InputError, match="no 'channel' column"):
             campaign_report(s, by="channel")
@@ -96,9 +103,13 @@ def test_against_pandas_on_synth(synth_small):
     c["revenue_after"] = c["row"].map(inw).fillna(0.0)
     c["retained"] = c["row"].isin(inw.index)
     c["converted"] = c["converted_at"].notna()
-    want = c.groupby("offer").agg(sent=("row", "size"), responses=("responded_at", "count"),
-                                  conversions=("converted_at", "count"), retained_rate=("retained", "mean"),
-                                  revenue_after=("revenue_after", "sum"))
+    want = c.groupby("offer").agg(
+        sent=("row", "size"),
+        responses=("responded_at", "count"),
+        conversions=("converted_at", "count"),
+        retained_rate=("retained", "mean"),
+        revenue_after=("revenue_after", "sum"),
+    )
     want["revenue_after_converted"] = c[c["converted"]].groupby("offer")["revenue_after"].sum()
     assert got.index.tolist() == sorted(want.index)
     for col in ("sent", "responses", "conversions"):

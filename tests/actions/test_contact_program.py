@@ -44,23 +44,23 @@ def test_loyalty_effect_on_the_treated_matches_the_planted_truth(synth_small):
     assert (eff["bootstrap"] == 100).all()
     alive, t = eff.loc["alive_at_end"], lt["effect_on_treated_alive_at_end"]
     assert alive["low"] <= t <= alive["high"]
-    assert 0.04 < alive["high"] - alive["low"] < 0.13        # neither absurdly wide nor falsely sharp
-    assert abs(alive["effect"] - t) < 0.06                   # about 2 SD of the study's error
-    assert alive["low"] > 0                                  # the program keeps members
+    assert 0.04 < alive["high"] - alive["low"] < 0.13  # neither absurdly wide nor falsely sharp
+    assert abs(alive["effect"] - t) < 0.06  # about 2 SD of the study's error
+    assert alive["low"] > 0  # the program keeps members
     assert alive["n"] == lt["members"]
     # the members' level: their P(alive | purchases) against the realised share alive
     assert alive["members"] == pytest.approx(lt["members_alive_at_end"], abs=0.03)
     ret, tr = eff.loc["retained_180d"], lt["effect_on_treated_retained_180d"]
     assert ret["n"] == lt["members_followed_180d"]
-    assert ret["members"] == pytest.approx(lt["members_retained_180d"], abs=1e-6)   # observed, not estimated
-    assert abs(ret["effect"] - tr) < 0.05                    # 3 SD; this seed is 2.6 SD off (the study's worst of 20)
+    assert ret["members"] == pytest.approx(lt["members_retained_180d"], abs=1e-6)  # observed, not estimated
+    assert abs(ret["effect"] - tr) < 0.05  # 3 SD; this seed is 2.6 SD off (the study's worst of 20)
     assert 0.02 < ret["high"] - ret["low"] < 0.09
     assert all(eff["estimand"].str.startswith("effect on the treated"))
     # comparable controls: weighting balances the behaviour before joining
     assert (rep.balance["smd_after"].abs() < 0.05).all() and (rep.balance["smd_before"].abs() > 0.1).any()
-    assert rep.logrank["p_value"] < 0.05                     # members lapse less
+    assert rep.logrank["p_value"] < 0.05  # members lapse less
     model = rep.settings["alive_model"]
-    assert model["theta"] < 1 and 0.8 < model["kappa"] < 1.25   # planted: fewer drop-outs, the same rate
+    assert model["theta"] < 1 and 0.8 < model["kappa"] < 1.25  # planted: fewer drop-outs, the same rate
 
 
 def test_cli_evaluate_program_json(synth_small):
@@ -71,11 +71,21 @@ def test_cli_evaluate_program_json(synth_small):
     from negah.cli.main import app
 
     out, _ = synth_small
-    run = lambda: CliRunner().invoke(app, ["evaluate-program", "--data", str(out), "--bootstrap", "10",  # noqa: E731
-                                           "--format", "json"])
+    run = lambda: CliRunner().invoke(
+        app,
+        [
+            "evaluate-program",
+            "--data",
+            str(out),
+            "--bootstrap",
+            "10",  # noqa: E731
+            "--format",
+            "json",
+        ],
+    )
     r1, r2 = run(), run()
     assert r1.exit_code == 0, r1.output
-    assert r1.stdout == r2.stdout                            # seeded: byte-identical
+    assert r1.stdout == r2.stdout  # seeded: byte-identical
     doc = json.loads(r1.stdout)
     assert set(doc) == {"settings", "effects", "balance", "logrank"}
     assert [e["outcome"] for e in doc["effects"]] == ["retained_180d", "revenue_180d", "alive_at_end"]

@@ -19,9 +19,9 @@ def _data() -> dict[str, pd.DataFrame]:
     d0 = dt.date(2023, 1, 1)
     rows = []
     for k in range(150):
-        cid = f"{k:03d}" if k % 7 else str(k)          # '007' and '7' are different customers
+        cid = f"{k:03d}" if k % 7 else str(k)  # '007' and '7' are different customers
         t = int(rng.integers(0, 300))
-        rate = rng.gamma(0.8, 1 / 25)                  # BG/NBD-like: heterogeneous rates and dropouts
+        rate = rng.gamma(0.8, 1 / 25)  # BG/NBD-like: heterogeneous rates and dropouts
         drop = rng.beta(1.0, 4.0)
         while t < 720:
             n_lines = 1 + int(rng.poisson(0.5))
@@ -36,25 +36,39 @@ def _data() -> dict[str, pd.DataFrame]:
     orders = pd.DataFrame(rows, columns=["customer_id", "order_date", "amount", "kind", "quantity", "product_id"])
     ids = sorted(set(orders["customer_id"]))
     m = 160
-    complaints = pd.DataFrame({
-        "customer_id": [ids[i] for i in rng.integers(0, len(ids), m)],
-        "complaint_date": [d0 + dt.timedelta(days=int(x)) for x in rng.integers(0, 720, m)],
-        "reason": [["late delivery", "damaged", "price", "  Damaged "][i] for i in rng.integers(0, 4, m)],
-        "product_id": [[None, "p1", "p2", "p3"][i] for i in rng.integers(0, 4, m)],
-    })
+    complaints = pd.DataFrame(
+        {
+            "customer_id": [ids[i] for i in rng.integers(0, len(ids), m)],
+            "complaint_date": [d0 + dt.timedelta(days=int(x)) for x in rng.integers(0, 720, m)],
+            "reason": [["late delivery", "damaged", "price", "  Damaged "][i] for i in rng.integers(0, 4, m)],
+            "product_id": [[None, "p1", "p2", "p3"][i] for i in rng.integers(0, 4, m)],
+        }
+    )
     # a planted spike: damaged × p2 in 2024-09
-    spike = pd.DataFrame({"customer_id": ids[:12], "complaint_date": [dt.date(2024, 9, 3 + i) for i in range(12)],
-                          "reason": "damaged", "product_id": "p2"})
+    spike = pd.DataFrame(
+        {
+            "customer_id": ids[:12],
+            "complaint_date": [dt.date(2024, 9, 3 + i) for i in range(12)],
+            "reason": "damaged",
+            "product_id": "p2",
+        }
+    )
     complaints = pd.concat([complaints, spike], ignore_index=True)
-    responses = pd.DataFrame({"customer_id": [ids[i] for i in rng.integers(0, len(ids), 120)],
-                              "response_date": [d0 + dt.timedelta(days=int(x)) for x in rng.integers(0, 720, 120)],
-                              "score": rng.integers(0, 11, 120)})
-    contacts = pd.DataFrame({
-        "customer_id": [ids[i] for i in rng.integers(0, len(ids), 300)],
-        "contacted_at": [pd.Timestamp(d0) + pd.Timedelta(minutes=int(x)) for x in rng.integers(0, 720 * 1440, 300)],
-        "channel": [["sms", "Email", "phone "][i] for i in rng.integers(0, 3, 300)],
-        "outcome": [["answered", "no_response", "Opened", None][i] for i in rng.integers(0, 4, 300)],
-    })
+    responses = pd.DataFrame(
+        {
+            "customer_id": [ids[i] for i in rng.integers(0, len(ids), 120)],
+            "response_date": [d0 + dt.timedelta(days=int(x)) for x in rng.integers(0, 720, 120)],
+            "score": rng.integers(0, 11, 120),
+        }
+    )
+    contacts = pd.DataFrame(
+        {
+            "customer_id": [ids[i] for i in rng.integers(0, len(ids), 300)],
+            "contacted_at": [pd.Timestamp(d0) + pd.Timedelta(minutes=int(x)) for x in rng.integers(0, 720 * 1440, 300)],
+            "channel": [["sms", "Email", "phone "][i] for i in rng.integers(0, 3, 300)],
+            "outcome": [["answered", "no_response", "Opened", None][i] for i in rng.integers(0, 4, 300)],
+        }
+    )
     return {"orders": orders, "complaints": complaints, "responses": responses, "contacts": contacts}
 
 

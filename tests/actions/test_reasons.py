@@ -42,8 +42,13 @@ def test_false_alarm_rate_without_spike(tmp_path):
 
 
 def test_any_reason_text_is_accepted_and_pick_list_orders():
-    c = pd.DataFrame({"customer_id": ["1", "2", "3"], "complaint_date": ["2024-01-05"] * 3,
-                      "reason": ["  Mouse   jams ", "price", None]})
+    c = pd.DataFrame(
+        {
+            "customer_id": ["1", "2", "3"],
+            "complaint_date": ["2024-01-05"] * 3,
+            "reason": ["  Mouse   jams ", "price", None],
+        }
+    )
     sp = detect_spikes(c, all_tests=True, min_baseline=1, baseline_periods=1)
     assert sp.empty  # one period only: nothing to compare with
     assert benjamini_hochberg([0.01, 0.04, 0.03]).round(3).tolist() == [0.03, 0.04, 0.04]
@@ -71,8 +76,11 @@ def test_cli_reasons_json(synth_small):
     d = json.loads(r.stdout)
     s = d["spikes"][0]
     assert {"reason", "product_id", "period", "count", "baseline", "p_value"} <= set(s)
-    assert (s["reason"], s["product_id"], s["period"]) == (truth["spike"]["reason"], truth["spike"]["product_id"],
-                                                         truth["spike"]["month"])
+    assert (s["reason"], s["product_id"], s["period"]) == (
+        truth["spike"]["reason"],
+        truth["spike"]["product_id"],
+        truth["spike"]["month"],
+    )
     # CSV: one row per spike, its customer list joined with ';'
     c = CliRunner().invoke(app, ["reasons", "--data", str(out), "--period", "month", "--format", "csv"])
     assert c.exit_code == 0, c.output
@@ -103,11 +111,11 @@ def test_growth_is_not_a_spike_per_purchase_lines():
     po = pd.DataFrame({"product_id": "P1", "day": months, "lines": lines})
     rows = []
     for m, n in zip(months, lines):
-        k = rng.poisson(0.05 * n) + (120 if m == months[20] else 0)    # a planted jump in month 21
+        k = rng.poisson(0.05 * n) + (120 if m == months[20] else 0)  # a planted jump in month 21
         rows += [(f"c{i}", m + pd.Timedelta(days=int(i % 28)), "jams", "P1") for i in range(k)]
     c = pd.DataFrame(rows, columns=["customer_id", "complaint_date", "reason", "product_id"])
     kw = dict(first="2023-01-01", last="2024-12-31", fdr=0.05)
     by_time = detect_spikes(c, exposure="time", **kw)
-    by_lines = detect_spikes(c, product_orders=po, **kw)   # auto: orders, since they are given
+    by_lines = detect_spikes(c, product_orders=po, **kw)  # auto: orders, since they are given
     assert len(by_time) > 3
     assert by_lines["period"].tolist() == [months[20].strftime("%Y-%m")]

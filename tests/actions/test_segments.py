@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from negah.actions.segments import (SEGMENTS, name_segment, rfm, segment_names, segment_summary)
+from negah.actions.segments import SEGMENTS, name_segment, rfm, segment_names, segment_summary
 from tests.actions.builders import END, EXPECTED_RFM, rfm_orders, write_folder
 from tests.metrics.conftest import make_store
 

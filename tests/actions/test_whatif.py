@@ -11,8 +11,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from negah.actions.whatif import (PERIOD_DAYS, order_spells, project, spell_ages, subscription_spells,
-                                  survivor_series, whatif)
+from negah.actions.whatif import (
+    PERIOD_DAYS,
+    order_spells,
+    project,
+    spell_ages,
+    subscription_spells,
+    survivor_series,
+    whatif,
+)
 from negah.errors import InputError
 from tests.actions.builders import write_folder
 from tests.metrics.conftest import make_store
@@ -27,48 +34,70 @@ def d(k: int) -> dt.date:
 def test_order_spells_by_hand():
     """W = 30: p buys on days 0, 20, 40 (one spell, lapsed) and 100 (a new spell, open on day
     110); q buys on day 85 (open); r buys on days 0 and 31 (a gap of 31 > 30: two spells)."""
-    orders = pd.DataFrame({"customer_id": ["p", "p", "p", "p", "q", "r", "r", "p"],
-                           "order_date": [d(0), d(20), d(40), d(100), d(85), d(0), d(31), d(110)],
-                           "amount": [10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0, -5.0]})  # a return is no purchase
+    orders = pd.DataFrame(
+        {
+            "customer_id": ["p", "p", "p", "p", "q", "r", "r", "p"],
+            "order_date": [d(0), d(20), d(40), d(100), d(85), d(0), d(31), d(110)],
+            "amount": [10.0, 10.0, 10.0, 10.0, 10.0, 10.0, 10.0, -5.0],
+        }
+    )  # a return is no purchase
     s = make_store(orders=orders)
     try:
         sp = order_spells(s, d(110), 30)
     finally:
         s.close()
     got = sorted((str(a.date()), str(b.date()), o) for a, b, o in zip(sp["start"], sp["last"], sp["open"]))
-    assert got == sorted([(str(d(0)), str(d(40)), False), (str(d(100)), str(d(100)), True),
-                          (str(d(85)), str(d(85)), True), (str(d(0)), str(d(0)), False),
-                          (str(d(31)), str(d(31)), False)])
+    assert got == sorted(
+        [
+            (str(d(0)), str(d(40)), False),
+            (str(d(100)), str(d(100)), True),
+            (str(d(85)), str(d(85)), True),
+            (str(d(0)), str(d(0)), False),
+            (str(d(31)), str(d(31)), False),
+        ]
+    )
     assert (sp["end"] == sp["last"] + pd.Timedelta(days=1)).all()
 
 
 def test_subscription_spells_by_hand():
     """s1: back-to-back Jan–Mar and Mar–May are one spell; June on is a second, open one.
     s2: Jan 15–Apr with an overlapping Feb subscription inside it: one spell."""
-    subs = pd.DataFrame({"customer_id": ["s1", "s1", "s1", "s2", "s2"],
-                         "start_date": [dt.date(2024, 1, 1), dt.date(2024, 3, 1), dt.date(2024, 6, 1),
-                                        dt.date(2024, 1, 15), dt.date(2024, 2, 1)],
-                         "end_date": [dt.date(2024, 3, 1), dt.date(2024, 5, 1), None, dt.date(2024, 4, 1),
-                                      dt.date(2024, 3, 1)],
-                         "mrr": [10.0, 10.0, 10.0, 20.0, 5.0]})
+    subs = pd.DataFrame(
+        {
+            "customer_id": ["s1", "s1", "s1", "s2", "s2"],
+            "start_date": [
+                dt.date(2024, 1, 1),
+                dt.date(2024, 3, 1),
+                dt.date(2024, 6, 1),
+                dt.date(2024, 1, 15),
+                dt.date(2024, 2, 1),
+            ],
+            "end_date": [dt.date(2024, 3, 1), dt.date(2024, 5, 1), None, dt.date(2024, 4, 1), dt.date(2024, 3, 1)],
+            "mrr": [10.0, 10.0, 10.0, 20.0, 5.0],
+        }
+    )
     s = make_store(subscriptions=subs)
     try:
         sp = subscription_spells(s, dt.date(2024, 6, 30))
     finally:
         s.close()
-    got = sorted((str(a.date()), None if pd.isna(b) else str(b.date()), o)
-                 for a, b, o in zip(sp["start"], sp["end"], sp["open"]))
-    assert got == [("2024-01-01", "2024-05-01", False), ("2024-01-15", "2024-04-01", False),
-                   ("2024-06-01", None, True)]
+    got = sorted(
+        (str(a.date()), None if pd.isna(b) else str(b.date()), o) for a, b, o in zip(sp["start"], sp["end"], sp["open"])
+    )
+    assert got == [("2024-01-01", "2024-05-01", False), ("2024-01-15", "2024-04-01", False), ("2024-06-01", None, True)]
 
 
 def test_ages_and_survivor_series_by_hand():
     """Periods of 10 days, data known to day 35. A: days 0–24 (alive at ages 1, 2: 10 < 25,
     20 < 25); B: days 0–5 (dies at age 1); C: open since day 12 (observed to age 2: 12 + 20
     ≤ 35); D: starts on day 30 (nothing observed yet)."""
-    sp = pd.DataFrame({"start": pd.to_datetime([d(0), d(0), d(12), d(30)]),
-                       "end": pd.to_datetime([d(25), d(6), None, None]),
-                       "open": [False, False, True, True]})
+    sp = pd.DataFrame(
+        {
+            "start": pd.to_datetime([d(0), d(0), d(12), d(30)]),
+            "end": pd.to_datetime([d(25), d(6), None, None]),
+            "open": [False, False, True, True],
+        }
+    )
     ages, K = spell_ages(sp, d(35), d(35), 10.0)
     assert ages.tolist() == [2, 0, 2, 0] and K.tolist() == [3, 3, 2, 0]
     series = survivor_series(ages, K)
@@ -93,13 +122,17 @@ def sbg_subscriptions(tmp_path_factory):
     L = PERIOD_DAYS["month"]
     start = np.floor(rng.uniform(0, months * L, n)).astype(int)
     theta = rng.beta(0.8, 2.4, n)
-    T = rng.geometric(theta)                      # the month at whose end the subscriber leaves
-    stop = start + np.floor(T * L).astype(int)    # alive at start + k months <=> k < T
+    T = rng.geometric(theta)  # the month at whose end the subscriber leaves
+    stop = start + np.floor(T * L).astype(int)  # alive at start + k months <=> k < T
     end = int(months * L)
-    subs = pd.DataFrame({"customer_id": [f"u{i:05d}" for i in range(n)],
-                         "start_date": [d(int(x)) for x in start],
-                         "end_date": [None if x > end else d(int(x)) for x in stop],
-                         "mrr": 10.0})
+    subs = pd.DataFrame(
+        {
+            "customer_id": [f"u{i:05d}" for i in range(n)],
+            "start_date": [d(int(x)) for x in start],
+            "end_date": [None if x > end else d(int(x)) for x in stop],
+            "mrr": 10.0,
+        }
+    )
     path = write_folder(tmp_path_factory.mktemp("sbg") / "data", {"subscriptions": subs})
     return path, d(end)
 
@@ -110,7 +143,7 @@ def test_sbg_recovers_the_planted_retention(sbg_subscriptions):
     a = w.attrs
     assert a["basis"] == "subscriptions" and a["model"] == "sbg"
     assert a["alpha"] == pytest.approx(0.8, rel=0.12) and a["beta"] == pytest.approx(2.4, rel=0.12)
-    assert a["arpu"] == pytest.approx(10.0)   # MRR 10, monthly periods
+    assert a["arpu"] == pytest.approx(10.0)  # MRR 10, monthly periods
     # the revenue columns are customers × revenue per customer
     np.testing.assert_allclose(w["revenue_now"], 10.0 * w["customers_now"])
 
@@ -141,9 +174,13 @@ def test_projection_identities_on_synth(synth_small, model, basis):
 
 def test_whatif_inputs_are_checked(synth_small):
     out, _ = synth_small
-    for kw, msg in (({"churn": 1.2}, "fraction"), ({"churn": 0.1, "periods": 0}, "at least 1"),
-                    ({"churn": 0.1, "period": "day"}, "period 'day'"), ({"churn": 0.1, "model": "x"}, "sbg or constant"),
-                    ({"churn": 0.99}, "too high")):
+    for kw, msg in (
+        ({"churn": 1.2}, "fraction"),
+        ({"churn": 0.1, "periods": 0}, "at least 1"),
+        ({"churn": 0.1, "period": "day"}, "period 'day'"),
+        ({"churn": 0.1, "model": "x"}, "sbg or constant"),
+        ({"churn": 0.99}, "too high"),
+    ):
         with pytest.raises(InputError, match=msg):
             whatif(out, **kw)
 
@@ -175,7 +212,7 @@ def test_cli_whatif(synth_small):
     table = CliRunner().invoke(app, args)
     assert table.exit_code == 0
     body = table.stdout
-    assert "revenue_now" in body and "e+0" not in body and "," in body   # money, never scientific notation
+    assert "revenue_now" in body and "e+0" not in body and "," in body  # money, never scientific notation
     assert "churn" in table.stderr and "alpha" in table.stderr
     csv = CliRunner().invoke(app, args + ["--format", "csv"]).stdout.splitlines()
     assert csv[0] == "step,customers_now,customers_scenario,revenue_now,revenue_scenario,revenue_gain,cumulative_gain"

@@ -29,21 +29,59 @@ def build_store(path: Path, orders_rows: int | None = None) -> dict[str, str]:
         else:
             import_frame(s, "orders", pd.read_csv(DATASETS / "cdnow_sample_orders.csv", dtype=str).head(orders_rows))
         ids = [str(i) for i in range(1, 41)]
-        import_frame(s, "customers", pd.DataFrame({
-            "customer_id": ids, "name": [f"Customer {i}" for i in ids],
-            "email": [f"c{i}@example.com" for i in ids],
-            "plan": ["gold" if int(i) % 3 == 0 else "basic" for i in ids]}))
-        import_frame(s, "responses", pd.DataFrame({
-            "customer_id": ids[:30], "response_date": ["1997-0%d-15" % (1 + int(i) % 6) for i in ids[:30]],
-            "score": [int(i) % 11 for i in ids[:30]], "comment": [f"comment {i}" for i in ids[:30]]}))
-        import_frame(s, "complaints", pd.DataFrame({
-            "customer_id": ids[:12], "complaint_date": ["1997-03-0%d" % (1 + int(i) % 9) for i in ids[:12]],
-            "reason": ["delivery", "price", "quality"] * 4, "product_id": ["p1", "p2"] * 6}))
-        import_frame(s, "contacts", pd.DataFrame({
-            "customer_id": ids[:5], "contacted_at": ["1997-04-01 10:00"] * 5, "channel": ["phone"] * 5}))
-        import_frame(s, "subscriptions", pd.DataFrame({
-            "customer_id": ids[:10], "start_date": ["1997-01-01"] * 10,
-            "end_date": [None] * 5 + ["1997-06-01"] * 5, "mrr": [10] * 10}))
+        import_frame(
+            s,
+            "customers",
+            pd.DataFrame(
+                {
+                    "customer_id": ids,
+                    "name": [f"Customer {i}" for i in ids],
+                    "email": [f"c{i}@example.com" for i in ids],
+                    "plan": ["gold" if int(i) % 3 == 0 else "basic" for i in ids],
+                }
+            ),
+        )
+        import_frame(
+            s,
+            "responses",
+            pd.DataFrame(
+                {
+                    "customer_id": ids[:30],
+                    "response_date": ["1997-0%d-15" % (1 + int(i) % 6) for i in ids[:30]],
+                    "score": [int(i) % 11 for i in ids[:30]],
+                    "comment": [f"comment {i}" for i in ids[:30]],
+                }
+            ),
+        )
+        import_frame(
+            s,
+            "complaints",
+            pd.DataFrame(
+                {
+                    "customer_id": ids[:12],
+                    "complaint_date": ["1997-03-0%d" % (1 + int(i) % 9) for i in ids[:12]],
+                    "reason": ["delivery", "price", "quality"] * 4,
+                    "product_id": ["p1", "p2"] * 6,
+                }
+            ),
+        )
+        import_frame(
+            s,
+            "contacts",
+            pd.DataFrame({"customer_id": ids[:5], "contacted_at": ["1997-04-01 10:00"] * 5, "channel": ["phone"] * 5}),
+        )
+        import_frame(
+            s,
+            "subscriptions",
+            pd.DataFrame(
+                {
+                    "customer_id": ids[:10],
+                    "start_date": ["1997-01-01"] * 10,
+                    "end_date": [None] * 5 + ["1997-06-01"] * 5,
+                    "mrr": [10] * 10,
+                }
+            ),
+        )
         raw = s.con.con
         keys = {role: K.create_key(raw, role, name=f"test {role}")[0] for role in K.ROLES}
     return keys

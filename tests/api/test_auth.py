@@ -78,9 +78,14 @@ def test_every_route_is_listed(ro_svc):
         if not path.startswith("/api/"):
             continue
         for method in ops:
-            concrete = (path.replace("{customer_id}", "1").replace("{table}", "orders")
-                        .replace("{survey_id}", "SURVEY").replace("{key_id}", "KEYID")
-                        .replace("{job_id}", "JOBID").replace("{model_id}", "MODELID"))
+            concrete = (
+                path.replace("{customer_id}", "1")
+                .replace("{table}", "orders")
+                .replace("{survey_id}", "SURVEY")
+                .replace("{key_id}", "KEYID")
+                .replace("{job_id}", "JOBID")
+                .replace("{model_id}", "MODELID")
+            )
             if method.upper() == "DELETE" and concrete == "/api/customers/1":
                 concrete = "/api/customers/2"
             assert (method.upper(), concrete) in listed, f"{method.upper()} {path} has no role test"
@@ -101,8 +106,12 @@ def test_roles(request, method, path, body, role):
     svc = request.getfixturevalue("ro_svc" if _reads_only(method, path) else "svc")
     path = _resolve(svc, path)
     # no key, a malformed key, a well-formed unknown key: 401
-    for headers in ({}, {"Authorization": "Bearer nope"},
-                    {"Authorization": "Bearer ngh_AAAAAAAA_" + "x" * 43}, {"Authorization": "Basic abc"}):
+    for headers in (
+        {},
+        {"Authorization": "Bearer nope"},
+        {"Authorization": "Bearer ngh_AAAAAAAA_" + "x" * 43},
+        {"Authorization": "Basic abc"},
+    ):
         r = svc.client.request(method, path, json=body, headers=headers)
         assert r.status_code == 401, (headers, r.text)
         assert r.json()["error"]["code"] == "unauthorized"
@@ -155,8 +164,7 @@ def test_revoke_and_expiry_take_effect_at_once(svc):
 
 
 def test_key_created_with_expiry_expires():
-    table = {"abcdEFGH": (K.hash_key("ngh_abcdEFGH_" + "s" * 43), "viewer",
-                          _dt.datetime(2001, 1, 1), None)}
+    table = {"abcdEFGH": (K.hash_key("ngh_abcdEFGH_" + "s" * 43), "viewer", _dt.datetime(2001, 1, 1), None)}
     assert K.verify(table, "ngh_abcdEFGH_" + "s" * 43, at=_dt.datetime(2000, 12, 31)) == ("abcdEFGH", "viewer")
     assert K.verify(table, "ngh_abcdEFGH_" + "s" * 43, at=_dt.datetime(2001, 1, 2)) is None
     assert K.verify(table, "ngh_abcdEFGH_" + "t" * 43, at=_dt.datetime(2000, 1, 1)) is None

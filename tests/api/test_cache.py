@@ -63,9 +63,14 @@ def test_answers_are_shared_between_apps_and_restarts(store):
     assert b.get("/api/dashboard/trends", headers=h).content == first["trends"]
     assert _timings(path) == t1
     # an ingest changes the data version: the answer is computed again and differs
-    r = a.post("/api/ingest/orders", json={"event_id": "cache-1", "rows": [
-        {"customer_id": f"new{i}", "order_date": "1998-06-20", "amount": 5} for i in range(30)]},
-        headers={"Authorization": f"Bearer {keys['admin']}"})
+    r = a.post(
+        "/api/ingest/orders",
+        json={
+            "event_id": "cache-1",
+            "rows": [{"customer_id": f"new{i}", "order_date": "1998-06-20", "amount": 5} for i in range(30)],
+        },
+        headers={"Authorization": f"Bearer {keys['admin']}"},
+    )
     assert r.status_code == 200, r.text
     after = b.get("/api/dashboard/trends", headers=h)
     assert after.content != first["trends"]
@@ -90,12 +95,15 @@ def test_one_computation_across_processes(store):
     """Two processes asking for the same page at the same moment compute it once (the other
     waits for the lock and reads the file)."""
     path, keys = store
-    code = ("import sys; from fastapi.testclient import TestClient; from negah.api.app import create_app; "
-            f"c = TestClient(create_app({str(path)!r}, warm=False)); "
-            f"r = c.get('/api/dashboard/clv', headers={{'Authorization': 'Bearer {keys['viewer']}'}}); "
-            "sys.stdout.write(str(r.status_code) + ' ' + str(len(r.content)))")
-    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-             for _ in range(2)]
+    code = (
+        "import sys; from fastapi.testclient import TestClient; from negah.api.app import create_app; "
+        f"c = TestClient(create_app({str(path)!r}, warm=False)); "
+        f"r = c.get('/api/dashboard/clv', headers={{'Authorization': 'Bearer {keys['viewer']}'}}); "
+        "sys.stdout.write(str(r.status_code) + ' ' + str(len(r.content)))"
+    )
+    procs = [
+        subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE) for _ in range(2)
+    ]
     outs = [p.communicate(timeout=600) for p in procs]
     assert all(p.returncode == 0 for p in procs), [o[1].decode()[-2000:] for o in outs]
     answers = {o[0].decode() for o in outs}
@@ -202,8 +210,10 @@ def test_data_version_sees_a_renamed_model_but_not_the_audit_log():
     raw = duckdb.connect()
     raw.execute(MODELS_DDL)
     raw.execute("CREATE TABLE _negah_audit (ts TIMESTAMP, actor VARCHAR)")
-    raw.execute("INSERT INTO _negah_models VALUES ('m1', 'first', 'churn', 'store', now(), NULL, 90, NULL, NULL, "
-                "'\\x00'::BLOB, 1)")
+    raw.execute(
+        "INSERT INTO _negah_models VALUES ('m1', 'first', 'churn', 'store', now(), NULL, 90, NULL, NULL, "
+        "'\\x00'::BLOB, 1)"
+    )
     v1 = data_version(raw)
     raw.execute("UPDATE _negah_models SET name = 'renamed' WHERE model_id = 'm1'")
     v2 = data_version(raw)

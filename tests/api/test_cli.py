@@ -65,11 +65,10 @@ def test_report_is_self_contained(store, tmp_path, lang):
     assert r.exit_code == 0, r.output
     html = out.read_text(encoding="utf-8")
     assert "<svg" in html and "<script" not in html
-    assert "src=\"http" not in html and "href=\"http" not in html and "url(http" not in html
+    assert 'src="http' not in html and 'href="http' not in html and "url(http" not in html
     import negah
 
-    recs = negah.metrics.compute_records(str(store), period="month",
-                                         calendar="jalali" if lang == "fa" else "gregorian")
+    recs = negah.metrics.compute_records(str(store), period="month", calendar="jalali" if lang == "fa" else "gregorian")
     churn = [x for x in recs if x["metric"] == "churn_rate" and x["value"] is not None and x["complete"]][-1]
     shown = f"{churn['value'] * 100:.1f}%"
     if lang == "fa":
@@ -89,12 +88,41 @@ def test_cli_imports_while_service_serves(store, tmp_path, base_store):
     before = c.get("/api/store", headers=h).json()["orders"]
     csv = tmp_path / "more.csv"
     csv.write_text("customer_id,order_date,amount\n" + "".join(f"m{i},1998-06-20,3\n" for i in range(25)))
-    done = subprocess.run([sys.executable, "-c", "from negah.cli.main import app; app()", "import", str(csv),
-                           "--table", "orders", "--store", str(store), "-q"], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from negah.cli.main import app; app()",
+            "import",
+            str(csv),
+            "--table",
+            "orders",
+            "--store",
+            str(store),
+            "-q",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert c.get("/api/store", headers=h).json()["orders"] == before + 25
     # and a key made by the CLI works at once
-    made = subprocess.run([sys.executable, "-c", "from negah.cli.main import app; app()", "keys", "create",
-                           "--role", "analyst", "--store", str(store)], capture_output=True, text=True, timeout=120)
+    made = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from negah.cli.main import app; app()",
+            "keys",
+            "create",
+            "--role",
+            "analyst",
+            "--store",
+            str(store),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     key = made.stdout.split()[-1]
     assert c.get("/api/me", headers={"Authorization": f"Bearer {key}"}).json()["role"] == "analyst"

@@ -46,10 +46,16 @@ def test_ingest_all_or_nothing(svc):
         t = s.table("orders")
         assert s.execute(t.filter(t.customer_id.isin(["n1", "n2"])).count()) == 0
     missing = c.post("/api/ingest/orders", json={"event_id": "m", "rows": [{"customer_id": "a"}]}, headers=h)
-    assert missing.status_code == 422 and any(p["column"] in ("order_date", "amount") or "order_date" in p["message"]
-                                               for p in missing.json()["error"]["problems"])
-    for bad in ({"rows": [ORDER]}, {"event_id": "", "rows": [ORDER]}, {"event_id": "x", "rows": []},
-                {"event_id": "x", "rows": [ORDER], "extra": 1}):
+    assert missing.status_code == 422 and any(
+        p["column"] in ("order_date", "amount") or "order_date" in p["message"]
+        for p in missing.json()["error"]["problems"]
+    )
+    for bad in (
+        {"rows": [ORDER]},
+        {"event_id": "", "rows": [ORDER]},
+        {"event_id": "x", "rows": []},
+        {"event_id": "x", "rows": [ORDER], "extra": 1},
+    ):
         assert c.post("/api/ingest/orders", json=bad, headers=h).status_code == 422
     assert c.post("/api/ingest/spend", json={"event_id": "s", "rows": [ORDER]}, headers=h).status_code == 422
 
@@ -60,16 +66,25 @@ def test_metrics_equal_library_and_refresh_after_ingest(svc):
     assert r.status_code == 200
     want = negah.metrics.compute_records(str(svc.path), period="quarter", metrics=["churn_rate", "active_customers"])
     got = r.json()["records"]
-    assert [(g["metric"], g["period"], g["value"]) for g in got] == \
-        [(w["metric"], w["period"], pytest.approx(w["value"]) if w["value"] is not None else None) for w in want]
+    assert [(g["metric"], g["period"], g["value"]) for g in got] == [
+        (w["metric"], w["period"], pytest.approx(w["value"]) if w["value"] is not None else None) for w in want
+    ]
     before = {(g["metric"], g["period"]): g["value"] for g in got}
     # an ingest changes the store version: the cached answer is not served again
-    c.post("/api/ingest/orders", json={"event_id": "late", "rows": [
-        {"customer_id": f"z{i}", "order_date": "1998-06-15", "amount": 1} for i in range(50)]},
-        headers=svc.h("admin"))
-    after = {(g["metric"], g["period"]): g["value"]
-             for g in c.get("/api/metrics", params={"period": "quarter", "metric": ["churn_rate", "active_customers"]},
-                            headers=h).json()["records"]}
+    c.post(
+        "/api/ingest/orders",
+        json={
+            "event_id": "late",
+            "rows": [{"customer_id": f"z{i}", "order_date": "1998-06-15", "amount": 1} for i in range(50)],
+        },
+        headers=svc.h("admin"),
+    )
+    after = {
+        (g["metric"], g["period"]): g["value"]
+        for g in c.get(
+            "/api/metrics", params={"period": "quarter", "metric": ["churn_rate", "active_customers"]}, headers=h
+        ).json()["records"]
+    }
     assert after[("active_customers", "1998-Q2")] == before[("active_customers", "1998-Q2")] + 50
 
 
@@ -91,7 +106,9 @@ def test_dashboard_pages_answer_and_match_library(ro_svc):
     churn = [r for r in recs if r["metric"] == "churn_rate" and r["value"] is not None and r["complete"]][-1]
     ov = c.get("/api/dashboard/overview", headers=h).json()
     kpi = {k["key"]: k for k in ov["kpis"]}
-    assert kpi["churn_rate"]["value"] == pytest.approx(churn["value"]) and kpi["churn_rate"]["period"] == churn["period"]
+    assert (
+        kpi["churn_rate"]["value"] == pytest.approx(churn["value"]) and kpi["churn_rate"]["period"] == churn["period"]
+    )
     assert kpi["store_customers"]["value"] == 2357 + 0
     assert kpi["yearly_churn"]["band"]["low"] == 0.20 and kpi["yearly_churn"]["alert"] in ("ok", "warn", "alert")
     coh = c.get("/api/dashboard/cohorts", headers=h).json()
@@ -139,8 +156,9 @@ def test_customer_profile_and_complaint(svc):
     assert "risk" in prof and "clv" in prof and "reasons" in prof
     assert c.get("/api/customers/nobody", headers=svc.h("viewer")).status_code == 404
     reasons = c.get("/api/complaint-reasons", headers=svc.h("viewer")).json()["reasons"]
-    r = c.post("/api/customers/3/complaints", json={"reason": reasons[0], "text": "late again"},
-               headers=svc.h("analyst"))
+    r = c.post(
+        "/api/customers/3/complaints", json={"reason": reasons[0], "text": "late again"}, headers=svc.h("analyst")
+    )
     assert r.status_code == 201
     after = c.get("/api/customers/3", headers=svc.h("viewer")).json()
     assert any(e["kind"] == "complaint" and e["detail"].get("text") == "late again" for e in after["timeline"])
@@ -164,11 +182,15 @@ def test_erase_customer_api(svc):
     assert saved, "the answers are saved beside the store"
     jobs = sidecar(str(svc.path)) / "jobs"
     jobs.mkdir(parents=True, exist_ok=True)
-    (jobs / "j000000000001.json").write_text(_json.dumps(
-        {"job_id": "j000000000001", "status": "done", "result": {"failures": ["c3@example.com", "c4@example.com"]}}))
+    (jobs / "j000000000001.json").write_text(
+        _json.dumps(
+            {"job_id": "j000000000001", "status": "done", "result": {"failures": ["c3@example.com", "c4@example.com"]}}
+        )
+    )
     (jobs / "j000000000001.items.jsonl").write_text(
         '{"customer_id": "3", "to": "c3@example.com", "status": "sent", "at": "2026-03-13"}\n'
-        '{"customer_id": "4", "to": "c4@example.com", "status": "sent", "at": "2026-03-13"}\n')
+        '{"customer_id": "4", "to": "c4@example.com", "status": "sent", "at": "2026-03-13"}\n'
+    )
     r = c.delete("/api/customers/3", headers=svc.h("admin"))
     body = r.json()
     assert r.status_code == 200 and body["removed"]["orders"] > 0 and body["removed"]["customers"] == 1
@@ -189,8 +211,7 @@ def test_erase_customer_api(svc):
 def test_survey_link_answers_once(svc):
     c = svc.client
     s = c.post("/api/surveys", json={"name": "Spring", "lang": "fa"}, headers=svc.h("analyst")).json()
-    links = c.get(f"/api/surveys/{s['survey_id']}/links", params={"limit": 100000},
-                  headers=svc.h("analyst")).json()
+    links = c.get(f"/api/surveys/{s['survey_id']}/links", params={"limit": 100000}, headers=svc.h("analyst")).json()
     assert links["total"] >= 2357
     link = next(x for x in links["links"] if x["customer_id"] == "5")
     assert link["email"] == "c5@example.com"
@@ -210,8 +231,12 @@ def test_survey_link_answers_once(svc):
     forged = token.split(".")[0] + ".AAAAAAAAAAAAAAAAAAAAAAAA"
     assert c.get(f"/s/{forged}").status_code == 403
     assert c.post(f"/s/{forged}", data={"score": 5}).status_code == 403
-    assert c.post(path.replace(token, links["links"][0]["url"].split("/s/")[1].split("?")[0]),
-                  data={"score": 11}).status_code == 422
+    assert (
+        c.post(
+            path.replace(token, links["links"][0]["url"].split("/s/")[1].split("?")[0]), data={"score": 11}
+        ).status_code
+        == 422
+    )
     listed = c.get("/api/surveys", headers=svc.h("viewer")).json()["surveys"]
     assert listed[0]["answers"] == 1
     dry = c.post(f"/api/surveys/{s['survey_id']}/send", json={"dry_run": True}, headers=svc.h("analyst")).json()
@@ -290,7 +315,9 @@ def test_survey_email_through_smtp(base_store, tmp_path):
     c3 = TestClient(create_app(str(path), smtp=load_config(cfg).smtp, warm=False))
     job = wait_job(c3, c3.post(f"/api/surveys/{s['survey_id']}/send", json={}, headers=h).json()["job_id"], h)
     assert job["status"] == "done" and job["result"]["failed"] == 40 and job["result"]["sent"] == 0
-    assert "Connection" in job["result"]["failures"][0]["message"] or "refused" in job["result"]["failures"][0]["message"]
+    assert (
+        "Connection" in job["result"]["failures"][0]["message"] or "refused" in job["result"]["failures"][0]["message"]
+    )
 
 
 def test_fast_path_cached_bytes_etag_gzip_and_auth(svc):
@@ -306,8 +333,12 @@ def test_fast_path_cached_bytes_etag_gzip_and_auth(svc):
     hits = fast.hits
     again = c.get("/api/store", headers={**h, "Accept-Encoding": "identity"})
     assert fast.hits == hits + 1 and again.content == first.content and again.headers["etag"]
-    assert c.get("/api/store", headers={**h, "If-None-Match": again.headers["etag"],
-                                         "Accept-Encoding": "identity"}).status_code == 304
+    assert (
+        c.get(
+            "/api/store", headers={**h, "If-None-Match": again.headers["etag"], "Accept-Encoding": "identity"}
+        ).status_code
+        == 304
+    )
     big = c.get("/api/dashboard/trends", headers=h)
     raw = c.get("/api/dashboard/trends", headers={**h, "Accept-Encoding": "gzip"})
     assert raw.headers.get("content-encoding") == "gzip" and raw.json() == big.json()
@@ -437,12 +468,24 @@ def test_a_job_of_an_earlier_process_with_the_same_pid_is_not_running(tmp_path):
 
     jobs = Jobs(tmp_path / "jobs")
     jobs.root.mkdir(parents=True)
-    base = {"kind": "model", "params": {}, "actor": "t", "created_at": "2026-12-01T00:00:00", "started_at": None,
-            "finished_at": None, "progress": None, "result": None, "error": None, "pid": os.getpid()}
-    (jobs.root / "j000000000aaa.json").write_text(_json.dumps(
-        {**base, "job_id": "j000000000aaa", "status": "running", "process": "an-earlier-one"}))
-    (jobs.root / "j000000000bbb.json").write_text(_json.dumps(
-        {**base, "job_id": "j000000000bbb", "status": "running", "process": PROCESS}))
+    base = {
+        "kind": "model",
+        "params": {},
+        "actor": "t",
+        "created_at": "2026-12-01T00:00:00",
+        "started_at": None,
+        "finished_at": None,
+        "progress": None,
+        "result": None,
+        "error": None,
+        "pid": os.getpid(),
+    }
+    (jobs.root / "j000000000aaa.json").write_text(
+        _json.dumps({**base, "job_id": "j000000000aaa", "status": "running", "process": "an-earlier-one"})
+    )
+    (jobs.root / "j000000000bbb.json").write_text(
+        _json.dumps({**base, "job_id": "j000000000bbb", "status": "running", "process": PROCESS})
+    )
     old = jobs.get("j000000000aaa")
     assert old["status"] == "failed" and "interrupted" in old["error"]["message"]
     assert jobs.get("j000000000bbb")["status"] == "running"

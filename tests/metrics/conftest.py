@@ -12,8 +12,14 @@ import pytest
 from negah.store import schema as S
 
 ARROW = {
-    "id": pa.string(), "text": pa.string(), "date": pa.date32(), "timestamp": pa.timestamp("us"),
-    "money": pa.decimal128(18, 4), "number": pa.decimal128(18, 4), "int": pa.int64(), "bool": pa.bool_(),
+    "id": pa.string(),
+    "text": pa.string(),
+    "date": pa.date32(),
+    "timestamp": pa.timestamp("us"),
+    "money": pa.decimal128(18, 4),
+    "number": pa.decimal128(18, 4),
+    "int": pa.int64(),
+    "bool": pa.bool_(),
 }
 
 

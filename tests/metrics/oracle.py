@@ -20,8 +20,9 @@ def _r(num, den, scale=1):
     return scale * Fraction(num) / Fraction(den)
 
 
-def oracle(orders: pd.DataFrame, responses: pd.DataFrame | None = None, period: str = "month",
-           calendar: str = "gregorian") -> dict[tuple[str, str], tuple]:
+def oracle(
+    orders: pd.DataFrame, responses: pd.DataFrame | None = None, period: str = "month", calendar: str = "gregorian"
+) -> dict[tuple[str, str], tuple]:
     """{(metric, period label): (value, numerator, denominator)} for every spec metric."""
     dates = list(pd.to_datetime(orders["order_date"]).dt.date)
     if responses is not None and len(responses):
@@ -58,7 +59,6 @@ def oracle(orders: pd.DataFrame, responses: pd.DataFrame | None = None, period: 
     for k, d in order_date.items():
         c = order_cust[k]
         first[c] = min(first.get(c, d), d)
-    first_order_keys = defaultdict(list)
     norders = defaultdict(int)  # (c, p) -> purchase orders dated in p
     A = defaultdict(set)
     for k, d in order_date.items():
@@ -126,15 +126,17 @@ def oracle(orders: pd.DataFrame, responses: pd.DataFrame | None = None, period: 
             "revenue_churn_net": (_r(R0 - kept, R0), R0 - kept, R0) if has_prev else nul,
             "net_revenue_retention": (_r(kept, R0), kept, R0) if has_prev else nul,
             "repeat_purchase_rate": (_r(len(R), len(a)), len(R), len(a)),
-            "loyal_customer_rate": ((_r(len(sa) + len(ln), len(s) + len(n)), len(sa) + len(ln), len(s) + len(n))
-                                    if has_prev else nul),
+            "loyal_customer_rate": (
+                (_r(len(sa) + len(ln), len(s) + len(n)), len(sa) + len(ln), len(s) + len(n)) if has_prev else nul
+            ),
             "product_return_rate": (_r(returned[p], sold[p]), returned[p], sold[p]),
             "time_between_purchases_days": (_r(means, len(g)), means, len(g)),
             "nps": (_r(prom - det, len(sc), 100), prom - det, len(sc)),
             "arpu": (arpu, revenue[p], len(a)),
             "clv": (_r(arpu, churn), arpu, churn),
-            "customer_growth_rate": ((_r(len(a) - len(A[p - 1]), len(A[p - 1])), len(a) - len(A[p - 1]), len(A[p - 1]))
-                                     if has_prev else nul),
+            "customer_growth_rate": (
+                (_r(len(a) - len(A[p - 1]), len(A[p - 1])), len(a) - len(A[p - 1]), len(A[p - 1])) if has_prev else nul
+            ),
             "reactivated_customers": (len(react), None, None) if has_prev else nul,
         }
         for k, v in m.items():

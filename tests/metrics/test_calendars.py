@@ -84,8 +84,9 @@ def test_jalali_input_dates_and_errors():
         to_date("31/31/2020")
 
 
-@pytest.mark.parametrize("period, calendar", [("week", "jalali"), ("month", "gregorian"), ("quarter", "jalali"),
-                                              ("year", "gregorian")])
+@pytest.mark.parametrize(
+    "period, calendar", [("week", "jalali"), ("month", "gregorian"), ("quarter", "jalali"), ("year", "gregorian")]
+)
 def test_day_masks_count_every_day_of_a_period(period, calendar):
     """The roll-up's day masks: OR-ing the bits of a period's days and counting the set bits
     (the SQL popcount) gives its number of days, for every word layout (1 to 6 words)."""

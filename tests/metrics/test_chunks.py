@@ -18,17 +18,27 @@ from .conftest import make_store, to_arrow
 from .test_properties import PERIODS, _settings, logs
 
 D0 = dt.date(2024, 1, 1)
-METRICS = ["active_customers", "new_customers", "churn_rate", "revenue_churn_gross", "net_revenue_retention",
-           "repeat_purchase_rate", "loyal_customer_rate", "product_return_rate", "time_between_purchases_days",
-           "reactivated_customers"]
+METRICS = [
+    "active_customers",
+    "new_customers",
+    "churn_rate",
+    "revenue_churn_gross",
+    "net_revenue_retention",
+    "repeat_purchase_rate",
+    "loyal_customer_rate",
+    "product_return_rate",
+    "time_between_purchases_days",
+    "reactivated_customers",
+]
 
 
 def _write(folder, df: pd.DataFrame, row_group_size: int, sort: bool = True, **kw) -> None:
     if sort:
         df = df.sort_values(["customer_id", "order_date"], kind="stable")
     folder.mkdir(parents=True, exist_ok=True)
-    pq.write_table(to_arrow("orders", df.reset_index(drop=True)), folder / "orders.parquet",
-                   row_group_size=row_group_size, **kw)
+    pq.write_table(
+        to_arrow("orders", df.reset_index(drop=True)), folder / "orders.parquet", row_group_size=row_group_size, **kw
+    )
 
 
 def _folder_records(folder, chunk_rows: int, **kw):
@@ -129,7 +139,9 @@ def test_side_by_side_keeps_order_and_restores_threads(tmp_path):
         before = raw.execute("SELECT current_setting('threads')").fetchone()[0]
         t = s.table("orders")
         tasks = [lambda c=c: int(s.execute(t.filter(t.customer_id == c).count())) for c in ["c00", "c01", "c02", "c03"]]
-        assert s.side_by_side(tasks, workers=2) == [int((df.customer_id == c).sum()) for c in ["c00", "c01", "c02", "c03"]]
+        assert s.side_by_side(tasks, workers=2) == [
+            int((df.customer_id == c).sum()) for c in ["c00", "c01", "c02", "c03"]
+        ]
 
         def boom():
             raise ValueError("a task failed")

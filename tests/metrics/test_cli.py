@@ -19,7 +19,8 @@ def folder(tmp_path):
     (tmp_path / "orders.csv").write_text(
         "customer_id,order_date,amount,order_id,quantity\n"
         "a,2020-03-05,10,o1,1\na,2020-04-12,5,o2,1\na,2020-05-01,20,o3,2\n"
-        "b,2020-03-25,7,o4,1\nb,2020-05-03,8,o5,1\nc,2020-04-10,30,o6,3\na,2020-05-02,-5,o3,-1\n")
+        "b,2020-03-25,7,o4,1\nb,2020-05-03,8,o5,1\nc,2020-04-10,30,o6,3\na,2020-05-02,-5,o3,-1\n"
+    )
     (tmp_path / "responses.csv").write_text("customer_id,response_date,score\na,2020-04-10,10\nb,2020-04-11,3\n")
     (tmp_path / "customers.csv").write_text("customer_id,plan\na,gold\nb,basic\nc,gold\n")
     return tmp_path
@@ -37,8 +38,10 @@ def test_metrics_json_is_the_spec_output_and_byte_identical(folder):
 
 
 def test_metrics_jalali_csv_and_persian_table(folder):
-    r = runner.invoke(app, ["metrics", "--data", str(folder), "--calendar", "jalali", "--format", "csv",
-                            "--metric", "active_customers"])
+    r = runner.invoke(
+        app,
+        ["metrics", "--data", str(folder), "--calendar", "jalali", "--format", "csv", "--metric", "active_customers"],
+    )
     assert r.exit_code == 0, r.output
     lines = r.stdout.splitlines()
     assert lines[0] == "metric,period,start,end,value,numerator,denominator,complete"
@@ -48,7 +51,9 @@ def test_metrics_jalali_csv_and_persian_table(folder):
 
 
 def test_segment_cohorts_growth_benchmark(folder):
-    r = runner.invoke(app, ["metrics", "--data", str(folder), "--segment", "plan", "--format", "json", "-m", "active_customers"])
+    r = runner.invoke(
+        app, ["metrics", "--data", str(folder), "--segment", "plan", "--format", "json", "-m", "active_customers"]
+    )
     assert r.exit_code == 0, r.output
     assert {x["segment"] for x in json.loads(r.stdout)} == {"basic", "gold"}
     c = runner.invoke(app, ["cohorts", "--data", str(folder), "--format", "json"])
@@ -112,10 +117,12 @@ def test_a_window_metric_name_brings_its_window(folder):
     both = compute_records(folder, metrics=["churn_rate"], active_window="30d")
     assert [r["metric"] for r in both[:2]] == ["churn_rate", "churn_rate_30d"]
     assert [r for r in both if r["metric"] == "churn_rate_30d"] == named
-    for args, words in [(["-m", "churn_rate_30d", "--active-window", "60d"], "several windows (30d, 60d)"),
-                        (["-m", "nps", "--active-window", "60d"], "none of the requested metrics"),
-                        (["--basis", "subscriptions", "--active-window", "60d"], "for orders"),
-                        (["--from", "2020-05-01", "--to", "2020-04-01"], "swap them")]:
+    for args, words in [
+        (["-m", "churn_rate_30d", "--active-window", "60d"], "several windows (30d, 60d)"),
+        (["-m", "nps", "--active-window", "60d"], "none of the requested metrics"),
+        (["--basis", "subscriptions", "--active-window", "60d"], "for orders"),
+        (["--from", "2020-05-01", "--to", "2020-04-01"], "swap them"),
+    ]:
         r = runner.invoke(app, ["metrics", "--data", str(folder), *args])
         assert r.exit_code == 2 and words in r.output, (args, r.output)
 
@@ -192,8 +199,9 @@ def test_folder_errors_name_what_a_query_can_do(tmp_path):
 
 def test_a_date_segment_is_iso_text(folder):
     (folder / "customers.csv").write_text("customer_id,plan,signup\na,gold,2020-01-05\nb,basic,2020-02-01\nc,gold,\n")
-    r = runner.invoke(app, ["metrics", "--data", str(folder), "--segment", "signup", "--format", "json",
-                            "-m", "active_customers"])
+    r = runner.invoke(
+        app, ["metrics", "--data", str(folder), "--segment", "signup", "--format", "json", "-m", "active_customers"]
+    )
     assert r.exit_code == 0, r.output
     assert {x["segment"] for x in json.loads(r.stdout)} == {"2020-01-05", "2020-02-01", None}
 
@@ -215,8 +223,9 @@ def test_the_api_shows_its_parameters():
 
 def test_a_return_rate_of_zero_says_returns_may_be_unrecorded(tmp_path):
     (tmp_path / "orders.csv").write_text(
-        "customer_id,order_date,amount\n" + "".join(f"c{i},{y}-0{1 + i % 9}-05,10\n" for i in range(12)
-                                                   for y in (2020, 2021, 2022)))
+        "customer_id,order_date,amount\n"
+        + "".join(f"c{i},{y}-0{1 + i % 9}-05,10\n" for i in range(12) for y in (2020, 2021, 2022))
+    )
     from negah.metrics import benchmark
 
     ret = [r for r in benchmark(tmp_path, "retail") if r["metric"] == "product_return_rate"][0]

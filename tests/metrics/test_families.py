@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 
 import pandas as pd
 import pytest
@@ -17,21 +16,25 @@ from .conftest import make_store
 
 
 def _get(recs, metric, period, **kw):
-    out = [r for r in recs if r["metric"] == metric and r["period"] == period
-           and all(r.get(k) == v for k, v in kw.items())]
+    out = [
+        r for r in recs if r["metric"] == metric and r["period"] == period and all(r.get(k) == v for k, v in kw.items())
+    ]
     assert len(out) == 1, (metric, period, kw)
     return out[0]
 
 
-SUBS = pd.DataFrame([
-    # customer, start, end (exclusive), mrr
-    ("s1", "a", "2024-01-01", None, 100),
-    ("s2", "b", "2024-01-01", "2024-02-15", 50),       # churns in Feb
-    ("s3", "c", "2024-01-10", None, 30),               # new in Jan
-    ("s4", "c", "2024-02-05", None, 20),               # expansion in Feb
-    ("s5", "d", "2023-12-01", "2024-01-01", 10),       # gone before Jan
-    ("s6", "d", "2024-02-20", None, 40),               # reactivated in Feb
-], columns=["subscription_id", "customer_id", "start_date", "end_date", "mrr"])
+SUBS = pd.DataFrame(
+    [
+        # customer, start, end (exclusive), mrr
+        ("s1", "a", "2024-01-01", None, 100),
+        ("s2", "b", "2024-01-01", "2024-02-15", 50),  # churns in Feb
+        ("s3", "c", "2024-01-10", None, 30),  # new in Jan
+        ("s4", "c", "2024-02-05", None, 20),  # expansion in Feb
+        ("s5", "d", "2023-12-01", "2024-01-01", 10),  # gone before Jan
+        ("s6", "d", "2024-02-20", None, 40),  # reactivated in Feb
+    ],
+    columns=["subscription_id", "customer_id", "start_date", "end_date", "mrr"],
+)
 
 
 def test_subscription_mrr_movements_by_hand():
@@ -58,17 +61,31 @@ def test_subscription_mrr_movements_by_hand():
     labels = list(by)
     for prev, cur in zip(labels, labels[1:]):
         m = by[cur]
-        assert m["mrr"] == pytest.approx(by[prev]["mrr"] + m["mrr_new"] + m["mrr_reactivated"]
-                                         + m["mrr_expansion"] - m["mrr_contraction"] - m["mrr_churned"])
+        assert m["mrr"] == pytest.approx(
+            by[prev]["mrr"]
+            + m["mrr_new"]
+            + m["mrr_reactivated"]
+            + m["mrr_expansion"]
+            - m["mrr_contraction"]
+            - m["mrr_churned"]
+        )
 
 
-ORD = pd.DataFrame([
-    ("a", "2024-01-05", 10), ("a", "2024-02-03", 20), ("a", "2024-03-01", 5),
-    ("b", "2024-01-20", 40), ("b", "2024-03-15", 40),
-    ("c", "2024-02-10", 8), ("c", "2024-02-11", 8),
-], columns=["customer_id", "order_date", "amount"])
-CUST = pd.DataFrame({"customer_id": ["a", "b", "c"], "plan": ["gold", "basic", "gold"],
-                     "acquisition_channel": ["ads", "seo", "ads"]})
+ORD = pd.DataFrame(
+    [
+        ("a", "2024-01-05", 10),
+        ("a", "2024-02-03", 20),
+        ("a", "2024-03-01", 5),
+        ("b", "2024-01-20", 40),
+        ("b", "2024-03-15", 40),
+        ("c", "2024-02-10", 8),
+        ("c", "2024-02-11", 8),
+    ],
+    columns=["customer_id", "order_date", "amount"],
+)
+CUST = pd.DataFrame(
+    {"customer_id": ["a", "b", "c"], "plan": ["gold", "basic", "gold"], "acquisition_channel": ["ads", "seo", "ads"]}
+)
 
 
 def test_cohort_matrix_customers_and_revenue():
@@ -85,12 +102,18 @@ def test_cohort_matrix_customers_and_revenue():
 
 def test_growth_and_quick_ratio():
     s = make_store(orders=ORD)
-    recs = compute_records(s, metrics=["new_customers", "reactivated_customers", "churned_customers",
-                                       "net_customer_adds", "quick_ratio"])
+    recs = compute_records(
+        s, metrics=["new_customers", "reactivated_customers", "churned_customers", "net_customer_adds", "quick_ratio"]
+    )
     mar = {r["metric"]: r["value"] for r in recs if r["period"] == "2024-03"}
     # S(Mar) = {a, c}; A(Mar) = {a, b}: churned c, reactivated b
-    assert mar == {"new_customers": 0, "reactivated_customers": 1, "churned_customers": 1,
-                   "net_customer_adds": 0, "quick_ratio": 1.0}
+    assert mar == {
+        "new_customers": 0,
+        "reactivated_customers": 1,
+        "churned_customers": 1,
+        "net_customer_adds": 0,
+        "quick_ratio": 1.0,
+    }
 
 
 def test_segments_partition_the_counts():
@@ -116,12 +139,17 @@ def test_activity_window_churn():
 
 
 def test_acquisition_cac_and_clv_to_cac():
-    spend = pd.DataFrame({"spend_date": ["2024-02-01", "2024-02-20", "2024-03-03"],
-                          "amount": [30, 10, 5], "channel": ["ads", "seo", "ads"]})
+    spend = pd.DataFrame(
+        {
+            "spend_date": ["2024-02-01", "2024-02-20", "2024-03-03"],
+            "amount": [30, 10, 5],
+            "channel": ["ads", "seo", "ads"],
+        }
+    )
     s = make_store(orders=ORD, customers=CUST, spend=spend)
     recs = compute_records(s)
     assert _get(recs, "cac", "2024-02")["value"] == 40.0  # 40 spent, 1 new customer (c)
-    assert _get(recs, "cac", "2024-03")["value"] is None   # no new customers
+    assert _get(recs, "cac", "2024-03")["value"] is None  # no new customers
     seg = compute_records(s, segment="acquisition_channel", metrics=["acquisition_spend", "cac"])
     assert _get(seg, "cac", "2024-02", segment="ads")["value"] == 30.0
     assert _get(seg, "cac", "2024-02", segment="seo")["value"] is None

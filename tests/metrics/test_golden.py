@@ -30,8 +30,9 @@ def test_churn_1000_customers_150_lost_is_0_15():
 def test_nps_500_answers_147_promoters_41_detractors_is_21_2():
     scores = [10] * 100 + [9] * 47 + [7] * 200 + [8] * 112 + [6] * 20 + [0] * 21
     assert len(scores) == 500
-    resp = pd.DataFrame({"customer_id": [f"c{i}" for i in range(500)],
-                         "response_date": ["2024-05-10"] * 500, "score": scores})
+    resp = pd.DataFrame(
+        {"customer_id": [f"c{i}" for i in range(500)], "response_date": ["2024-05-10"] * 500, "score": scores}
+    )
     orders = pd.DataFrame({"customer_id": ["c0"], "order_date": ["2024-05-01"], "amount": [1]})
     s = make_store(orders=orders, responses=resp)
     r = _rec(compute_records(s, metrics=["nps"]), "nps", "2024-05")

@@ -32,24 +32,40 @@ def _data() -> dict[str, pd.DataFrame]:
     qty = [None if k == 0 else int(k) for k in rng.integers(-2, 5, n)]
     oid = [None if k == 0 else f"o{k}" for k in rng.integers(0, 60, n)]
     kind = [["purchase", "return", None][k] for k in rng.integers(0, 3, n)]
-    orders = pd.DataFrame({"customer_id": cust, "order_date": days, "amount": amount,
-                           "order_id": oid, "quantity": qty, "kind": kind})
-    resp = pd.DataFrame({"customer_id": [f"{k:03d}" for k in rng.integers(0, 40, 60)],
-                         "response_date": [d0 + dt.timedelta(days=int(k)) for k in rng.integers(0, 240, 60)],
-                         "score": rng.integers(0, 11, 60)})
+    orders = pd.DataFrame(
+        {"customer_id": cust, "order_date": days, "amount": amount, "order_id": oid, "quantity": qty, "kind": kind}
+    )
+    resp = pd.DataFrame(
+        {
+            "customer_id": [f"{k:03d}" for k in rng.integers(0, 40, 60)],
+            "response_date": [d0 + dt.timedelta(days=int(k)) for k in rng.integers(0, 240, 60)],
+            "score": rng.integers(0, 11, 60),
+        }
+    )
     ids = sorted(set(cust))
-    customers = pd.DataFrame({"customer_id": ids, "plan": [["gold", "basic", None][i % 3] for i in range(len(ids))],
-                              "acquisition_channel": [["ads", "seo"][i % 2] for i in range(len(ids))]})
-    subs = pd.DataFrame({
-        "subscription_id": [f"s{i}" for i in range(30)],
-        "customer_id": [f"{k:03d}" for k in rng.integers(0, 15, 30)],
-        "start_date": [d0 + dt.timedelta(days=int(k)) for k in rng.integers(0, 200, 30)],
-        "end_date": [None if k > 150 else d0 + dt.timedelta(days=int(k) + 200) for k in rng.integers(0, 220, 30)],
-        "mrr": [f"{v:.2f}" for v in rng.uniform(5, 100, 30)],
-    })
-    spend = pd.DataFrame({"spend_date": [d0 + dt.timedelta(days=int(k)) for k in rng.integers(0, 240, 20)],
-                          "amount": [f"{v:.2f}" for v in rng.uniform(10, 500, 20)],
-                          "channel": [["ads", "seo"][k] for k in rng.integers(0, 2, 20)]})
+    customers = pd.DataFrame(
+        {
+            "customer_id": ids,
+            "plan": [["gold", "basic", None][i % 3] for i in range(len(ids))],
+            "acquisition_channel": [["ads", "seo"][i % 2] for i in range(len(ids))],
+        }
+    )
+    subs = pd.DataFrame(
+        {
+            "subscription_id": [f"s{i}" for i in range(30)],
+            "customer_id": [f"{k:03d}" for k in rng.integers(0, 15, 30)],
+            "start_date": [d0 + dt.timedelta(days=int(k)) for k in rng.integers(0, 200, 30)],
+            "end_date": [None if k > 150 else d0 + dt.timedelta(days=int(k) + 200) for k in rng.integers(0, 220, 30)],
+            "mrr": [f"{v:.2f}" for v in rng.uniform(5, 100, 30)],
+        }
+    )
+    spend = pd.DataFrame(
+        {
+            "spend_date": [d0 + dt.timedelta(days=int(k)) for k in rng.integers(0, 240, 20)],
+            "amount": [f"{v:.2f}" for v in rng.uniform(10, 500, 20)],
+            "channel": [["ads", "seo"][k] for k in rng.integers(0, 2, 20)],
+        }
+    )
     return {"orders": orders, "responses": resp, "customers": customers, "subscriptions": subs, "spend": spend}
 
 
@@ -59,11 +75,24 @@ DATA = _data()
 def suite(store) -> dict[str, list]:
     out = {
         "month": compute_records(store),
-        "growth_window": compute_records(store, period="week", calendar="jalali", active_window="30d",
-                                         metrics=["active_customers", "reactivated_customers", "net_customer_adds",
-                                                  "quick_ratio", "churn_rate_30d", "active_customers_30d"]),
+        "growth_window": compute_records(
+            store,
+            period="week",
+            calendar="jalali",
+            active_window="30d",
+            metrics=[
+                "active_customers",
+                "reactivated_customers",
+                "net_customer_adds",
+                "quick_ratio",
+                "churn_rate_30d",
+                "active_customers_30d",
+            ],
+        ),
         "segment": compute_records(store, period="quarter", calendar="jalali", segment="plan"),
-        "channel": compute_records(store, segment="acquisition_channel", metrics=["new_customers", "cac", "clv_to_cac"]),
+        "channel": compute_records(
+            store, segment="acquisition_channel", metrics=["new_customers", "cac", "clv_to_cac"]
+        ),
         "subs": compute_records(store, basis="subscriptions"),
         "subs_seg": compute_records(store, basis="subscriptions", segment="plan"),
         "cohorts": cohort_records(store, value="revenue"),
@@ -110,8 +139,9 @@ def test_duckdb_file_store_matches_in_memory(tmp_path, reference):
         assert_same(suite(s), reference)
 
 
-@pytest.mark.parametrize("kind", [pytest.param("postgres", marks=pytest.mark.postgres),
-                                  pytest.param("mysql", marks=pytest.mark.mysql)])
+@pytest.mark.parametrize(
+    "kind", [pytest.param("postgres", marks=pytest.mark.postgres), pytest.param("mysql", marks=pytest.mark.mysql)]
+)
 def test_sql_server_matches_duckdb(kind, reference, request):
     """PostgreSQL and MariaDB: the data in a fresh per-run database, every family as on DuckDB."""
     from negah.store.connect import open_store

@@ -19,14 +19,16 @@ from .oracle import oracle
 CUSTOMERS = ["1", "2", "3", "007", "7", "b"]
 D0 = dt.date(2024, 1, 1)
 
-row = st.fixed_dictionaries({
-    "customer_id": st.sampled_from(CUSTOMERS),
-    "order_date": st.integers(0, 150).map(lambda k: D0 + dt.timedelta(days=k)),
-    "amount": st.integers(-3000, 9000).map(lambda c: f"{c / 100:.2f}"),
-    "order_id": st.one_of(st.none(), st.sampled_from(["o1", "o2", "o3", "o4", "o5", "7", "007"])),
-    "quantity": st.one_of(st.none(), st.integers(-3, 5)),
-    "kind": st.one_of(st.none(), st.sampled_from(["purchase", "return", "Return "])),
-})
+row = st.fixed_dictionaries(
+    {
+        "customer_id": st.sampled_from(CUSTOMERS),
+        "order_date": st.integers(0, 150).map(lambda k: D0 + dt.timedelta(days=k)),
+        "amount": st.integers(-3000, 9000).map(lambda c: f"{c / 100:.2f}"),
+        "order_id": st.one_of(st.none(), st.sampled_from(["o1", "o2", "o3", "o4", "o5", "7", "007"])),
+        "quantity": st.one_of(st.none(), st.integers(-3, 5)),
+        "kind": st.one_of(st.none(), st.sampled_from(["purchase", "return", "Return "])),
+    }
+)
 
 
 @st.composite
@@ -41,13 +43,15 @@ def logs(draw):
 # example counts keep the module at well under a minute on an idle 2-core machine while
 # every property still sees every period/calendar choice and all optional-column subsets.
 def _settings(n: int):
-    return settings(max_examples=n, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+    return settings(
+        max_examples=n, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+    )
 
 
 SETTINGS = _settings(25)
-PERIODS = st.sampled_from([("month", "gregorian"), ("week", "gregorian"), ("month", "jalali"), ("quarter", "jalali"),
-                          ("year", "jalali")])  # quarters and years: day masks of several words
+PERIODS = st.sampled_from(
+    [("month", "gregorian"), ("week", "gregorian"), ("month", "jalali"), ("quarter", "jalali"), ("year", "jalali")]
+)  # quarters and years: day masks of several words
 
 
 def _close(a, b):
@@ -61,8 +65,12 @@ def _close(a, b):
 def test_engine_matches_the_oracle(df, pc):
     period, calendar = pc
     with make_store(orders=df) as s:
-        recs = compute_records(s, period=period, calendar=calendar,
-                               metrics=[m for m in _spec_metrics() if m != "nps"] + ["reactivated_customers"])
+        recs = compute_records(
+            s,
+            period=period,
+            calendar=calendar,
+            metrics=[m for m in _spec_metrics() if m != "nps"] + ["reactivated_customers"],
+        )
     want = oracle(df, period=period, calendar=calendar)
     assert len(recs) == len({(m, p) for (m, p) in want if m != "nps"})
     for r in recs:
@@ -92,11 +100,18 @@ def test_identities_bounds_and_nulls(df):
     with make_store(orders=df) as s:
         recs = compute_records(s, metrics=_spec_metrics()[:12] + ["reactivated_customers"])
     periods = _by(recs)
-    for i, (label, m) in enumerate(periods.items()):
+    for i, (_label, m) in enumerate(periods.items()):
         if i == 0:
             # the first period has no P⁻: every metric needing it is null
-            for name in ("churn_rate", "retention_rate", "revenue_churn_gross", "revenue_churn_net",
-                         "net_revenue_retention", "loyal_customer_rate", "churned_customers"):
+            for name in (
+                "churn_rate",
+                "retention_rate",
+                "revenue_churn_gross",
+                "revenue_churn_net",
+                "net_revenue_retention",
+                "loyal_customer_rate",
+                "churned_customers",
+            ):
                 assert m[name]["value"] is None
             continue
         S = m["churn_rate"]["denominator"]
@@ -142,7 +157,11 @@ def test_invariant_to_splitting_an_order_into_lines(df, data):
     amt = float(r["amount"])
     q = r.get("quantity")
     kind = r.get("kind")
-    is_ret = amt < 0 or (q is not None and not pd.isna(q) and q < 0) or (isinstance(kind, str) and kind.strip().lower() == "return")
+    is_ret = (
+        amt < 0
+        or (q is not None and not pd.isna(q) and q < 0)
+        or (isinstance(kind, str) and kind.strip().lower() == "return")
+    )
     # split the line in two lines of the same order, same day and same sign
     part = data.draw(st.integers(0, 100)) / 100
     a1 = round(amt * part, 2)
@@ -155,10 +174,14 @@ def test_invariant_to_splitting_an_order_into_lines(df, data):
         one["quantity"], two["quantity"] = q1, int(q) - q1
         if q1 == 0 or int(q) - q1 == 0:
             return  # a zero-unit line could not be told apart; nothing to check
+
     def returns(line: dict) -> bool:  # the spec's rule, per line
         k, qq = line.get("kind"), line.get("quantity")
-        return float(line["amount"]) < 0 or (qq is not None and not pd.isna(qq) and qq < 0) or \
-            (isinstance(k, str) and k.strip().lower() == "return")
+        return (
+            float(line["amount"]) < 0
+            or (qq is not None and not pd.isna(qq) and qq < 0)
+            or (isinstance(k, str) and k.strip().lower() == "return")
+        )
 
     if returns(one) != is_ret or returns(two) != is_ret:
         return  # a part that reads as the other kind of line (a zero-amount part of a return) is another log

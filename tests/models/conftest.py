@@ -34,8 +34,14 @@ def cdnow_rfm() -> pd.DataFrame:
 def cdnow_orders() -> pd.DataFrame:
     """The CDNOW 1/10 sample log as canonical orders (customer_id = sample_id)."""
     tr = pd.read_csv(_need("cdnow_sample_transactions.csv"))
-    return tr.rename(columns={"sample_id": "customer_id", "date": "order_date", "dollar_value": "amount",
-                              "number_of_cds": "quantity"})[["customer_id", "order_date", "amount", "quantity"]]
+    return tr.rename(
+        columns={
+            "sample_id": "customer_id",
+            "date": "order_date",
+            "dollar_value": "amount",
+            "number_of_cds": "quantity",
+        }
+    )[["customer_id", "order_date", "amount", "quantity"]]
 
 
 @pytest.fixture(scope="session")

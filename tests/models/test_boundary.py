@@ -91,10 +91,10 @@ def test_boundary_predictions_are_the_limit_of_the_full_model(boundary_fit):
     tx = np.array([0.0, 5.0, 20.0, 40.0, 2.0])
     T = np.array([30.0, 30.0, 40.0, 45.0, 45.0])
     np.testing.assert_allclose(m.probability_alive(x, tx, T), full.probability_alive(x, tx, T), rtol=1e-4)
-    np.testing.assert_allclose(m.expected_purchases(10.0, x, tx, T), full.expected_purchases(10.0, x, tx, T),
-                               rtol=1e-4)
-    np.testing.assert_allclose(m.expected_purchases_new([5.0, 50.0]), full.expected_purchases_new([5.0, 50.0]),
-                               rtol=1e-4)
+    np.testing.assert_allclose(m.expected_purchases(10.0, x, tx, T), full.expected_purchases(10.0, x, tx, T), rtol=1e-4)
+    np.testing.assert_allclose(
+        m.expected_purchases_new([5.0, 50.0]), full.expected_purchases_new([5.0, 50.0]), rtol=1e-4
+    )
 
 
 def test_boundary_predictions_match_simulation(boundary_fit):

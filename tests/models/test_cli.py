@@ -31,8 +31,22 @@ def files(tmp_path_factory, cdnow_orders, cdnow_rfm):
 
 def test_fit_bgnbd_from_raw_data_folder(files):
     """Fader, Hardie & Lee (2005) BG/NBD on CDNOW from the raw log: r 0.243, alpha 4.414, a 0.793, b 2.426, LL -9582.4."""
-    out = json.loads(_run(["clv", "fit", "--model", "bgnbd", "--data", str(files / "data"),
-                           "--calibration-end", "1997-09-30", "--time-unit", "week"]))
+    out = json.loads(
+        _run(
+            [
+                "clv",
+                "fit",
+                "--model",
+                "bgnbd",
+                "--data",
+                str(files / "data"),
+                "--calibration-end",
+                "1997-09-30",
+                "--time-unit",
+                "week",
+            ]
+        )
+    )
     assert list(out) == ["model", "params", "std_errors", "log_likelihood", "n_customers"]
     assert out["model"] == "bgnbd" and out["n_customers"] == 2357
     assert out["params"]["r"] == pytest.approx(0.243, abs=5e-4)
@@ -40,8 +54,14 @@ def test_fit_bgnbd_from_raw_data_folder(files):
     assert out["log_likelihood"] == pytest.approx(-9582.4, abs=0.05)
 
 
-@pytest.mark.parametrize("model, names", [("paretonbd", ["r", "alpha", "s", "beta"]), ("mbgnbd", ["r", "alpha", "a", "b"]),
-                                          ("gammagamma", ["p", "q", "gamma"])])
+@pytest.mark.parametrize(
+    "model, names",
+    [
+        ("paretonbd", ["r", "alpha", "s", "beta"]),
+        ("mbgnbd", ["r", "alpha", "a", "b"]),
+        ("gammagamma", ["p", "q", "gamma"]),
+    ],
+)
 def test_fit_from_summary_file(files, model, names):
     out = json.loads(_run(["clv", "fit", "--model", model, "--summary", str(files / "summary.csv")]))
     assert list(out["params"]) == names == list(out["std_errors"])
@@ -65,29 +85,70 @@ def test_fit_sbg_and_table_format():
 
 
 def test_predict_one_row_per_customer(files):
-    text = _run(["clv", "predict", "--model", "bgnbd", "--summary", str(files / "summary.csv"), "--horizon", "52",
-                 "--discount-rate", "0.01", "--margin", "0.3", "--format", "csv"])
+    text = _run(
+        [
+            "clv",
+            "predict",
+            "--model",
+            "bgnbd",
+            "--summary",
+            str(files / "summary.csv"),
+            "--horizon",
+            "52",
+            "--discount-rate",
+            "0.01",
+            "--margin",
+            "0.3",
+            "--format",
+            "csv",
+        ]
+    )
     from io import StringIO
 
     df = pd.read_csv(StringIO(text))
     assert len(df) == 2357
-    assert list(df.columns) == ["customer_id", "frequency", "recency", "T", "p_alive", "expected_purchases",
-                                "expected_spend", "clv"]
+    assert list(df.columns) == [
+        "customer_id",
+        "frequency",
+        "recency",
+        "T",
+        "p_alive",
+        "expected_purchases",
+        "expected_spend",
+        "clv",
+    ]
     assert df["p_alive"].between(0, 1).all() and (df["clv"] > 0).all()
     rows = json.loads(_run(["clv", "predict", "--summary", str(files / "summary.csv"), "--format", "json"]))
     assert len(rows) == 2357 and rows[0]["customer_id"] == "1"
 
 
 def test_predict_sbg_projection():
-    rows = json.loads(_run(["clv", "predict", "--model", "sbg", "--survivors", "1000,631,468,382,326,289,262,241",
-                            "--horizon", "12", "--discount-rate", "0.1", "--format", "json"]))
+    rows = json.loads(
+        _run(
+            [
+                "clv",
+                "predict",
+                "--model",
+                "sbg",
+                "--survivors",
+                "1000,631,468,382,326,289,262,241",
+                "--horizon",
+                "12",
+                "--discount-rate",
+                "0.1",
+                "--format",
+                "json",
+            ]
+        )
+    )
     assert [r["period"] for r in rows] == list(range(13))
     assert rows[12]["expected_alive"] == pytest.approx(173, abs=5)  # the paper's actual year-12 count
 
 
 def test_check_calibration_holdout(files):
-    rows = json.loads(_run(["clv", "check", "--data", str(files / "data"), "--calibration-end", "1997-09-30",
-                            "--format", "json"]))
+    rows = json.loads(
+        _run(["clv", "check", "--data", str(files / "data"), "--calibration-end", "1997-09-30", "--format", "json"])
+    )
     assert [r["frequency"] for r in rows] == ["0", "1", "2", "3", "4", "5", "6", "7+"]
     assert sum(r["n_customers"] for r in rows) == 2357
     assert rows[0]["actual"] == pytest.approx(0.2367, abs=1e-4)

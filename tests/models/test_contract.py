@@ -77,7 +77,7 @@ def test_sbg_value_formulas_match_their_sums():
     S = m.survival(t)
     assert m.discounted_expected_lifetime(d) == pytest.approx(np.sum(S / (1 + d) ** t), rel=1e-9)
     for n in (0, 1, 5):
-        direct = np.sum(S[n + 1:] / S[n] / (1 + d) ** (t[n + 1:] - n - 1))
+        direct = np.sum(S[n + 1 :] / S[n] / (1 + d) ** (t[n + 1 :] - n - 1))
         assert m.expected_residual_lifetime(n, d) == pytest.approx(direct, rel=1e-9)
     assert m.clv(100.0, d, margin=0.5) == pytest.approx(50.0 * m.discounted_expected_lifetime(d))
     rr = m.retention_rate([1, 2, 3])

@@ -21,7 +21,7 @@ from negah.models.bgnbd import bg_family_negll
 POINTS = [
     (False, [0.3, 5.0, 0.8, 2.5]),
     (False, [2.0, 0.5, 40.0, 3.0]),
-    (True, [0.3, 5.0, 0.3]),          # limit: (r, alpha, p)
+    (True, [0.3, 5.0, 0.3]),  # limit: (r, alpha, p)
     (True, [1.5, 20.0, 0.05]),
 ]
 
@@ -43,10 +43,23 @@ def test_gradient_and_hessian_are_exact(cdnow_cbs, modified, limit, point):
     np.testing.assert_allclose(H, H.T, rtol=1e-12, atol=1e-9)
     h = 1e-6
     eye = np.eye(len(th))
-    g_fd = np.array([(bg_family_negll(th + h * e, d, modified, 0, limit)
-                      - bg_family_negll(th - h * e, d, modified, 0, limit)) / (2 * h) for e in eye])
-    H_fd = np.array([(bg_family_negll(th + h * e, d, modified, 1, limit)[1]
-                      - bg_family_negll(th - h * e, d, modified, 1, limit)[1]) / (2 * h) for e in eye])
+    g_fd = np.array(
+        [
+            (bg_family_negll(th + h * e, d, modified, 0, limit) - bg_family_negll(th - h * e, d, modified, 0, limit))
+            / (2 * h)
+            for e in eye
+        ]
+    )
+    H_fd = np.array(
+        [
+            (
+                bg_family_negll(th + h * e, d, modified, 1, limit)[1]
+                - bg_family_negll(th - h * e, d, modified, 1, limit)[1]
+            )
+            / (2 * h)
+            for e in eye
+        ]
+    )
     scale = np.abs(H).max()
     np.testing.assert_allclose(g, g_fd, atol=1e-5 * scale)
     np.testing.assert_allclose(H, H_fd, atol=1e-6 * scale)
@@ -71,8 +84,11 @@ days = st.integers(0, 400)
 
 
 @settings(max_examples=60, deadline=None)
-@given(rows=st.lists(st.tuples(st.integers(0, 12), days, days, st.integers(0, 3)), min_size=1, max_size=60),
-       unit=st.sampled_from([1.0, 7.0, 3.3]), weighted=st.booleans())
+@given(
+    rows=st.lists(st.tuples(st.integers(0, 12), days, days, st.integers(0, 3)), min_size=1, max_size=60),
+    unit=st.sampled_from([1.0, 7.0, 3.3]),
+    weighted=st.booleans(),
+)
 def test_rfm_data_equals_validate_then_collapse(rows, unit, weighted):
     a = np.array(rows, dtype=float)
     x, t1, t2, w = a[:, 0], a[:, 1], a[:, 2], a[:, 3]
@@ -93,15 +109,18 @@ def test_rfm_data_equals_validate_then_collapse(rows, unit, weighted):
     np.testing.assert_array_equal(_as_rows(d), np.column_stack([cx, ctx, cT, cw])[keep])
 
 
-@pytest.mark.parametrize("cols, match", [
-    (([1, 2], [1.0, 5.0], [3.0, 4.0]), r"column 'recency' row 1: .* must be <= T"),
-    (([1.5, 1], [1.0, 1.0], [3.0, 3.0]), r"column 'frequency' row 0: .*whole number"),
-    (([0, 1], [1.0, 1.0], [3.0, 3.0]), r"column 'recency' row 0: .*must be 0 when frequency is 0"),
-    (([1, -1], [1.0, 0.0], [3.0, 3.0]), r"column 'frequency' row 1: .*must be >= 0"),
-    (([1, 1], [1.0, np.nan], [3.0, 3.0]), r"column 'recency' row 1: nan is not a finite number"),
-    (([1, 1], [1.0, 1.0], [3.0, np.inf]), r"column 'T' row 1: inf is not a finite number"),
-    (([1, 1], [1.0, 1.0], [3.0]), r"one length"),
-])
+@pytest.mark.parametrize(
+    "cols, match",
+    [
+        (([1, 2], [1.0, 5.0], [3.0, 4.0]), r"column 'recency' row 1: .* must be <= T"),
+        (([1.5, 1], [1.0, 1.0], [3.0, 3.0]), r"column 'frequency' row 0: .*whole number"),
+        (([0, 1], [1.0, 1.0], [3.0, 3.0]), r"column 'recency' row 0: .*must be 0 when frequency is 0"),
+        (([1, -1], [1.0, 0.0], [3.0, 3.0]), r"column 'frequency' row 1: .*must be >= 0"),
+        (([1, 1], [1.0, np.nan], [3.0, 3.0]), r"column 'recency' row 1: nan is not a finite number"),
+        (([1, 1], [1.0, 1.0], [3.0, np.inf]), r"column 'T' row 1: inf is not a finite number"),
+        (([1, 1], [1.0, 1.0], [3.0]), r"one length"),
+    ],
+)
 def test_rfm_data_names_the_row(cols, match):
     for fn in (rfm_data, rfm_arrays):
         with pytest.raises(InputError, match=match):

@@ -108,7 +108,8 @@ def test_sbg_fader_hardie_2007(sbg_series, column, alpha, beta):
 
 def test_sbg_per_cohort(sbg_series):
     """fit_cohorts fits one sBG per cohort (Fader & Hardie 2007 values)."""
-    t = ShiftedBetaGeometric.fit_cohorts({"regular": sbg_series["regular_alive"][:8],
-                                          "high end": sbg_series["high_end_alive"][:8]})
+    t = ShiftedBetaGeometric.fit_cohorts(
+        {"regular": sbg_series["regular_alive"][:8], "high end": sbg_series["high_end_alive"][:8]}
+    )
     assert list(t.index) == ["regular", "high end"]
     assert t.loc["high end", "beta"] == pytest.approx(3.806, rel=2e-3)

@@ -25,11 +25,14 @@ def _assert_recovered(model, truth: dict) -> None:
         assert abs(est - v) <= max(0.05 * v, 3 * se), f"{k}: {est:.4g} ± {se:.3g} vs true {v}"
 
 
-@pytest.mark.parametrize("cls, mod, truth", [
-    (BGNBD, bgnbd, {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}),
-    (MBGNBD, mbgnbd, {"r": 0.525, "alpha": 6.183, "a": 0.891, "b": 1.614}),
-    (ParetoNBD, paretonbd, {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}),
-])
+@pytest.mark.parametrize(
+    "cls, mod, truth",
+    [
+        (BGNBD, bgnbd, {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}),
+        (MBGNBD, mbgnbd, {"r": 0.525, "alpha": 6.183, "a": 0.891, "b": 1.614}),
+        (ParetoNBD, paretonbd, {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}),
+    ],
+)
 def test_purchase_model_recovers_parameters(cls, mod, truth):
     d = mod.sample(N, _T(1), seed=2, **truth)
     m = cls().fit(d)

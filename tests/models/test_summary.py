@@ -42,12 +42,14 @@ def test_cdnow_summary_from_store_matches_dataframe(tmp_path, cdnow_orders, cdno
 
 
 def test_returns_are_left_out_and_same_day_lines_merge():
-    orders = pd.DataFrame({
-        "customer_id": ["a", "a", "a", "a", "a", "b"],
-        "order_date": ["2024-01-01", "2024-01-01", "2024-01-08", "2024-01-10", "2024-01-15", "2024-01-05"],
-        "amount": [10.0, 5.0, 20.0, -20.0, 30.0, 7.0],
-        "kind": ["purchase", "purchase", "purchase", "return", "return", None],
-    })
+    orders = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "a", "a", "a", "b"],
+            "order_date": ["2024-01-01", "2024-01-01", "2024-01-08", "2024-01-10", "2024-01-15", "2024-01-05"],
+            "amount": [10.0, 5.0, 20.0, -20.0, 30.0, 7.0],
+            "kind": ["purchase", "purchase", "purchase", "return", "return", None],
+        }
+    )
     s = summary_from_orders(orders, calibration_end="2024-01-31").set_index("customer_id")
     # a: purchase days 01-01 (15) and 01-08 (20); the 01-10 and 01-15 rows are returns
     assert s.loc["a", "frequency"] == 1 and s.loc["a", "recency"] == 7 and s.loc["a", "T"] == 30
@@ -57,8 +59,14 @@ def test_returns_are_left_out_and_same_day_lines_merge():
 
 
 def test_negative_quantity_is_a_return_and_late_customers_are_left_out():
-    orders = pd.DataFrame({"customer_id": [1, 1, 2], "order_date": ["2024-01-01", "2024-01-03", "2024-02-02"],
-                           "amount": [5.0, 5.0, 9.0], "quantity": [1, -1, 1]})
+    orders = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2],
+            "order_date": ["2024-01-01", "2024-01-03", "2024-02-02"],
+            "amount": [5.0, 5.0, 9.0],
+            "quantity": [1, -1, 1],
+        }
+    )
     s = summary_from_orders(orders, calibration_end="2024-01-31", observation_end="2024-02-29")
     assert s["customer_id"].tolist() == ["1"]
     assert s["frequency"].tolist() == [0.0] and s["duration_holdout"].tolist() == [29.0]
@@ -68,8 +76,11 @@ def test_bad_input_messages():
     with pytest.raises(InputError, match="missing column 'amount'"):
         summary_from_orders(pd.DataFrame({"customer_id": [1], "order_date": ["2024-01-01"]}))
     with pytest.raises(InputError, match="time_unit 'month'"):
-        summary_from_orders(pd.DataFrame({"customer_id": [1], "order_date": ["2024-01-01"], "amount": [1]}),
-                            time_unit="month")
+        summary_from_orders(
+            pd.DataFrame({"customer_id": [1], "order_date": ["2024-01-01"], "amount": [1]}), time_unit="month"
+        )
     with pytest.raises(InputError, match="calibration_end: '2024-13-01' is not a date"):
-        summary_from_orders(pd.DataFrame({"customer_id": [1], "order_date": ["2024-01-01"], "amount": [1]}),
-                            calibration_end="2024-13-01")
+        summary_from_orders(
+            pd.DataFrame({"customer_id": [1], "order_date": ["2024-01-01"], "amount": [1]}),
+            calibration_end="2024-13-01",
+        )

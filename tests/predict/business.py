@@ -48,31 +48,65 @@ def make_business(n: int = 1500, seed: int = 0, days: int = 730) -> dict[str, pd
                 responses.append((cid, START + dt.timedelta(days=day + 2), score))
             if rng.random() < 0.3:
                 outcome = "answered" if rng.random() < (0.3 if late else 0.7) else "no_response"
-                contacts.append((cid, dt.datetime.combine(START + dt.timedelta(days=day + 3), dt.time(10, 30)),
-                                 "phone", "outbound", outcome))
-            p_drop = base_p + (0.45 if late else 0.0) - (0.02 if (member and joined is not None and day >= joined) else 0)
+                contacts.append(
+                    (
+                        cid,
+                        dt.datetime.combine(START + dt.timedelta(days=day + 3), dt.time(10, 30)),
+                        "phone",
+                        "outbound",
+                        outcome,
+                    )
+                )
+            p_drop = (
+                base_p + (0.45 if late else 0.0) - (0.02 if (member and joined is not None and day >= joined) else 0)
+            )
             k += 1
             if rng.random() < p_drop:
                 dropped = day
                 break
             t += rng.exponential(1 / rate)
         country = ["IR", "DE", "US"][int(rng.integers(0, 3))]
-        customers.append((cid, START + dt.timedelta(days=signup), country,
-                          ["web", "store", "referral"][int(rng.integers(0, 3))],
-                          bool(member), (START + dt.timedelta(days=joined)) if joined is not None else None))
+        customers.append(
+            (
+                cid,
+                START + dt.timedelta(days=signup),
+                country,
+                ["web", "store", "referral"][int(rng.integers(0, 3))],
+                bool(member),
+                (START + dt.timedelta(days=joined)) if joined is not None else None,
+            )
+        )
         if rng.random() < 0.3:
             end = START + dt.timedelta(days=dropped + 20) if dropped is not None else None
-            subs.append((f"s{i}", cid, START + dt.timedelta(days=signup), end,
-                         float(rng.choice([9.0, 19.0, 49.0])), ["basic", "plus", "pro"][int(rng.integers(0, 3))]))
+            subs.append(
+                (
+                    f"s{i}",
+                    cid,
+                    START + dt.timedelta(days=signup),
+                    end,
+                    float(rng.choice([9.0, 19.0, 49.0])),
+                    ["basic", "plus", "pro"][int(rng.integers(0, 3))],
+                )
+            )
     return {
         "orders": pd.DataFrame(orders, columns=["customer_id", "order_date", "amount", "order_id", "quantity", "kind"]),
         "complaints": pd.DataFrame(complaints, columns=["complaint_id", "customer_id", "complaint_date", "reason"]),
         "responses": pd.DataFrame(responses, columns=["customer_id", "response_date", "score"]),
         "contacts": pd.DataFrame(contacts, columns=["customer_id", "contacted_at", "channel", "direction", "outcome"]),
-        "subscriptions": pd.DataFrame(subs, columns=["subscription_id", "customer_id", "start_date", "end_date", "mrr",
-                                                     "plan"]),
-        "customers": pd.DataFrame(customers, columns=["customer_id", "signup_date", "country", "acquisition_channel",
-                                                      "loyalty_member", "loyalty_joined"]),
+        "subscriptions": pd.DataFrame(
+            subs, columns=["subscription_id", "customer_id", "start_date", "end_date", "mrr", "plan"]
+        ),
+        "customers": pd.DataFrame(
+            customers,
+            columns=[
+                "customer_id",
+                "signup_date",
+                "country",
+                "acquisition_channel",
+                "loyalty_member",
+                "loyalty_joined",
+            ],
+        ),
     }
 
 

@@ -37,16 +37,33 @@ def test_in_sample_evaluation_is_flagged(business_store, store_model):
     from negah.predict.backtest import evaluate_store, in_sample
 
     res = evaluate_store(store_model, business_store, "2024-06-01", horizon=90)
-    assert res["in_sample"] is True   # trained on data up to 2024-10-01
+    assert res["in_sample"] is True  # trained on data up to 2024-10-01
     import datetime as dt
 
     assert not in_sample(store_model, dt.date(2024, 10, 1))
 
 
 def test_training_summary_as_csv(business_path, tmp_path):
-    r = runner.invoke(app, ["predict", "train", "--store", str(business_path), "--as-of", "2024-10-01",
-                            "--cutoffs", "2", "--model", "logistic", "--no-backtest", "-f", "csv",
-                            "--out", str(tmp_path / "m.model")])
+    r = runner.invoke(
+        app,
+        [
+            "predict",
+            "train",
+            "--store",
+            str(business_path),
+            "--as-of",
+            "2024-10-01",
+            "--cutoffs",
+            "2",
+            "--model",
+            "logistic",
+            "--no-backtest",
+            "-f",
+            "csv",
+            "--out",
+            str(tmp_path / "m.model"),
+        ],
+    )
     assert r.exit_code == 0, r.output
     lines = r.stdout.splitlines()
     assert lines[0] == "key,value" and any(x.startswith("model,") for x in lines)

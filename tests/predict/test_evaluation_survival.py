@@ -43,8 +43,9 @@ def test_logrank_and_cox_from_a_table():
     n = 400
     seg = rng.choice(["monthly", "yearly"], n, p=[0.65, 0.35])
     dur = rng.exponential(np.where(seg == "monthly", 100, 300)).round()
-    df = pd.DataFrame({"tenure": dur.astype(int).astype(str), "Churn": np.where(dur < 365, "Yes", "No"),
-                       "Contract": seg})
+    df = pd.DataFrame(
+        {"tenure": dur.astype(int).astype(str), "Churn": np.where(dur < 365, "Yes", "No"), "Contract": seg}
+    )
     f = table_frame(df, "tenure", "Churn", ["Contract"])
     lr = logrank(f, "Contract")
     assert lr["p_value"] < 1e-6 and lr["degrees_of_freedom"] == 1

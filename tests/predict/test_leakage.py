@@ -79,15 +79,31 @@ def _tiny_store(tmp_path):
     from negah.store.ingest import import_frame
 
     st = open_store(str(tmp_path / "tiny.duckdb"))
-    import_frame(st, "orders", pd.DataFrame({
-        "customer_id": ["a", "a", "a", "b", "b", "c"],
-        "order_date": ["2024-01-01", "2024-03-01", "2024-05-20", "2024-02-01", "2024-06-15", "2024-06-01"],
-        "amount": [10.0, 20.0, -5.0, 30.0, 40.0, 50.0],
-        "order_id": ["1", "2", "2", "3", "4", "5"],
-    }))
-    import_frame(st, "subscriptions", pd.DataFrame({
-        "customer_id": ["a", "b"], "start_date": ["2024-01-01", "2024-01-01"],
-        "end_date": ["2024-05-01", "2024-07-01"], "mrr": [10.0, 20.0], "plan": ["basic", "pro"]}))
+    import_frame(
+        st,
+        "orders",
+        pd.DataFrame(
+            {
+                "customer_id": ["a", "a", "a", "b", "b", "c"],
+                "order_date": ["2024-01-01", "2024-03-01", "2024-05-20", "2024-02-01", "2024-06-15", "2024-06-01"],
+                "amount": [10.0, 20.0, -5.0, 30.0, 40.0, 50.0],
+                "order_id": ["1", "2", "2", "3", "4", "5"],
+            }
+        ),
+    )
+    import_frame(
+        st,
+        "subscriptions",
+        pd.DataFrame(
+            {
+                "customer_id": ["a", "b"],
+                "start_date": ["2024-01-01", "2024-01-01"],
+                "end_date": ["2024-05-01", "2024-07-01"],
+                "mrr": [10.0, 20.0],
+                "plan": ["basic", "pro"],
+            }
+        ),
+    )
     st.invalidate()
     return st
 

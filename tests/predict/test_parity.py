@@ -33,7 +33,7 @@ def _data() -> dict[str, pd.DataFrame]:
     o.loc[3::11, "kind"] = None
     o.loc[5::13, "quantity"] = None
     c = d["complaints"]
-    c.loc[::5, "reason"] = "Late delivery"   # one reason, spelled three ways
+    c.loc[::5, "reason"] = "Late delivery"  # one reason, spelled three ways
     c.loc[1::9, "reason"] = "price "
     k = d["contacts"]
     k.loc[::4, "outcome"] = None
@@ -59,9 +59,13 @@ def results(store) -> dict:
         warnings.simplefilter("ignore")
         feats, reasons = build_features(store, CUT, horizon=HORIZON)
         subs, _ = build_features(store, CUT, label="subscriptions", reasons=reasons, btyd=False)
-    return {"features": feats, "reasons": reasons, "subscription_features": subs,
-            "labels": build_labels(store, CUT, HORIZON), "subscription_labels": build_labels(store, CUT, HORIZON,
-                                                                                              "subscriptions")}
+    return {
+        "features": feats,
+        "reasons": reasons,
+        "subscription_features": subs,
+        "labels": build_labels(store, CUT, HORIZON),
+        "subscription_labels": build_labels(store, CUT, HORIZON, "subscriptions"),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -82,8 +86,7 @@ def reference() -> dict:
 def assert_same(got: dict, want: dict) -> None:
     assert got["reasons"] == want["reasons"]
     for name in ("features", "subscription_features"):
-        pd.testing.assert_frame_equal(got[name], want[name], check_exact=False, rtol=1e-9, atol=0,
-                                      obj=name)
+        pd.testing.assert_frame_equal(got[name], want[name], check_exact=False, rtol=1e-9, atol=0, obj=name)
     for name in ("labels", "subscription_labels"):
         pd.testing.assert_frame_equal(got[name], want[name], obj=name)
 

@@ -33,8 +33,9 @@ def snapshot_model():
 
     from negah.predict.snapshot import train_table
 
-    return train_table(messy_export(400), "Churn", id_column="customerID", model="logistic", folds=2,
-                       source="telco.csv")
+    return train_table(
+        messy_export(400), "Churn", id_column="customerID", model="logistic", folds=2, source="telco.csv"
+    )
 
 
 def test_save_list_load_delete(shop, store_model, snapshot_model):
@@ -79,8 +80,7 @@ def test_read_only_and_company_databases_keep_no_models(business_path, store_mod
             registry.save(s, store_model)
         with pytest.raises(InputError, match="keeps no trained models"):
             registry.load(s)
-    orders = pd.DataFrame({"customer_id": ["a"], "order_date": [pd.Timestamp("2024-01-01").date()],
-                           "amount": [1.0]})
+    orders = pd.DataFrame({"customer_id": ["a"], "order_date": [pd.Timestamp("2024-01-01").date()], "amount": [1.0]})
     with fresh_database(postgres_url, {"orders": orders}) as url, open_store(url) as pg:
         assert registry.list_models(pg) == []
         with pytest.raises(StoreError, match="postgres database, read in place: negah never writes into it"):
@@ -91,8 +91,22 @@ def test_read_only_and_company_databases_keep_no_models(business_path, store_mod
 
 def test_cli_train_save_list_score(shop, tmp_path):
     base = ["--store", str(shop)]
-    train = ["predict", "train", *base, "--as-of", "2024-10-01", "--cutoffs", "1", "--no-backtest", "--model",
-             "logistic", "--folds", "2", "--format", "json"]
+    train = [
+        "predict",
+        "train",
+        *base,
+        "--as-of",
+        "2024-10-01",
+        "--cutoffs",
+        "1",
+        "--no-backtest",
+        "--model",
+        "logistic",
+        "--folds",
+        "2",
+        "--format",
+        "json",
+    ]
     r = runner.invoke(app, [*train, "--save", "logit", "--out", str(tmp_path / "logit.model")])
     assert r.exit_code == 0, r.output
     r2 = runner.invoke(app, [*train, "--window", "60", "--save"])  # --save alone: the default name
@@ -130,8 +144,9 @@ def test_erase_customer_names_the_models_that_may_carry_them(shop, store_model, 
 
     with open_store(shop) as s:
         # a customer who first bought after the model's as_of (2024-10-01)
-        import_frame(s, "orders", pd.DataFrame({"customer_id": ["late-1"], "order_date": ["2024-11-02"],
-                                                "amount": [12.5]}))
+        import_frame(
+            s, "orders", pd.DataFrame({"customer_id": ["late-1"], "order_date": ["2024-11-02"], "amount": [12.5]})
+        )
         rec = registry.save(s, store_model)
         raw = s.con.con
         old = erase_customer(raw, "c00007", actor="test")

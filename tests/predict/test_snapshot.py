@@ -28,19 +28,21 @@ def messy_export(n: int = 1200, seed: int = 7) -> pd.DataFrame:
     logit = -0.5 - 0.05 * tenure + 0.02 * (charges - 70) + np.where(contract == "Month-to-month", 1.8, 0.0)
     churn = rng.random(n) < 1 / (1 + np.exp(-logit))
     total = (tenure * charges).round(2)
-    df = pd.DataFrame({
-        "customerID": [f"{i:05d}" for i in range(n)],
-        "tenure": tenure.astype(str),
-        "MonthlyCharges": [f"{v:,.2f}" for v in charges],
-        "TotalCharges": [f"{v:,.2f}" for v in total],
-        "Contract": contract,
-        "PaperlessBilling": paperless,
-        "Email": [f"user{i}@example.com" for i in range(n)],
-        "Churn": np.where(churn, "Yes", "No"),
-    })
-    df.loc[::37, "TotalCharges"] = " "          # blank cells, as in the Telco export
+    df = pd.DataFrame(
+        {
+            "customerID": [f"{i:05d}" for i in range(n)],
+            "tenure": tenure.astype(str),
+            "MonthlyCharges": [f"{v:,.2f}" for v in charges],
+            "TotalCharges": [f"{v:,.2f}" for v in total],
+            "Contract": contract,
+            "PaperlessBilling": paperless,
+            "Email": [f"user{i}@example.com" for i in range(n)],
+            "Churn": np.where(churn, "Yes", "No"),
+        }
+    )
+    df.loc[::37, "TotalCharges"] = " "  # blank cells, as in the Telco export
     df.loc[::53, "Contract"] = ""
-    df.loc[5, "tenure"] = "۱۲"                 # Persian digits
+    df.loc[5, "tenure"] = "۱۲"  # Persian digits
     df.loc[::41, "MonthlyCharges"] = "n/a"
     return df
 
@@ -62,8 +64,14 @@ def test_preparer_reads_messy_columns():
     df = messy_export(200)
     p = Preparer().fit(df, exclude=["customerID", "Churn"])
     kinds = {c.name: c.kind for c in p.columns_}
-    assert kinds == {"tenure": "numeric", "MonthlyCharges": "numeric", "TotalCharges": "numeric",
-                     "Contract": "categorical", "PaperlessBilling": "bool", "Email": "dropped"}
+    assert kinds == {
+        "tenure": "numeric",
+        "MonthlyCharges": "numeric",
+        "TotalCharges": "numeric",
+        "Contract": "categorical",
+        "PaperlessBilling": "bool",
+        "Email": "dropped",
+    }
     X = p.transform(df)
     assert X.dtype == np.float64
     j = p.feature_names.index("tenure")
@@ -168,31 +176,50 @@ def test_model_file_versions(snapshot_model, tmp_path):
 def test_cli_snapshot_mode(export_csv, tmp_path):
     runner = CliRunner()
     model = tmp_path / "telco.model"
-    r = runner.invoke(app, ["predict", "train", "--table", str(export_csv), "--target", "Churn",
-                            "--out", str(model), "--max-rounds", "20", "--model", "logistic"])
+    r = runner.invoke(
+        app,
+        [
+            "predict",
+            "train",
+            "--table",
+            str(export_csv),
+            "--target",
+            "Churn",
+            "--out",
+            str(model),
+            "--max-rounds",
+            "20",
+            "--model",
+            "logistic",
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert "cross-validation" in r.stdout
     unlabeled = tmp_path / "new.csv"
     pd.read_csv(export_csv, dtype=str).drop(columns=["Churn"]).head(50).to_csv(unlabeled, index=False)
     out = tmp_path / "scores.csv"
-    r = runner.invoke(app, ["predict", "score", "--model", str(model), "--table", str(unlabeled),
-                            "--format", "csv", "--out", str(out)])
+    r = runner.invoke(
+        app,
+        ["predict", "score", "--model", str(model), "--table", str(unlabeled), "--format", "csv", "--out", str(out)],
+    )
     assert r.exit_code == 0, r.output
     scores = pd.read_csv(out, dtype={"customerID": str}, keep_default_na=False)
     assert list(scores.columns) == ["customerID", "churn_probability", "reason_1", "reason_2", "reason_3"]
     assert scores["customerID"].iloc[3] == "00003" and len(scores) == 50
-    r = runner.invoke(app, ["predict", "score", "--model", str(model), "--table", str(unlabeled),
-                            "--format", "csv", "--explain", "path"])
+    r = runner.invoke(
+        app,
+        ["predict", "score", "--model", str(model), "--table", str(unlabeled), "--format", "csv", "--explain", "path"],
+    )
     assert r.exit_code == 0, r.output
     fast = pd.read_csv(io.StringIO(r.stdout), dtype={"customerID": str}, keep_default_na=False)
     assert fast["churn_probability"].equals(scores["churn_probability"])
-    r = runner.invoke(app, ["predict", "evaluate", "--model", str(model), "--table", str(export_csv),
-                            "--format", "json"])
+    r = runner.invoke(
+        app, ["predict", "evaluate", "--model", str(model), "--table", str(export_csv), "--format", "json"]
+    )
     assert r.exit_code == 0 and json.loads(r.stdout)["roc_auc"] > 0.7
     r = runner.invoke(app, ["predict", "score", "--model", str(model), "--table", str(tmp_path / "nope.csv")])
     assert r.exit_code == 2 and "does not exist" in r.output
-    r = runner.invoke(app, ["predict", "train", "--table", str(export_csv), "--target", "Nope", "--out",
-                            str(model)])
+    r = runner.invoke(app, ["predict", "train", "--table", str(export_csv), "--target", "Nope", "--out", str(model)])
     assert r.exit_code == 2 and "label column 'Nope' is not in the table" in r.output
 
 

@@ -63,8 +63,9 @@ def dated():
 @pytest.fixture(scope="module")
 def dated_model(dated):
     df, _ = dated
-    return train_table(df, "Churn", id_column="customerID", model="lightgbm", max_rounds=60, folds=2,
-                       as_of=EXPORT_DAY.isoformat())
+    return train_table(
+        df, "Churn", id_column="customerID", model="lightgbm", max_rounds=60, folds=2, as_of=EXPORT_DAY.isoformat()
+    )
 
 
 def test_date_columns_become_days_before_the_reference(dated, dated_model):
@@ -131,12 +132,46 @@ def test_cli_dates_as_of(dated, tmp_path):
     df.to_csv(table, index=False)
     model = tmp_path / "dated.model"
     runner = CliRunner()
-    r = runner.invoke(app, ["predict", "train", "--table", str(table), "--target", "Churn", "--out", str(model),
-                            "--model", "logistic", "--folds", "2"])
+    r = runner.invoke(
+        app,
+        [
+            "predict",
+            "train",
+            "--table",
+            str(table),
+            "--target",
+            "Churn",
+            "--out",
+            str(model),
+            "--model",
+            "logistic",
+            "--folds",
+            "2",
+        ],
+    )
     assert r.exit_code == 0, r.output
     assert "date columns last_order_date, SignupDate, contract_end: days before 2025-11-04" in r.stderr
-    r = runner.invoke(app, ["predict", "train", "--table", str(table), "--target", "Churn", "--out", str(model),
-                            "--model", "logistic", "--folds", "2", "--as-of", "2024-10-01", "--date-order", "dmy"])
+    r = runner.invoke(
+        app,
+        [
+            "predict",
+            "train",
+            "--table",
+            str(table),
+            "--target",
+            "Churn",
+            "--out",
+            str(model),
+            "--model",
+            "logistic",
+            "--folds",
+            "2",
+            "--as-of",
+            "2024-10-01",
+            "--date-order",
+            "dmy",
+        ],
+    )
     assert r.exit_code == 0 and "days before 2024-10-01 (given)" in r.stderr
     score = ["predict", "score", "--model", str(model), "--table", str(table), "--format", "json"]
     same = runner.invoke(app, score)

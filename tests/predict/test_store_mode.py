@@ -76,24 +76,72 @@ def test_evaluate_and_model_file_round_trip(store_model, business_store, scores,
 
 def test_cli_store_mode(business_path, store_model, scores, tmp_path):
     runner = CliRunner()
-    r = runner.invoke(app, ["predict", "train", "--store", str(business_path), "--as-of", "2024-10-01",
-                            "--cutoffs", "1", "--no-backtest", "--model", "logistic", "--folds", "2", "--out",
-                            str(tmp_path / "logit.model"), "--format", "json"])
+    r = runner.invoke(
+        app,
+        [
+            "predict",
+            "train",
+            "--store",
+            str(business_path),
+            "--as-of",
+            "2024-10-01",
+            "--cutoffs",
+            "1",
+            "--no-backtest",
+            "--model",
+            "logistic",
+            "--folds",
+            "2",
+            "--out",
+            str(tmp_path / "logit.model"),
+            "--format",
+            "json",
+        ],
+    )
     assert r.exit_code == 0, r.output
     summary = json.loads(r.stdout)
     assert summary["model"] == "logistic" and summary["training"]["cutoffs"] == ["2024-07-03"]
     model = store_model.save(tmp_path / "churn.model")
-    r1 = runner.invoke(app, ["predict", "score", "--model", str(model), "--store", str(business_path),
-                             "--as-of", "2024-10-01", "--format", "json"])
+    r1 = runner.invoke(
+        app,
+        [
+            "predict",
+            "score",
+            "--model",
+            str(model),
+            "--store",
+            str(business_path),
+            "--as-of",
+            "2024-10-01",
+            "--format",
+            "json",
+        ],
+    )
     assert r1.exit_code == 0, r1.output
     rows = json.loads(r1.stdout)
     assert set(rows[0]) == {"customer_id", "churn_probability", "reason_1", "reason_2", "reason_3"}
     assert [r["churn_probability"] for r in rows] == scores["churn_probability"].tolist()
-    r3 = runner.invoke(app, ["predict", "evaluate", "--model", str(model), "--store", str(business_path),
-                             "--as-of", "2024-06-01"])
+    r3 = runner.invoke(
+        app, ["predict", "evaluate", "--model", str(model), "--store", str(business_path), "--as-of", "2024-06-01"]
+    )
     assert r3.exit_code == 0 and "ROC AUC" in r3.stdout
-    r4 = runner.invoke(app, ["predict", "survival", "--store", str(business_path), "--as-of", "2024-10-01",
-                             "--segment", "loyalty_member", "--covariate", "country", "--format", "json"])
+    r4 = runner.invoke(
+        app,
+        [
+            "predict",
+            "survival",
+            "--store",
+            str(business_path),
+            "--as-of",
+            "2024-10-01",
+            "--segment",
+            "loyalty_member",
+            "--covariate",
+            "country",
+            "--format",
+            "json",
+        ],
+    )
     assert r4.exit_code == 0, r4.output
     sv = json.loads(r4.stdout)
     assert {"kaplan_meier", "logrank", "cox"} <= set(sv)

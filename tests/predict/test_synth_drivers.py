@@ -40,8 +40,7 @@ def synth_scores(tmp_path_factory):
     st = open_folder(str(out))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        m = train_store(st, as_of, horizon=90, n_cutoffs=1, model="lightgbm", max_rounds=60, folds=2,
-                        backtest=False)
+        m = train_store(st, as_of, horizon=90, n_cutoffs=1, model="lightgbm", max_rounds=60, folds=2, backtest=False)
         s = score_store(m, st, as_of)
     return s.merge(truth, on="customer_id", how="inner"), gt
 

@@ -13,19 +13,26 @@ from negah.store.ingest import import_frame
 
 from tests.dbutil import fresh_database
 
-ORDERS = pd.DataFrame({
-    "customer_id": ["007", "7", "a", "a", "b"],
-    "order_date": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-02-03", "2024-02-03", "2024-03-31"]).date,
-    "amount": ["10.25", "3.10", "-2.00", "7.35", "100"],
-    "order_id": ["o1", "o2", "o3", "o4", "o5"],
-})
-RESPONSES = pd.DataFrame({"customer_id": ["a", "b"], "response_date": pd.to_datetime(["2024-01-05", "2024-02-05"]).date,
-                          "score": [9, 3]})
+ORDERS = pd.DataFrame(
+    {
+        "customer_id": ["007", "7", "a", "a", "b"],
+        "order_date": pd.to_datetime(["2024-01-01", "2024-01-02", "2024-02-03", "2024-02-03", "2024-03-31"]).date,
+        "amount": ["10.25", "3.10", "-2.00", "7.35", "100"],
+        "order_id": ["o1", "o2", "o3", "o4", "o5"],
+    }
+)
+RESPONSES = pd.DataFrame(
+    {"customer_id": ["a", "b"], "response_date": pd.to_datetime(["2024-01-05", "2024-02-05"]).date, "score": [9, 3]}
+)
 
 
 def _summary(store) -> pd.DataFrame:
     t = store.table("orders")
-    e = t.group_by("customer_id").aggregate(n=t.count(), revenue=t.amount.sum(), first=t.order_date.min()).order_by("customer_id")
+    e = (
+        t.group_by("customer_id")
+        .aggregate(n=t.count(), revenue=t.amount.sum(), first=t.order_date.min())
+        .order_by("customer_id")
+    )
     df = store.execute(e)
     df["revenue"] = df.revenue.astype(float).round(4)
     df["first"] = pd.to_datetime(df["first"]).dt.strftime("%Y-%m-%d")
@@ -50,7 +57,11 @@ def _db_frames() -> dict[str, pd.DataFrame]:
 
 @pytest.mark.postgres
 def test_postgres_reads_the_same(duck: Path, postgres_url: str):
-    with open_store(duck, read_only=True) as d, fresh_database(postgres_url, _db_frames()) as url, open_store(url) as pg:
+    with (
+        open_store(duck, read_only=True) as d,
+        fresh_database(postgres_url, _db_frames()) as url,
+        open_store(url) as pg,
+    ):
         assert pg.kind == "postgres" and pg.list_tables() == ["orders", "responses"]
         pd.testing.assert_frame_equal(_summary(d), _summary(pg), check_dtype=False)
         assert [t["rows"] for t in store_info(pg)["tables"]] == [5, 2]

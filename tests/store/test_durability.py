@@ -29,11 +29,15 @@ def test_kill_9_during_a_large_import(tmp_path: Path):
     before = snapshot(store)
 
     big = tmp_path / "big_orders.csv"
-    duckdb.sql(f"COPY (SELECT 'c' || (i % 5000) AS customer_id, DATE '2024-01-01' + CAST(i % 365 AS INTEGER) "
-               f"AS order_date, (i % 100) + 0.5 AS amount FROM range(3000000) t(i)) TO '{big}' (HEADER)")
-    code = ("import sys; from negah.store import open_store; from negah.store.ingest import import_files; "
-            "s = open_store(sys.argv[1]); print('started', flush=True); "
-            "import_files(s, [sys.argv[2]], table='orders'); print('finished', flush=True)")
+    duckdb.sql(
+        f"COPY (SELECT 'c' || (i % 5000) AS customer_id, DATE '2024-01-01' + CAST(i % 365 AS INTEGER) "
+        f"AS order_date, (i % 100) + 0.5 AS amount FROM range(3000000) t(i)) TO '{big}' (HEADER)"
+    )
+    code = (
+        "import sys; from negah.store import open_store; from negah.store.ingest import import_files; "
+        "s = open_store(sys.argv[1]); print('started', flush=True); "
+        "import_files(s, [sys.argv[2]], table='orders'); print('finished', flush=True)"
+    )
     proc = subprocess.Popen([sys.executable, "-c", code, str(store), str(big)], stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "started"
     time.sleep(1.5)  # well inside the import (it takes several seconds)

@@ -15,9 +15,11 @@ from negah.store.ingest import import_files
 @pytest.fixture()
 def store(tmp_path: Path):
     f = tmp_path / "orders.csv"
-    f.write_text("customer_id,order_id,order_date,amount\n"
-                 "a,1,2024-01-03,10\na,2,2024-02-05,5\nb,3,2024-01-09,7\nb,3,2024-01-09,-2\n"
-                 "c,4,2024-02-01,3\na,5,2024-03-01,4\n")
+    f.write_text(
+        "customer_id,order_id,order_date,amount\n"
+        "a,1,2024-01-03,10\na,2,2024-02-05,5\nb,3,2024-01-09,7\nb,3,2024-01-09,-2\n"
+        "c,4,2024-02-01,3\na,5,2024-03-01,4\n"
+    )
     with open_store(tmp_path / "s.duckdb") as s:
         import_files(s, [f])
     s = open_store(tmp_path / "s.duckdb", read_only=True)

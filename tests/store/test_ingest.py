@@ -73,8 +73,7 @@ def test_empty_file(store_path: Path, tmp_path: Path):
 
 
 def test_header_only(store_path: Path, tmp_path: Path):
-    _fails(store_path, write(tmp_path / "x.csv", "customer_id,order_date,amount\n"), table="orders",
-           match="problem")
+    _fails(store_path, write(tmp_path / "x.csv", "customer_id,order_date,amount\n"), table="orders", match="problem")
 
 
 def test_wrong_delimiter_names_the_fix(store_path: Path, tmp_path: Path):
@@ -110,8 +109,10 @@ def test_unknown_table(store_path: Path, tmp_path: Path):
 
 
 def test_bad_and_impossible_dates_all_reported(store_path: Path, tmp_path: Path):
-    f = write(tmp_path / "orders.csv",
-              "customer_id,order_date,amount\nc1,2024-02-31,1\nc2,yesterday,1\nc3,2024-01-01,1\nc4,1399/12/30,1\nc5,1400/12/30,1\n")
+    f = write(
+        tmp_path / "orders.csv",
+        "customer_id,order_date,amount\nc1,2024-02-31,1\nc2,yesterday,1\nc3,2024-01-01,1\nc4,1399/12/30,1\nc5,1400/12/30,1\n",
+    )
     e = _fails(store_path, f, match="3 problems")
     got = [(p.row, p.column, p.value) for p in e.problems]
     # 1399 is a Jalali leap year (Esfand has 30 days); 1400 is not.
@@ -130,10 +131,15 @@ def test_nps_score_out_of_range(store_path: Path, tmp_path: Path, score: str):
 
 
 def test_non_numeric_amounts(store_path: Path, tmp_path: Path):
-    f = write(tmp_path / "orders.csv", "customer_id,order_date,amount\nc1,2024-01-01,12$\nc2,2024-01-01,abc\nc3,2024-01-01,\n")
+    f = write(
+        tmp_path / "orders.csv", "customer_id,order_date,amount\nc1,2024-01-01,12$\nc2,2024-01-01,abc\nc3,2024-01-01,\n"
+    )
     e = _fails(store_path, f, match="3 problems")
     assert [(p.row, p.message) for p in e.problems] == [
-        (1, "is not a number"), (2, "is not a number"), (3, "is empty (a value is required)")]
+        (1, "is not a number"),
+        (2, "is not a number"),
+        (3, "is empty (a value is required)"),
+    ]
 
 
 def test_kind_must_be_purchase_or_return(store_path: Path, tmp_path: Path):
@@ -143,9 +149,11 @@ def test_kind_must_be_purchase_or_return(store_path: Path, tmp_path: Path):
 
 
 def test_bom_persian_text_and_digits(store_path: Path, tmp_path: Path):
-    text = ("customer_id,order_date,amount,product_id,city\n"
-            "۱۰۱,۱۴۰۲/۰۱/۰۱,۱۲۵۰۰۰,ماوس بی‌سیم,تهران\n"
-            "102,20/03/2023,٣٠٠,کیبورد,شیراز\n")
+    text = (
+        "customer_id,order_date,amount,product_id,city\n"
+        "۱۰۱,۱۴۰۲/۰۱/۰۱,۱۲۵۰۰۰,ماوس بی‌سیم,تهران\n"
+        "102,20/03/2023,٣٠٠,کیبورد,شیراز\n"
+    )
     f = write(tmp_path / "orders.csv", "\ufeff" + text)
     r = _import(store_path, f)
     assert r[0].rows == 2
@@ -166,7 +174,8 @@ def test_one_bad_row_among_a_million(store_path: Path, tmp_path: Path):
     duckdb.sql(
         f"COPY (SELECT 'c' || (i % 1000) AS customer_id, CASE WHEN i + 1 = {bad} THEN '2024-13-01' "
         "ELSE strftime(DATE '2024-01-01' + CAST(i % 300 AS INTEGER), '%Y-%m-%d') END AS order_date, "
-        "(i % 97) + 0.25 AS amount FROM range(" + str(n) + ") t(i)) TO '" + str(f) + "' (HEADER)")
+        "(i % 97) + 0.25 AS amount FROM range(" + str(n) + ") t(i)) TO '" + str(f) + "' (HEADER)"
+    )
     e = _fails(store_path, f, table="orders", match="1 problem")
     p = e.problems[0]
     assert (p.file, p.row, p.column, p.value) == ("orders_big.csv", bad, "order_date", "2024-13-01")
@@ -181,7 +190,9 @@ def test_same_file_twice_changes_nothing(store_path: Path, tmp_path: Path):
 
 
 def test_repeated_identical_rows_are_kept(store_path: Path, tmp_path: Path):
-    f = write(tmp_path / "orders.csv", "customer_id,order_date,amount\nc7,2024-01-01,5\nc7,2024-01-01,5\nc7,2024-01-01,5\n")
+    f = write(
+        tmp_path / "orders.csv", "customer_id,order_date,amount\nc7,2024-01-01,5\nc7,2024-01-01,5\nc7,2024-01-01,5\n"
+    )
     assert _import(store_path, f)[0].rows == 3
     with open_store(store_path, read_only=True) as s:
         assert s.execute(s.table("orders").filter(lambda t: t.customer_id == "c7").count()) == 3
@@ -200,8 +211,15 @@ def test_replace_refreshes_a_table(store_path: Path, tmp_path: Path):
 def test_upsert_by_natural_key(store_path: Path, tmp_path: Path):
     base = "customer_id,signup_date,plan\nu1,2024-01-01,basic\nu2,2024-01-02,pro\n"
     _import(store_path, write(tmp_path / "customers.csv", base), mode="upsert", key=["customer_id"])
-    r = _import(store_path, write(tmp_path / "customers2.csv", "customer_id,signup_date,plan\nu2,2024-01-02,enterprise\nu3,2024-02-02,basic\n"),
-                table="customers", mode="upsert", key=["customer_id"])
+    r = _import(
+        store_path,
+        write(
+            tmp_path / "customers2.csv", "customer_id,signup_date,plan\nu2,2024-01-02,enterprise\nu3,2024-02-02,basic\n"
+        ),
+        table="customers",
+        mode="upsert",
+        key=["customer_id"],
+    )
     assert r[0].rows == 2 and r[0].replaced_rows == 1
     with open_store(store_path, read_only=True) as s:
         df = s.execute(s.table("customers").order_by("customer_id"))
@@ -232,14 +250,25 @@ def test_all_files_of_one_import_are_one_transaction(store_path: Path, tmp_path:
 
 
 def test_excel_and_parquet(store_path: Path, tmp_path: Path):
-    df = pd.DataFrame({"customer_id": ["x1", "x2"], "complaint_date": ["2024-05-01", "1403/02/12"],
-                       "reason": ["late_delivery", "تاخیر در ارسال"], "product_id": ["m1", "m1"]})
+    df = pd.DataFrame(
+        {
+            "customer_id": ["x1", "x2"],
+            "complaint_date": ["2024-05-01", "1403/02/12"],
+            "reason": ["late_delivery", "تاخیر در ارسال"],
+            "product_id": ["m1", "m1"],
+        }
+    )
     xlsx = tmp_path / "complaints.xlsx"
     df.to_excel(xlsx, index=False)
     assert _import(store_path, xlsx)[0].rows == 2
     pq = tmp_path / "contacts.parquet"
-    pd.DataFrame({"customer_id": [1, 2], "contacted_at": pd.to_datetime(["2024-01-01 09:30", "2024-01-02 18:00"]),
-                  "channel": ["phone", "sms"]}).to_parquet(pq)
+    pd.DataFrame(
+        {
+            "customer_id": [1, 2],
+            "contacted_at": pd.to_datetime(["2024-01-01 09:30", "2024-01-02 18:00"]),
+            "channel": ["phone", "sms"],
+        }
+    ).to_parquet(pq)
     assert _import(store_path, pq)[0].rows == 2
     with open_store(store_path, read_only=True) as s:
         c = s.execute(s.table("complaints").order_by("customer_id"))
@@ -249,7 +278,10 @@ def test_excel_and_parquet(store_path: Path, tmp_path: Path):
 
 
 def test_timestamps_keep_their_own_offset_date(store_path: Path, tmp_path: Path):
-    f = write(tmp_path / "orders.csv", "customer_id,order_date,amount\nt1,2024-03-01T23:30:00-05:00,1\nt2,2024-03-01 00:15:00+03:30,1\n")
+    f = write(
+        tmp_path / "orders.csv",
+        "customer_id,order_date,amount\nt1,2024-03-01T23:30:00-05:00,1\nt2,2024-03-01 00:15:00+03:30,1\n",
+    )
     _import(store_path, f)
     with open_store(store_path, read_only=True) as s:
         df = s.execute(s.table("orders").filter(lambda t: t.customer_id.isin(["t1", "t2"])).order_by("customer_id"))
@@ -257,7 +289,9 @@ def test_timestamps_keep_their_own_offset_date(store_path: Path, tmp_path: Path)
 
 
 def test_ids_compare_as_text(store_path: Path, tmp_path: Path):
-    _import(store_path, write(tmp_path / "orders.csv", "customer_id,order_date,amount\n007,2024-01-01,1\n7,2024-01-01,1\n"))
+    _import(
+        store_path, write(tmp_path / "orders.csv", "customer_id,order_date,amount\n007,2024-01-01,1\n7,2024-01-01,1\n")
+    )
     with open_store(store_path, read_only=True) as s:
         ids = set(s.execute(s.table("orders").customer_id))
     assert {"007", "7"} <= ids
@@ -289,15 +323,17 @@ def test_folder_reads_parquet_in_place_with_the_same_checks(tmp_path: Path):
 
     d = tmp_path / "data"
     d.mkdir()
-    pd.DataFrame({"customer_id": ["a", "b"], "order_date": pd.to_datetime(["2024-01-01", "2024-02-01"]),
-                  "amount": [1.5, 2.5]}).to_parquet(d / "orders.parquet")
+    pd.DataFrame(
+        {"customer_id": ["a", "b"], "order_date": pd.to_datetime(["2024-01-01", "2024-02-01"]), "amount": [1.5, 2.5]}
+    ).to_parquet(d / "orders.parquet")
     write(d / "responses.csv", "customer_id,response_date,score\na,2024-01-03,10\n")
     with open_folder(d) as s:
         assert s.list_tables() == ["orders", "responses"]
         assert s.row_count("orders") == 2 and s.row_count("responses") == 1
         assert float(s.execute(s.table("orders").amount.sum())) == 4.0
-    pd.DataFrame({"customer_id": ["a", None], "order_date": pd.to_datetime(["2024-01-01", "2024-02-01"]),
-                  "amount": [1.5, 2.5]}).to_parquet(d / "orders.parquet")
+    pd.DataFrame(
+        {"customer_id": ["a", None], "order_date": pd.to_datetime(["2024-01-01", "2024-02-01"]), "amount": [1.5, 2.5]}
+    ).to_parquet(d / "orders.parquet")
     with pytest.raises(InputError, match="1 problem") as ei:
         open_folder(d)
     p = ei.value.problems[0]
@@ -315,9 +351,11 @@ def test_jalali_conversion_matches_jdatetime_for_every_year():
     rows = []
     for y in range(1200, 1700):
         last = 30 if jdatetime.date(y, 1, 1).isleap() else 29
-        rows += [(str(y), "1", "1", jdatetime.date(y, 1, 1).togregorian()),
-                 (str(y), "12", str(last), jdatetime.date(y, 12, last).togregorian()),
-                 (str(y), "12", str(last + 1), None)]
+        rows += [
+            (str(y), "1", "1", jdatetime.date(y, 1, 1).togregorian()),
+            (str(y), "12", str(last), jdatetime.date(y, 12, last).togregorian()),
+            (str(y), "12", str(last + 1), None),
+        ]
     df = pd.DataFrame([r[:3] for r in rows], columns=["y", "m", "d"])  # noqa: F841 (read by DuckDB)
     got = [r[0] for r in con.execute(f"SELECT CAST({_jalali_sql('y', 'm', 'd')} AS DATE) FROM df").fetchall()]
     assert got == [r[3] for r in rows]
@@ -328,14 +366,30 @@ def test_jalali_dates_with_dashes_are_jalali():
     from negah.store.convert import parse_dates
 
     with open_store(":memory:") as s:
-        import_frame(s, "orders", pd.DataFrame({"customer_id": ["a", "b", "c"],
-                                                "order_date": ["1402-01-15", "۱۴۰۲/۰۱/۱۵", "2023-04-04"],
-                                                "amount": ["1", "2", "3"]}))
-        import_frame(s, "contacts", pd.DataFrame({"customer_id": ["a"], "contacted_at": ["1402-01-15 10:30:00"],
-                                                  "channel": ["phone"]}))
+        import_frame(
+            s,
+            "orders",
+            pd.DataFrame(
+                {
+                    "customer_id": ["a", "b", "c"],
+                    "order_date": ["1402-01-15", "۱۴۰۲/۰۱/۱۵", "2023-04-04"],
+                    "amount": ["1", "2", "3"],
+                }
+            ),
+        )
+        import_frame(
+            s,
+            "contacts",
+            pd.DataFrame({"customer_id": ["a"], "contacted_at": ["1402-01-15 10:30:00"], "channel": ["phone"]}),
+        )
         days = s.execute(s.table("orders").order_date)
         assert [str(d)[:10] for d in days] == ["2023-04-04"] * 3
         assert str(s.execute(s.table("contacts").contacted_at)[0]) == "2023-04-04 10:30:00"
     assert parse_dates(["1402-01-15", "15/01/2024", "01/15/2024", " ", None]) == [
-        dt.date(2023, 4, 4), dt.date(2024, 1, 15), None, None, None]
+        dt.date(2023, 4, 4),
+        dt.date(2024, 1, 15),
+        None,
+        None,
+        None,
+    ]
     assert parse_dates(["01/15/2024"], "mdy") == [dt.date(2024, 1, 15)]

@@ -43,8 +43,18 @@ def test_v1_store_migrates_to_v2_with_an_empty_model_registry(tmp_path: Path):
         raw = s.con.con
         assert migrate.read_version(raw) == 2
         cols = [r[0] for r in raw.execute(f"DESCRIBE {S.MODELS_TABLE}").fetchall()]
-        assert cols[:10] == ["model_id", "name", "kind", "mode", "created_at", "as_of", "horizon_days", "metrics",
-                             "meta", "file"]
+        assert cols[:10] == [
+            "model_id",
+            "name",
+            "kind",
+            "mode",
+            "created_at",
+            "as_of",
+            "horizon_days",
+            "metrics",
+            "meta",
+            "file",
+        ]
         assert raw.execute(f"SELECT count(*) FROM {S.MODELS_TABLE}").fetchone()[0] == 0
         assert s.row_count("orders") == 4
 
@@ -136,9 +146,16 @@ def test_locked_store_names_the_other_process(tmp_path: Path):
 
     p = tmp_path / "s.duckdb"
     open_store(p).close()
-    holder = subprocess.Popen([sys.executable, "-c",
-                               "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ok', flush=True); time.sleep(30)",
-                               str(p)], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ok', flush=True); time.sleep(30)",
+            str(p),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout.readline().strip() == "ok"
         with pytest.raises(StoreError, match="being written by another process"):

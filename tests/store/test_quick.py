@@ -21,8 +21,7 @@ COLS = ["customer_id", "order_date", "amount", "order_id", "quantity", "kind"]
 def _rows(store) -> list[tuple]:
     t = store.table("orders")
     df = store.execute(t.select(*COLS))
-    return sorted((tuple(None if v != v else v for v in r) for r in df.itertuples(index=False, name=None)),
-                  key=repr)
+    return sorted((tuple(None if v != v else v for v in r) for r in df.itertuples(index=False, name=None)), key=repr)
 
 
 def _both(tmp_path: Path, table: pa.Table, stats: bool = True) -> tuple[list, list]:
@@ -52,17 +51,20 @@ def _table(**cols) -> pa.Table:
     return pa.table(base)
 
 
-@pytest.mark.parametrize("case, quick", [
-    (dict(customer_id=["a", "b", "c"]), True),                                        # clean
-    (dict(customer_id=["a", "b", "c"], quantity=pa.array([1, None, -2], pa.int32())), True),
-    (dict(customer_id=["a", "b", "c"], kind=["return", None, "purchase"]), True),
-    (dict(customer_id=["a", " b", "c "]), False),                                     # padded ids
-    (dict(customer_id=["a", "۱۲", "x y"]), False),                                    # Persian digits
-    (dict(customer_id=["a", "b", "c"], order_id=["o1", "", None]), False),            # empty order id
-    (dict(customer_id=["a", "b", "c"], kind=["Purchase", " return", None]), False),   # kind needs lowering
-    (dict(customer_id=["a", "b", "c"], amount=pa.array([1.5, 2.25, -3.0], pa.float64())), True),
-    (dict(customer_id=["a", "b", "c"], amount=pa.array([Decimal("1.123456")] * 3, pa.decimal128(18, 6))), True),
-])
+@pytest.mark.parametrize(
+    "case, quick",
+    [
+        (dict(customer_id=["a", "b", "c"]), True),  # clean
+        (dict(customer_id=["a", "b", "c"], quantity=pa.array([1, None, -2], pa.int32())), True),
+        (dict(customer_id=["a", "b", "c"], kind=["return", None, "purchase"]), True),
+        (dict(customer_id=["a", " b", "c "]), False),  # padded ids
+        (dict(customer_id=["a", "۱۲", "x y"]), False),  # Persian digits
+        (dict(customer_id=["a", "b", "c"], order_id=["o1", "", None]), False),  # empty order id
+        (dict(customer_id=["a", "b", "c"], kind=["Purchase", " return", None]), False),  # kind needs lowering
+        (dict(customer_id=["a", "b", "c"], amount=pa.array([1.5, 2.25, -3.0], pa.float64())), True),
+        (dict(customer_id=["a", "b", "c"], amount=pa.array([Decimal("1.123456")] * 3, pa.decimal128(18, 6))), True),
+    ],
+)
 @pytest.mark.parametrize("stats", [True, False])  # footer statistics, or a scan
 def test_view_equals_full_import(tmp_path: Path, monkeypatch, case, quick, stats):
     import negah.store.quick as q
@@ -75,13 +77,21 @@ def test_view_equals_full_import(tmp_path: Path, monkeypatch, case, quick, stats
     assert (seen[0] is not None) == quick  # which path proved it
 
 
-@pytest.mark.parametrize("case, column", [
-    (dict(customer_id=["a", "", "c"]), "customer_id"),
-    (dict(customer_id=["a", None, "c"]), "customer_id"),
-    (dict(customer_id=["a", "b", "c"], kind=["purchase", "refund", "return"]), "kind"),
-    (dict(customer_id=["a", "b", "c"],
-          amount=pa.array([Decimal("1"), Decimal("123456789012345.5"), Decimal("2")], pa.decimal128(20, 2))), "amount"),
-])
+@pytest.mark.parametrize(
+    "case, column",
+    [
+        (dict(customer_id=["a", "", "c"]), "customer_id"),
+        (dict(customer_id=["a", None, "c"]), "customer_id"),
+        (dict(customer_id=["a", "b", "c"], kind=["purchase", "refund", "return"]), "kind"),
+        (
+            dict(
+                customer_id=["a", "b", "c"],
+                amount=pa.array([Decimal("1"), Decimal("123456789012345.5"), Decimal("2")], pa.decimal128(20, 2)),
+            ),
+            "amount",
+        ),
+    ],
+)
 @pytest.mark.parametrize("stats", [True, False])
 def test_bad_rows_are_located_as_by_the_full_checks(tmp_path: Path, case, column, stats):
     d = tmp_path / "data"

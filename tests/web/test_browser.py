@@ -111,8 +111,9 @@ def test_pages_render_in_both_languages(page, server, lang, width):
             font = page.evaluate("getComputedStyle(document.body).fontFamily")
             assert "Vazirmatn" in font
         for box in page.locator(".chart-box").all():  # a chart draws, or says why it is empty
-            assert box.locator("canvas").count() or box.locator("table.heatmap").count() or \
-                box.locator(".empty").count(), (name, box.inner_text())
+            assert (
+                box.locator("canvas").count() or box.locator("table.heatmap").count() or box.locator(".empty").count()
+            ), (name, box.inner_text())
     if width < 1000:  # the phone menu opens and leads to a page
         page.click("header details.menu summary")
         page.click("header details.menu nav a[href='/dashboard/trends']")
@@ -144,12 +145,19 @@ def test_overview_numbers_equal_library(page, server):
     from negah.reports.i18n import period_label
 
     year, month = jchurn["period"].split("-")
-    assert page.inner_text(".kpi[data-key=churn_rate] .period") == period_label(jchurn["period"], "fa", "jalali") \
-        == ["فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور", "مهر", "آبان", "آذر", "دی", "بهمن",
-            "اسفند"][int(month) - 1] + " " + year.translate(str.maketrans("0123456789", PERSIAN))
+    assert (
+        page.inner_text(".kpi[data-key=churn_rate] .period")
+        == period_label(jchurn["period"], "fa", "jalali")
+        == ["فروردین", "اردیبهشت", "خرداد", "تیر", "مرداد", "شهریور", "مهر", "آبان", "آذر", "دی", "بهمن", "اسفند"][
+            int(month) - 1
+        ]
+        + " "
+        + year.translate(str.maketrans("0123456789", PERSIAN))
+    )
     active = [r for r in jrecs if r["metric"] == "active_customers" and r["period"] == jchurn["period"]][0]
-    assert page.inner_text(".kpi[data-key=active_customers] .value") == \
-        f"{active['value']:,}".translate(str.maketrans("0123456789,", PERSIAN + "٬"))
+    assert page.inner_text(".kpi[data-key=active_customers] .value") == f"{active['value']:,}".translate(
+        str.maketrans("0123456789,", PERSIAN + "٬")
+    )
     assert page.locator("canvas").count() >= 1  # uPlot drew the chart
     # the page's one chart spans the row, not half of it
     box, row = page.locator(".chart-box").first.bounding_box(), page.locator(".charts").first.bounding_box()

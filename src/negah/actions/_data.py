@@ -77,7 +77,9 @@ def purchase_days(store: "Store") -> "pd.DataFrame":
     return df.sort_values(["customer_id", "day"], kind="mergesort").reset_index(drop=True)
 
 
-def last_date(store: "Store", tables: tuple[str, ...] = ("orders", "responses", "complaints", "contacts", "campaigns")) -> _dt.date:
+def last_date(
+    store: "Store", tables: tuple[str, ...] = ("orders", "responses", "complaints", "contacts", "campaigns")
+) -> _dt.date:
     """The last date of any activity in ``tables``: the default observation end (as_of)."""
     from negah.metrics.base import date_range
 
@@ -104,8 +106,19 @@ def as_timestamp(d: Any) -> "pd.Timestamp":
     return pd.Timestamp(to_date(d))
 
 
-ROLLUP_COLUMNS = ["customer_id", "frequency", "recency", "T", "monetary_value", "first", "last", "revenue",
-                  "days_since", "revenue_recent", "revenue_prior"]
+ROLLUP_COLUMNS = [
+    "customer_id",
+    "frequency",
+    "recency",
+    "T",
+    "monetary_value",
+    "first",
+    "last",
+    "revenue",
+    "days_since",
+    "revenue_recent",
+    "revenue_prior",
+]
 
 
 def customer_rollup(store: "Store", as_of: Any, *, recent_days: int = 180) -> "pd.DataFrame":
@@ -172,19 +185,21 @@ def customer_rollup(store: "Store", as_of: Any, *, recent_days: int = 180) -> "p
     fb = df["first_bought"].fillna(0.0).to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         mon = np.where(freq > 0, (bought - fb) / np.maximum(freq, 1), 0.0)
-    return pd.DataFrame({
-        "customer_id": df["customer_id"].to_numpy(),
-        "frequency": freq,
-        "recency": (last - first).astype(np.int64).astype(float),
-        "T": (e - first).astype(np.int64).astype(float),
-        "monetary_value": mon,
-        "first": pd.to_datetime(first),
-        "last": pd.to_datetime(last),
-        "revenue": df["revenue"].fillna(0.0).to_numpy(dtype=float),
-        "days_since": (e - last).astype(np.int64).astype(float),
-        "revenue_recent": df["revenue_recent"].fillna(0.0).to_numpy(dtype=float),
-        "revenue_prior": df["revenue_prior"].fillna(0.0).to_numpy(dtype=float),
-    })
+    return pd.DataFrame(
+        {
+            "customer_id": df["customer_id"].to_numpy(),
+            "frequency": freq,
+            "recency": (last - first).astype(np.int64).astype(float),
+            "T": (e - first).astype(np.int64).astype(float),
+            "monetary_value": mon,
+            "first": pd.to_datetime(first),
+            "last": pd.to_datetime(last),
+            "revenue": df["revenue"].fillna(0.0).to_numpy(dtype=float),
+            "days_since": (e - last).astype(np.int64).astype(float),
+            "revenue_recent": df["revenue_recent"].fillna(0.0).to_numpy(dtype=float),
+            "revenue_prior": df["revenue_prior"].fillna(0.0).to_numpy(dtype=float),
+        }
+    )
 
 
 def end_date(store: "Store", as_of: Any = None) -> _dt.date:
@@ -197,9 +212,11 @@ def end_date(store: "Store", as_of: Any = None) -> _dt.date:
     d = to_date(as_of)
     r = date_range(store, ("orders",)) if store.has("orders") else None
     if r is not None and d < r[0]:
-        raise InputError(f"--as-of {d.isoformat()} is before the first order (the orders run from "
-                         f"{r[0].isoformat()} to {r[1].isoformat()}): nobody is a customer yet; "
-                         "choose a date inside that range")
+        raise InputError(
+            f"--as-of {d.isoformat()} is before the first order (the orders run from "
+            f"{r[0].isoformat()} to {r[1].isoformat()}): nobody is a customer yet; "
+            "choose a date inside that range"
+        )
     return d
 
 
@@ -220,10 +237,6 @@ def complete_periods(first: Any, last: Any, period: str, calendar: str = "gregor
 
 def to_records(df: "pd.DataFrame") -> list[dict[str, Any]]:
     """JSON-ready records: NaN → None, numpy scalars → Python, dates → ISO strings."""
-    import math
-
-    import numpy as np
-    import pandas as pd
 
     out = []
     cols = list(df.columns)

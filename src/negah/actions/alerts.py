@@ -61,11 +61,25 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
-from negah.actions.notify import DeliveryError, SmtpSettings, post_webhook, send_email, with_retries
+from negah.actions.notify import SmtpSettings, post_webhook, send_email, with_retries
 from negah.errors import InputError
 
-RULE_KEYS = {"name", "metric", "period", "calendar", "above", "below", "rise", "drop", "notify", "kind",
-             "fdr", "baseline_periods", "min_baseline", "segment"}
+RULE_KEYS = {
+    "name",
+    "metric",
+    "period",
+    "calendar",
+    "above",
+    "below",
+    "rise",
+    "drop",
+    "notify",
+    "kind",
+    "fdr",
+    "baseline_periods",
+    "min_baseline",
+    "segment",
+}
 
 
 @dataclass
@@ -104,13 +118,15 @@ def parse_config(data: dict[str, Any], *, base: Path = Path("."), source: str = 
         where = f"{source} [[alerts.rule]] #{i + 1} ({r.get('name', 'unnamed')})"
         bad = set(r) - RULE_KEYS
         if bad:
-            raise InputError(f"{where}: unknown key(s) {', '.join(sorted(bad))}; allowed: {', '.join(sorted(RULE_KEYS))}")
+            raise InputError(
+                f"{where}: unknown key(s) {', '.join(sorted(bad))}; allowed: {', '.join(sorted(RULE_KEYS))}"
+            )
         kind = r.get("kind", "metric")
         if kind not in ("metric", "complaint_spike"):
             raise InputError(f"{where}: kind {kind!r}: expected metric or complaint_spike")
         if kind == "metric":
             if "metric" not in r:
-                raise InputError(f"{where}: needs metric = \"churn_rate\" (or another metric name)")
+                raise InputError(f'{where}: needs metric = "churn_rate" (or another metric name)')
             if not any(k in r for k in ("above", "below", "rise", "drop")):
                 raise InputError(f"{where}: needs a condition: above, below, rise or drop")
         r.setdefault("name", r.get("metric", kind))
@@ -121,24 +137,29 @@ def parse_config(data: dict[str, Any], *, base: Path = Path("."), source: str = 
             r["notify"] = notify = [notify]
         for n in notify:
             if n != "print" and n not in channels:
-                raise InputError(f"{where}: notify {n!r} is not 'print' nor a channel in [alerts.channel.*] "
-                                 f"({', '.join(sorted(channels)) or 'none defined'})")
+                raise InputError(
+                    f"{where}: notify {n!r} is not 'print' nor a channel in [alerts.channel.*] "
+                    f"({', '.join(sorted(channels)) or 'none defined'})"
+                )
     for name, ch in channels.items():
         t = ch.get("type")
         if t == "webhook" and not ch.get("url"):
             raise InputError(f"{source} [alerts.channel.{name}]: a webhook needs url")
         if t == "email" and not ch.get("to"):
-            raise InputError(f"{source} [alerts.channel.{name}]: an email channel needs to = [\"...\"]")
+            raise InputError(f'{source} [alerts.channel.{name}]: an email channel needs to = ["..."]')
         if t not in ("webhook", "email", "print"):
             raise InputError(f"{source} [alerts.channel.{name}]: type {t!r}: expected webhook, email or print")
     smtp = SmtpSettings.from_mapping(data.get("smtp"))
     if smtp.cafile and not Path(smtp.cafile).is_absolute():  # relative to the config file, like the outbox
         smtp = replace(smtp, cafile=str(base / smtp.cafile))
     return AlertConfig(
-        rules=rules, channels=channels, smtp=smtp,
+        rules=rules,
+        channels=channels,
+        smtp=smtp,
         outbox=base / a.get("outbox", "negah-outbox.jsonl"),
         state=base / a.get("state", "negah-alerts-state.json"),
-        retries=int(a.get("retries", 2)), backoff=float(a.get("backoff", 0.5)),
+        retries=int(a.get("retries", 2)),
+        backoff=float(a.get("backoff", 0.5)),
         timeout=float(a.get("timeout", 10.0)),
     )
 
@@ -146,6 +167,7 @@ def parse_config(data: dict[str, Any], *, base: Path = Path("."), source: str = 
 # ------------------------------------------------------------------------------------
 # evaluation
 # ------------------------------------------------------------------------------------
+
 
 def _num(v: Any) -> float | None:
     import math
@@ -183,8 +205,16 @@ def _eval_metric(store: Any, r: dict[str, Any], cache: dict) -> dict[str, Any]:
         cache[key] = negah.metrics(store, period=r["period"], calendar=r["calendar"])
     df = cache[key]
     m = df[df["metric"] == r["metric"]]
-    rec: dict[str, Any] = {"rule": r["name"], "kind": "metric", "metric": r["metric"], "period": None,
-                           "value": None, "previous": None, "fired": False, "notify": r["notify"]}
+    rec: dict[str, Any] = {
+        "rule": r["name"],
+        "kind": "metric",
+        "metric": r["metric"],
+        "period": None,
+        "value": None,
+        "previous": None,
+        "fired": False,
+        "notify": r["notify"],
+    }
     if m.empty:
         rec["message"] = f"metric {r['metric']!r} not available for this data"
         rec["error"] = rec["message"]
@@ -221,35 +251,58 @@ def _eval_spikes(store: Any, r: dict[str, Any]) -> list[dict[str, Any]]:
     from negah.actions.reasons import spikes
 
     if not store.has("complaints"):
-        return [{"rule": r["name"], "kind": "complaint_spike", "fired": False, "period": None,
-                 "notify": r["notify"], "message": "no complaints table"}]
-    sp = spikes(store, period=r["period"], calendar=r["calendar"], fdr=float(r.get("fdr", 0.05)),
-                baseline_periods=int(r.get("baseline_periods", 6)), min_baseline=int(r.get("min_baseline", 3)))
+        return [
+            {
+                "rule": r["name"],
+                "kind": "complaint_spike",
+                "fired": False,
+                "period": None,
+                "notify": r["notify"],
+                "message": "no complaints table",
+            }
+        ]
+    sp = spikes(
+        store,
+        period=r["period"],
+        calendar=r["calendar"],
+        fdr=float(r.get("fdr", 0.05)),
+        baseline_periods=int(r.get("baseline_periods", 6)),
+        min_baseline=int(r.get("min_baseline", 3)),
+    )
     from negah.actions._data import complete_periods, first_date, last_date
 
     # the rule speaks of the latest complete period of the data, not of the latest period
     # that ever had a spike (a spike of months ago is old news, already alerted then)
-    done = [p for p, full in complete_periods(first_date(store), last_date(store), r["period"], r["calendar"])
-            if full]
+    done = [p for p, full in complete_periods(first_date(store), last_date(store), r["period"], r["calendar"]) if full]
     latest = done[-1].label if done else None
     sp = sp[sp["complete"].astype(bool) & (sp["period"] == latest)] if len(sp) else sp
     if len(sp) == 0:
-        return [{"rule": r["name"], "kind": "complaint_spike", "fired": False, "period": latest,
-                 "notify": r["notify"]}]
+        return [{"rule": r["name"], "kind": "complaint_spike", "fired": False, "period": latest, "notify": r["notify"]}]
     out = []
     for s in to_records(sp):
-        out.append({"rule": r["name"], "kind": "complaint_spike", "fired": True, "period": s["period"],
-                    "notify": r["notify"], "spike": s,
-                    "key": f"{s['reason']}|{s['product_id']}",
-                    "message": (f"{r['name']}: {s['count']} complaints '{s['reason']}' about product "
-                                f"{s['product_id']} in {s['period']} (baseline {s['baseline']:.2f}, "
-                                f"p={s['p_value']:.2g})")})
+        out.append(
+            {
+                "rule": r["name"],
+                "kind": "complaint_spike",
+                "fired": True,
+                "period": s["period"],
+                "notify": r["notify"],
+                "spike": s,
+                "key": f"{s['reason']}|{s['product_id']}",
+                "message": (
+                    f"{r['name']}: {s['count']} complaints '{s['reason']}' about product "
+                    f"{s['product_id']} in {s['period']} (baseline {s['baseline']:.2f}, "
+                    f"p={s['p_value']:.2g})"
+                ),
+            }
+        )
     return out
 
 
 # ------------------------------------------------------------------------------------
 # delivery
 # ------------------------------------------------------------------------------------
+
 
 def _alert_id(a: dict[str, Any]) -> str:
     return f"{a['rule']}|{a.get('period')}|{a.get('key', '')}"
@@ -263,8 +316,14 @@ def _payload(a: dict[str, Any]) -> dict[str, Any]:
     return json_value(keep)
 
 
-def deliver(alert: dict[str, Any], channel: str, cfg: AlertConfig, *,
-            echo: Callable[[str], None] = print, sleep: Callable[[float], None] | None = None) -> tuple[bool, str | None, int]:
+def deliver(
+    alert: dict[str, Any],
+    channel: str,
+    cfg: AlertConfig,
+    *,
+    echo: Callable[[str], None] = print,
+    sleep: Callable[[float], None] | None = None,
+) -> tuple[bool, str | None, int]:
     """Deliver one alert to one channel with retries. Returns (delivered, error, attempts)."""
     import time
 
@@ -279,8 +338,12 @@ def deliver(alert: dict[str, Any], channel: str, cfg: AlertConfig, *,
         echo(alert.get("message", ""))
         return True, None, 1
     if t == "webhook":
-        fn = lambda: post_webhook(ch["url"], payload, timeout=float(ch.get("timeout", cfg.timeout)),  # noqa: E731
-                                  headers=ch.get("headers"))
+        fn = lambda: post_webhook(
+            ch["url"],
+            payload,
+            timeout=float(ch.get("timeout", cfg.timeout)),  # noqa: E731
+            headers=ch.get("headers"),
+        )
     else:
         to = ch["to"]
         subject = f"[negah] {alert.get('rule')} ({alert.get('period')})"
@@ -327,13 +390,23 @@ class CheckResult:
     def to_dict(self) -> dict[str, Any]:
         from negah.actions._data import json_value
 
-        return {"ok": self.ok, "alerts": json_value(self.alerts), "deliveries": json_value(self.deliveries),
-                "pending": json_value(self.pending)}
+        return {
+            "ok": self.ok,
+            "alerts": json_value(self.alerts),
+            "deliveries": json_value(self.deliveries),
+            "pending": json_value(self.pending),
+        }
 
 
-def check(source: Any, config: str | Path | AlertConfig, *, repeat: bool = False,
-          echo: Callable[[str], None] = print, sleep: Callable[[float], None] | None = None,
-          now: _dt.datetime | None = None) -> CheckResult:
+def check(
+    source: Any,
+    config: str | Path | AlertConfig,
+    *,
+    repeat: bool = False,
+    echo: Callable[[str], None] = print,
+    sleep: Callable[[float], None] | None = None,
+    now: _dt.datetime | None = None,
+) -> CheckResult:
     """Evaluate the rules, deliver what fired, and retry the outbox.
 
     Parameters
@@ -361,8 +434,16 @@ def check(source: Any, config: str | Path | AlertConfig, *, repeat: bool = False
             pending.append(item)
             continue
         ok, err, n = deliver(item["alert"], item["channel"], cfg, echo=echo, sleep=sleep)
-        res.deliveries.append({"alert": item["id"], "channel": item["channel"], "delivered": ok,
-                               "attempts": n, "error": err, "from_outbox": True})
+        res.deliveries.append(
+            {
+                "alert": item["id"],
+                "channel": item["channel"],
+                "delivered": ok,
+                "attempts": n,
+                "error": err,
+                "from_outbox": True,
+            }
+        )
         if ok:
             sent.add(item["id"] + "|" + item["channel"])
         else:
@@ -378,18 +459,36 @@ def check(source: Any, config: str | Path | AlertConfig, *, repeat: bool = False
         for ch in a["notify"]:
             key = aid + "|" + ch
             if (key in sent and not repeat) or (aid, ch) in queued:
-                res.deliveries.append({"alert": aid, "channel": ch, "delivered": None, "attempts": 0,
-                                       "error": None, "skipped": "already sent" if key in sent else "in outbox"})
+                res.deliveries.append(
+                    {
+                        "alert": aid,
+                        "channel": ch,
+                        "delivered": None,
+                        "attempts": 0,
+                        "error": None,
+                        "skipped": "already sent" if key in sent else "in outbox",
+                    }
+                )
                 continue
             ok, err, n = deliver(a, ch, cfg, echo=echo, sleep=sleep)
             res.deliveries.append({"alert": aid, "channel": ch, "delivered": ok, "attempts": n, "error": err})
             if ok:
                 sent.add(key)
             else:
-                pending.append({"id": aid, "channel": ch, "alert": _payload(a) | {"notify": a["notify"]},
-                                "attempts": n, "error": err, "first_try": stamp, "last_try": stamp})
+                pending.append(
+                    {
+                        "id": aid,
+                        "channel": ch,
+                        "alert": _payload(a) | {"notify": a["notify"]},
+                        "attempts": n,
+                        "error": err,
+                        "first_try": stamp,
+                        "last_try": stamp,
+                    }
+                )
     res.pending = pending
     _write_jsonl(cfg.outbox, pending) if (pending or cfg.outbox.exists()) else None
-    cfg.state.write_text(json.dumps({"sent": sorted(sent), "updated": stamp}, indent=1, sort_keys=True) + "\n",
-                         encoding="utf-8")
+    cfg.state.write_text(
+        json.dumps({"sent": sorted(sent), "updated": stamp}, indent=1, sort_keys=True) + "\n", encoding="utf-8"
+    )
     return res

@@ -65,15 +65,37 @@ NEXT_STEP = {
         "none": "در کمپین‌های عادی بماند",
     },
 }
-COLUMNS = ["rank", "customer_id", "churn_probability", "clv", "value_at_risk", "segment", "signals", "reasons",
-           "next_step", "channel", "method"]
+COLUMNS = [
+    "rank",
+    "customer_id",
+    "churn_probability",
+    "clv",
+    "value_at_risk",
+    "segment",
+    "signals",
+    "reasons",
+    "next_step",
+    "channel",
+    "method",
+]
 BTYD_METHOD = "btyd (1 - P(alive), MBG/NBD)"
 
 
-def at_risk(source: Any, *, top: int | None = None, segment: str | list[str] | None = None,
-            model: Any = "auto", scores: "pd.DataFrame | None" = None, as_of: Any = None,
-            margin: float = 1.0, horizon_days: int = 365, min_value: float = 0.0, lang: str = "en",
-            rfm_table: "pd.DataFrame | None" = None, plan: "pd.DataFrame | None" = None) -> "pd.DataFrame":
+def at_risk(
+    source: Any,
+    *,
+    top: int | None = None,
+    segment: str | list[str] | None = None,
+    model: Any = "auto",
+    scores: "pd.DataFrame | None" = None,
+    as_of: Any = None,
+    margin: float = 1.0,
+    horizon_days: int = 365,
+    min_value: float = 0.0,
+    lang: str = "en",
+    rfm_table: "pd.DataFrame | None" = None,
+    plan: "pd.DataFrame | None" = None,
+) -> "pd.DataFrame":
     """The ranked list: :data:`COLUMNS`, highest value at risk first (ties by customer_id).
 
     Parameters
@@ -101,8 +123,7 @@ def at_risk(source: Any, *, top: int | None = None, segment: str | list[str] | N
     with opened(source) as store:
         end = end_date(store, as_of)
         cm, method = (None, "classifier (given scores)") if scores is not None else resolve_model(store, model, end)
-        table = rfm_table if rfm_table is not None else rfm(store, as_of=end, margin=margin,
-                                                           horizon_days=horizon_days)
+        table = rfm_table if rfm_table is not None else rfm(store, as_of=end, margin=margin, horizon_days=horizon_days)
         feats = None
         if cm is not None:
             from negah.predict.backtest import store_features_for
@@ -121,12 +142,16 @@ def at_risk(source: Any, *, top: int | None = None, segment: str | list[str] | N
         parts = [c for c in ("reason_1", "reason_2", "reason_3") if c in sc.columns]
         if "reasons" not in sc.columns and parts:
             # `negah predict score` writes its reasons as reason_1..3: one text, as the model's
-            sc["reasons"] = ["; ".join(str(x) for x in row if isinstance(x, str) and x.strip())
-                             for row in sc[parts].itertuples(index=False, name=None)]
+            sc["reasons"] = [
+                "; ".join(str(x) for x in row if isinstance(x, str) and x.strip())
+                for row in sc[parts].itertuples(index=False, name=None)
+            ]
         for col in ("customer_id", "churn_probability"):
             if col not in sc.columns:
-                raise InputError(f"scores: no {col!r} column; expected customer_id, churn_probability[, reasons or reason_1..3 as `negah predict score` writes them], "
-                                 f"received {list(sc.columns)}")
+                raise InputError(
+                    f"scores: no {col!r} column; expected customer_id, churn_probability[, reasons or reason_1..3 as `negah predict score` writes them], "
+                    f"received {list(sc.columns)}"
+                )
         sc["customer_id"] = sc["customer_id"].astype(str)
         dup = sc["customer_id"][sc["customer_id"].duplicated()]
         if len(dup):
@@ -141,9 +166,11 @@ def at_risk(source: Any, *, top: int | None = None, segment: str | list[str] | N
         t["churn_probability"] = t["customer_id"].map(p).to_numpy(dtype=float)
     else:
         if "p_alive" not in t.columns or (len(t) and t["p_alive"].isna().all()):
-            raise InputError(f"at-risk: no BTYD churn probability for these {len(t)} customers (the MBG/NBD model "
-                             "did not fit, or the RFM table has no p_alive); train a churn model "
-                             "(negah predict train) and pass --model, or give --scores")
+            raise InputError(
+                f"at-risk: no BTYD churn probability for these {len(t)} customers (the MBG/NBD model "
+                "did not fit, or the RFM table has no p_alive); train a churn model "
+                "(negah predict train) and pass --model, or give --scores"
+            )
         t["churn_probability"] = 1.0 - t["p_alive"].to_numpy(dtype=float)
     t["method"] = method
     t["value_at_risk"] = t["churn_probability"] * t["clv"]
@@ -169,8 +196,11 @@ def at_risk(source: Any, *, top: int | None = None, segment: str | list[str] | N
     codes, words, first = signals(t, complaint, detractor, lang=lang)
     t["signals"] = codes
     # no signal, yet likely to leave (the model sees what the rules do not): not "regular"
-    first = np.where((np.asarray(first, dtype=object) == "none") & (t["churn_probability"].to_numpy() >= LIKELY),
-                     "likely", np.asarray(first, dtype=object))
+    first = np.where(
+        (np.asarray(first, dtype=object) == "none") & (t["churn_probability"].to_numpy() >= LIKELY),
+        "likely",
+        np.asarray(first, dtype=object),
+    )
     t["next_step"] = pd.Series(first).map(NEXT_STEP[lang]).to_numpy()
     if cm is not None and len(t):
         f = feats.set_index(feats["customer_id"].astype(str)).loc[t["customer_id"]].reset_index(drop=True)
@@ -181,14 +211,18 @@ def at_risk(source: Any, *, top: int | None = None, segment: str | list[str] | N
         t["reasons"] = [_text(v) for v in t["_given"]]
     else:
         t["reasons"] = words
-    t["channel"] = t["customer_id"].map(plan.set_index("customer_id")["best_channel"]).to_numpy() \
-        if plan is not None and len(plan) else None
+    t["channel"] = (
+        t["customer_id"].map(plan.set_index("customer_id")["best_channel"]).to_numpy()
+        if plan is not None and len(plan)
+        else None
+    )
     return t[COLUMNS]
 
 
 # ------------------------------------------------------------------------------------
 # the churn model
 # ------------------------------------------------------------------------------------
+
 
 def resolve_model(store: "Store", model: Any, as_of: _dt.date) -> tuple["ChurnModel | None", str]:
     """(the classifier to use or None for BTYD, the ``method`` text) — see the module docstring.
@@ -253,14 +287,17 @@ def incompatible(m: "ChurnModel", store: "Store", as_of: _dt.date) -> str:
         return f"it predicts {label} churn and the store has no {label} table"
     trained = meta.get("training", {}).get("as_of")
     if trained and _dt.date.fromisoformat(str(trained)[:10]) > as_of + _dt.timedelta(days=1):
-        return (f"it was trained on data up to {trained}, after the scoring date {as_of + _dt.timedelta(days=1)}: "
-                "scoring an earlier date with it would use the future")
+        return (
+            f"it was trained on data up to {trained}, after the scoring date {as_of + _dt.timedelta(days=1)}: "
+            "scoring an earlier date with it would use the future"
+        )
     return ""
 
 
 # ------------------------------------------------------------------------------------
 # signals and reasons
 # ------------------------------------------------------------------------------------
+
 
 def _recent_complaints(store: "Store", end: _dt.date) -> "pd.DataFrame | None":
     """The latest complaint in the last :data:`SIGNAL_DAYS` days per customer (``customer_id,
@@ -272,7 +309,8 @@ def _recent_complaints(store: "Store", end: _dt.date) -> "pd.DataFrame | None":
         return None
     lo = end - _dt.timedelta(days=SIGNAL_DAYS)
     q = c.filter((c.complaint_date <= end) & (c.complaint_date > lo)).select(
-        customer_id=c.customer_id.cast("string"), day=c.complaint_date.cast("date"), reason=c.reason)
+        customer_id=c.customer_id.cast("string"), day=c.complaint_date.cast("date"), reason=c.reason
+    )
     df = store.execute(q)
     if df.empty:
         return None
@@ -311,8 +349,9 @@ PHRASES = {  # signal -> (English, Persian) with the customer's numbers
 }
 
 
-def signals(t: "pd.DataFrame", complaint: "pd.DataFrame | None", detractor: "pd.Series | None", *,
-            lang: str = "en") -> tuple[Any, Any, Any]:
+def signals(
+    t: "pd.DataFrame", complaint: "pd.DataFrame | None", detractor: "pd.Series | None", *, lang: str = "en"
+) -> tuple[Any, Any, Any]:
     """(codes, words, first code) per row of an :func:`negah.actions.segments.rfm` frame.
 
     Vectorised: the tests are array operations, and text is made only for the rows a
@@ -340,8 +379,12 @@ def signals(t: "pd.DataFrame", complaint: "pd.DataFrame | None", detractor: "pd.
         j = complaint.index.get_indexer(cid)
         reason = complaint["reason"].to_numpy(dtype=object)
         days = complaint["days"].to_numpy()
-        add("complaint", j >= 0, lambda i: "complaint:" + reason[j[i]],
-            lambda i: PHRASES["complaint"][k].format(r=reason[j[i]], d=int(days[j[i]])))
+        add(
+            "complaint",
+            j >= 0,
+            lambda i: "complaint:" + reason[j[i]],
+            lambda i: PHRASES["complaint"][k].format(r=reason[j[i]], d=int(days[j[i]])),
+        )
     if detractor is not None:
         j = detractor.index.get_indexer(cid)
         score = detractor.to_numpy()
@@ -350,13 +393,21 @@ def signals(t: "pd.DataFrame", complaint: "pd.DataFrame | None", detractor: "pd.
     pdays = t["purchase_days"].to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         usual = np.where(pdays > 1, (t["tenure_days"].to_numpy(dtype=float) - since) / (pdays - 1), 90.0)
-    add("overdue", since > 2 * np.maximum(usual, 7.0), lambda i: "overdue",
-        lambda i: PHRASES["overdue"][k].format(d=int(since[i]), g=int(np.rint(usual[i]))))
+    add(
+        "overdue",
+        since > 2 * np.maximum(usual, 7.0),
+        lambda i: "overdue",
+        lambda i: PHRASES["overdue"][k].format(d=int(since[i]), g=int(np.rint(usual[i]))),
+    )
     rb = t["revenue_prior_180d"].to_numpy(dtype=float)
     rr = t["revenue_180d"].to_numpy(dtype=float)
     down = (rb > 0) & (rr < 0.5 * rb)
-    add("spend_down", down, lambda i: "spend_down",
-        lambda i: PHRASES["spend_down"][k].format(p=int(min(np.rint(100 * (1 - rr[i] / rb[i])), 1000))))
+    add(
+        "spend_down",
+        down,
+        lambda i: "spend_down",
+        lambda i: PHRASES["spend_down"][k].format(p=int(min(np.rint(100 * (1 - rr[i] / rb[i])), 1000))),
+    )
     first = np.full(n, "none", dtype=object)
     for name, m in reversed(flags):
         first = np.where(m, name, first)

@@ -16,8 +16,9 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
 
-def campaign_report(source: Any, *, by: str = "offer", window_days: int = 30,
-                    confidence: float = 0.95) -> "pd.DataFrame":
+def campaign_report(
+    source: Any, *, by: str = "offer", window_days: int = 30, confidence: float = 0.95
+) -> "pd.DataFrame":
     import numpy as np
     import pandas as pd
     from scipy.stats import norm
@@ -57,10 +58,21 @@ def campaign_report(source: Any, *, by: str = "offer", window_days: int = 30,
         rl, rh = wilson(k_r, n, z)
         cl, ch = wilson(k_c, n, z)
         rec = dict(zip(keys, key))
-        rec.update({"sent": n, "responses": k_r, "response_rate": k_r / n, "response_low": rl, "response_high": rh,
-                    "conversions": k_c, "conversion_rate": k_c / n, "conversion_low": cl, "conversion_high": ch,
-                    "retained_rate": float(g["retained"].mean()) if days is not None else None,
-                    "revenue_after": float(g["revenue_after"].sum()),
-                    "revenue_after_converted": float(g.loc[g["converted"], "revenue_after"].sum())})
+        rec.update(
+            {
+                "sent": n,
+                "responses": k_r,
+                "response_rate": k_r / n,
+                "response_low": rl,
+                "response_high": rh,
+                "conversions": k_c,
+                "conversion_rate": k_c / n,
+                "conversion_low": cl,
+                "conversion_high": ch,
+                "retained_rate": float(g["retained"].mean()) if days is not None else None,
+                "revenue_after": float(g["revenue_after"].sum()),
+                "revenue_after_converted": float(g.loc[g["converted"], "revenue_after"].sum()),
+            }
+        )
         rows.append(rec)
     return pd.DataFrame(rows)

@@ -23,8 +23,20 @@ from negah.actions._data import opened, table_frame
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-POSITIVE = ("answered", "opened", "replied", "responded", "clicked", "converted", "read", "yes", "success",
-            "accepted", "true", "1")
+POSITIVE = (
+    "answered",
+    "opened",
+    "replied",
+    "responded",
+    "clicked",
+    "converted",
+    "read",
+    "yes",
+    "success",
+    "accepted",
+    "true",
+    "1",
+)
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 
 
@@ -64,15 +76,25 @@ def _cells(t: Any, positive: Iterable[str]) -> Any:
     pos = sorted({p.strip().lower() for p in positive})
     t = t.filter(t.outcome.notnull())
     ts = t.contacted_at.cast("timestamp")
-    r = t.select(customer_id=t.customer_id.cast("string"), channel=t.channel.cast("string").strip().lower(),
-                 hour=ts.hour().cast("int64"), wd=ts.day_of_week.index().cast("int64"),
-                 y=ibis.ifelse(t.outcome.cast("string").strip().lower().isin(pos), 1, 0))
+    r = t.select(
+        customer_id=t.customer_id.cast("string"),
+        channel=t.channel.cast("string").strip().lower(),
+        hour=ts.hour().cast("int64"),
+        wd=ts.day_of_week.index().cast("int64"),
+        y=ibis.ifelse(t.outcome.cast("string").strip().lower().isin(pos), 1, 0),
+    )
     return r.group_by(["customer_id", "channel", "hour", "wd"]).aggregate(n=r.count(), s=r.y.sum())
 
 
-def contact_plan(source: Any, *, positive: Iterable[str] = POSITIVE, hour_bandwidth: float = 1.5,
-                 min_contacts: int = 0, contacts: "pd.DataFrame | None" = None,
-                 parts: Iterable[str] = ("channel", "hour", "weekday")) -> "pd.DataFrame":
+def contact_plan(
+    source: Any,
+    *,
+    positive: Iterable[str] = POSITIVE,
+    hour_bandwidth: float = 1.5,
+    min_contacts: int = 0,
+    contacts: "pd.DataFrame | None" = None,
+    parts: Iterable[str] = ("channel", "hour", "weekday"),
+) -> "pd.DataFrame":
     """Per customer: the best channel, hour and weekday, with shrunk response rates.
 
     Returns columns ``customer_id``, ``contacts``, ``responses``, ``best_channel``,
@@ -96,9 +118,22 @@ def contact_plan(source: Any, *, positive: Iterable[str] = POSITIVE, hour_bandwi
         c = _cells(ibis.memtable(contacts), positive).to_pandas()
     parts = set(parts)
     if c.empty:
-        return pd.DataFrame(columns=["customer_id", "contacts", "responses", "best_channel", "channel_rate",
-                                     "channel_contacts", "second_channel", "best_hour", "hour_rate",
-                                     "best_weekday", "weekday_rate", "confidence"])
+        return pd.DataFrame(
+            columns=[
+                "customer_id",
+                "contacts",
+                "responses",
+                "best_channel",
+                "channel_rate",
+                "channel_contacts",
+                "second_channel",
+                "best_hour",
+                "hour_rate",
+                "best_weekday",
+                "weekday_rate",
+                "confidence",
+            ]
+        )
     c["customer_id"] = c["customer_id"].astype(str)
     c["channel"] = c["channel"].fillna("").astype(str)
     w = c["n"].to_numpy(dtype=float)
@@ -124,15 +159,21 @@ def contact_plan(source: Any, *, positive: Iterable[str] = POSITIVE, hour_bandwi
     best = order[:, 0]
     second = order[:, 1] if len(chans) > 1 else order[:, 0]
     n = N.sum(axis=1)
-    out.update({"contacts": n.astype(int), "responses": S.sum(axis=1).astype(int),
-                "best_channel": np.array(chans, dtype=object)[best], "channel_rate": R[rows, best],
-                "channel_contacts": N[rows, best].astype(int),
-                "second_channel": np.array(chans, dtype=object)[second]})
+    out.update(
+        {
+            "contacts": n.astype(int),
+            "responses": S.sum(axis=1).astype(int),
+            "best_channel": np.array(chans, dtype=object)[best],
+            "channel_rate": R[rows, best],
+            "channel_contacts": N[rows, best].astype(int),
+            "second_channel": np.array(chans, dtype=object)[second],
+        }
+    )
     if "hour" in parts:  # kernel-pooled hours
         hour = c["hour"].to_numpy(dtype=np.int64)
         Sh, Nh = table(hour, 24, y), table(hour, 24, w)
         hrs = np.arange(24)
-        K = np.exp(-((hrs[:, None] - hrs[None, :]) ** 2) / (2 * hour_bandwidth ** 2))
+        K = np.exp(-((hrs[:, None] - hrs[None, :]) ** 2) / (2 * hour_bandwidth**2))
         Sk, Nk = Sh @ K, Nh @ K
         used = Nh.sum(axis=0) > 0
         mu_h = Sk.sum(axis=0) / np.maximum(Nk.sum(axis=0), 1e-12)
@@ -167,10 +208,12 @@ def plan_summary(plan: "pd.DataFrame") -> "pd.DataFrame":
     cols = ["best_channel", "customers", "share", "channel_rate", "high", "medium", "low"]
     if plan.empty:
         return pd.DataFrame(columns=cols)
-    conf = pd.crosstab(plan["best_channel"], plan["confidence"]).reindex(columns=["high", "medium", "low"],
-                                                                          fill_value=0)
+    conf = pd.crosstab(plan["best_channel"], plan["confidence"]).reindex(
+        columns=["high", "medium", "low"], fill_value=0
+    )
     g = plan.groupby("best_channel").agg(customers=("customer_id", "size"), channel_rate=("channel_rate", "mean"))
     g = g.join(conf).reset_index()
     g.insert(2, "share", g["customers"] / g["customers"].sum())
-    return g.sort_values(["customers", "best_channel"], ascending=[False, True], kind="mergesort")[cols] \
-        .reset_index(drop=True)
+    return g.sort_values(["customers", "best_channel"], ascending=[False, True], kind="mergesort")[cols].reset_index(
+        drop=True
+    )

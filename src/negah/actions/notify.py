@@ -51,19 +51,38 @@ class SmtpSettings:
     @classmethod
     def from_mapping(cls, m: dict[str, Any] | None) -> "SmtpSettings":
         m = dict(m or {})
-        unknown = set(m) - {"host", "port", "user", "password_env", "from", "sender", "starttls", "ssl", "timeout",
-                            "cafile", "verify"}
+        unknown = set(m) - {
+            "host",
+            "port",
+            "user",
+            "password_env",
+            "from",
+            "sender",
+            "starttls",
+            "ssl",
+            "timeout",
+            "cafile",
+            "verify",
+        }
         if unknown:
             from negah.errors import InputError
 
-            raise InputError(f"[smtp]: unknown setting(s) {', '.join(sorted(unknown))}; allowed: host, port, user, "
-                             "password_env, from, starttls, ssl, timeout, cafile, verify")
-        return cls(host=str(m.get("host", "localhost")), port=int(m.get("port", 25)),
-                   user=m.get("user") or None, password_env=m.get("password_env") or None,
-                   sender=str(m.get("from", m.get("sender", "negah@localhost"))),
-                   starttls=bool(m.get("starttls", False)), ssl=bool(m.get("ssl", False)),
-                   timeout=float(m.get("timeout", 10.0)), cafile=m.get("cafile") or None,
-                   verify=bool(m.get("verify", True)))
+            raise InputError(
+                f"[smtp]: unknown setting(s) {', '.join(sorted(unknown))}; allowed: host, port, user, "
+                "password_env, from, starttls, ssl, timeout, cafile, verify"
+            )
+        return cls(
+            host=str(m.get("host", "localhost")),
+            port=int(m.get("port", 25)),
+            user=m.get("user") or None,
+            password_env=m.get("password_env") or None,
+            sender=str(m.get("from", m.get("sender", "negah@localhost"))),
+            starttls=bool(m.get("starttls", False)),
+            ssl=bool(m.get("ssl", False)),
+            timeout=float(m.get("timeout", 10.0)),
+            cafile=m.get("cafile") or None,
+            verify=bool(m.get("verify", True)),
+        )
 
     def tls_context(self):
         """The TLS context for STARTTLS / SMTPS: certificate and host name checked unless ``verify`` is off."""
@@ -96,16 +115,21 @@ def _connect(s: SmtpSettings):
 
     from negah import config
 
-    smtp = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=s.tls_context()) if s.ssl else \
-        smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+    smtp = (
+        smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=s.tls_context())
+        if s.ssl
+        else smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+    )
     try:
         if s.starttls:
             smtp.starttls(context=s.tls_context())
         if s.user:
             pw = config.env(s.password_env) if s.password_env else None
             if pw is None:
-                raise DeliveryError(f"e-mail: user {s.user!r} set but environment variable "
-                                    f"{s.password_env or '(password_env)'} holds no password")
+                raise DeliveryError(
+                    f"e-mail: user {s.user!r} set but environment variable "
+                    f"{s.password_env or '(password_env)'} holds no password"
+                )
             smtp.login(s.user, pw)
     except BaseException:
         smtp.close()
@@ -113,8 +137,14 @@ def _connect(s: SmtpSettings):
     return smtp
 
 
-def send_email(settings: SmtpSettings | dict[str, Any], to: str | Iterable[str], subject: str, body: str,
-               *, html: str | None = None) -> None:
+def send_email(
+    settings: SmtpSettings | dict[str, Any],
+    to: str | Iterable[str],
+    subject: str,
+    body: str,
+    *,
+    html: str | None = None,
+) -> None:
     """Send one e-mail; raise :class:`DeliveryError` when it cannot be delivered."""
     import smtplib
     import socket
@@ -135,9 +165,13 @@ def send_email(settings: SmtpSettings | dict[str, Any], to: str | Iterable[str],
         raise DeliveryError(f"e-mail via {s.host}:{s.port} failed: {type(e).__name__}: {e}") from None
 
 
-def send_emails(settings: SmtpSettings | dict[str, Any], messages: Iterable[tuple[str, str, str]],
-                on_result: Callable[[int, str, str | None], None] | None = None,
-                stop: Callable[[], bool] | None = None, max_connect_failures: int = 3) -> tuple[int, int]:
+def send_emails(
+    settings: SmtpSettings | dict[str, Any],
+    messages: Iterable[tuple[str, str, str]],
+    on_result: Callable[[int, str, str | None], None] | None = None,
+    stop: Callable[[], bool] | None = None,
+    max_connect_failures: int = 3,
+) -> tuple[int, int]:
     """Send many e-mails ``(to, subject, body)`` over one SMTP session.
 
     ``on_result(index, to, error or None)`` is called for each message as it is sent or
@@ -147,7 +181,6 @@ def send_emails(settings: SmtpSettings | dict[str, Any], messages: Iterable[tupl
     unreachable and the remaining messages fail at once with that reason. Returns
     (sent, failed)."""
     import smtplib
-    import socket
 
     s = settings if isinstance(settings, SmtpSettings) else SmtpSettings.from_mapping(settings)
     sent = failed = 0
@@ -180,7 +213,8 @@ def send_emails(settings: SmtpSettings | dict[str, Any], messages: Iterable[tupl
                     err = down = f"e-mail via {s.host}:{s.port} failed: login refused: {e.smtp_code} (not sent)"
                 except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError) as e:
                     if isinstance(e, smtplib.SMTPException) and not isinstance(
-                            e, (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError)):
+                        e, (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError)
+                    ):
                         # the server answered: this message failed (or, while connecting, all would)
                         err = f"e-mail to {to} via {s.host}:{s.port} failed: {type(e).__name__}: {e}"
                         if smtp is None:
@@ -212,8 +246,9 @@ def send_emails(settings: SmtpSettings | dict[str, Any], messages: Iterable[tupl
     return sent, failed
 
 
-def post_webhook(url: str, payload: dict[str, Any], *, timeout: float = 10.0,
-                 headers: dict[str, str] | None = None) -> int:
+def post_webhook(
+    url: str, payload: dict[str, Any], *, timeout: float = 10.0, headers: dict[str, str] | None = None
+) -> int:
     """POST ``payload`` as JSON to ``url``; return the HTTP status or raise :class:`DeliveryError`."""
     import socket
     import urllib.error
@@ -238,8 +273,9 @@ def post_webhook(url: str, payload: dict[str, Any], *, timeout: float = 10.0,
     return status
 
 
-def with_retries(fn: Callable[[], Any], *, retries: int = 2, backoff: float = 0.5,
-                 sleep: Callable[[float], None] = time.sleep) -> tuple[bool, str | None, int]:
+def with_retries(
+    fn: Callable[[], Any], *, retries: int = 2, backoff: float = 0.5, sleep: Callable[[float], None] = time.sleep
+) -> tuple[bool, str | None, int]:
     """Call ``fn`` up to ``1 + retries`` times with exponential backoff.
 
     Returns (delivered, last error message, attempts)."""
@@ -251,5 +287,5 @@ def with_retries(fn: Callable[[], Any], *, retries: int = 2, backoff: float = 0.
         except DeliveryError as e:
             err = str(e)
             if attempt < retries:
-                sleep(backoff * (2 ** attempt))
+                sleep(backoff * (2**attempt))
     return False, err, retries + 1

@@ -82,10 +82,21 @@ def histories(days: "Any", joined: "Any", as_of: "Any") -> tuple["Any", Historie
     p = days[(days["purchases"] > 0) & (days["day"] <= as_of)][["customer_id", "day"]]
     jd = p["customer_id"].map(joined)
     upto = p["day"].where(p["day"] <= jd)
-    g = p.assign(before=(p["day"] < jd).astype(int), on=(p["day"] == jd).astype(int),
-                 after=(p["day"] > jd).astype(int), upto=upto).groupby("customer_id", sort=True)
-    c = g.agg(first=("day", "min"), last=("day", "max"), k=("day", "size"), before=("before", "sum"),
-              on=("on", "sum"), after=("after", "sum"), upto=("upto", "max"))
+    g = p.assign(
+        before=(p["day"] < jd).astype(int),
+        on=(p["day"] == jd).astype(int),
+        after=(p["day"] > jd).astype(int),
+        upto=upto,
+    ).groupby("customer_id", sort=True)
+    c = g.agg(
+        first=("day", "min"),
+        last=("day", "max"),
+        k=("day", "size"),
+        before=("before", "sum"),
+        on=("on", "sum"),
+        after=("after", "sum"),
+        upto=("upto", "max"),
+    )
     j = pd.to_datetime(c.index.to_series().map(joined))
     member = j.notna().values & (j <= as_of).values
     T = (as_of - c["first"]).dt.days.values.astype(float)
@@ -118,7 +129,7 @@ def _terms(lp: np.ndarray, h: Histories, grad: bool):
     lB0 = betaln(a, b)
     lBA = betaln(a, cA)
     lBP = betaln(a, cP)
-    q = np.exp(lBA - lBP)                                   # B(a, cA) / B(a, cP) < 1
+    q = np.exp(lBA - lBP)  # B(a, cA) / B(a, cP) < 1
     alive = A - (r + x) * np.log(alpha + ET) + lBA - lB0
     dead = A - (r + x) * np.log(alpha + Etx) + lBP + np.log1p(-q) - lB0
     if not grad:
@@ -141,7 +152,7 @@ def _terms(lp: np.ndarray, h: Histories, grad: bool):
     dal[3] = b * (dAc - d0b)
     dal[4] = theta * (n * dAc)
     inv = 1.0 / (1.0 - q)
-    n_p = np.where(treated_last, n - 1.0, 0.0)               # θ-multiplier of cP
+    n_p = np.where(treated_last, n - 1.0, 0.0)  # θ-multiplier of cP
     dde[2] = a * ((dPa - q * dAa) * inv - d0a)
     dde[3] = b * ((dPc - q * dAc) * inv - d0b)
     dde[4] = theta * (n_p * dPc - q * n * dAc) * inv
@@ -187,13 +198,22 @@ def fit(h: Histories, weights: np.ndarray | None = None, start: SwitchFit | None
         starts = [start.lp]
     best = None
     for x0 in starts:
-        res = minimize(_negll, x0, args=(h, w, total), jac=True, method="L-BFGS-B", bounds=_BOUNDS,
-                       options={"maxiter": 500, "ftol": 1e-12, "gtol": 1e-8})
+        res = minimize(
+            _negll,
+            x0,
+            args=(h, w, total),
+            jac=True,
+            method="L-BFGS-B",
+            bounds=_BOUNDS,
+            options={"maxiter": 500, "ftol": 1e-12, "gtol": 1e-8},
+        )
         if np.isfinite(res.fun) and (best is None or res.fun < best.fun):
             best = res
     if best is None:
-        raise ConvergenceError("program model: the likelihood is not finite at any start; too few "
-                               "members or non-members with repeat purchases?")
+        raise ConvergenceError(
+            "program model: the likelihood is not finite at any start; too few "
+            "members or non-members with repeat purchases?"
+        )
     params = dict(zip(NAMES, np.exp(best.x).tolist()))
     return SwitchFit(params, -float(best.fun) * total, bool(best.success))
 
@@ -230,8 +250,8 @@ def survival_from_join(f: SwitchFit, h: Histories, treated: bool, chunk: int = 2
     r, alpha, a, b, theta, kappa = (f.params[k] for k in NAMES)
     z = _grid(a, b)
     p = expit(z)
-    l1p = -np.logaddexp(0.0, z)                             # ln(1 − p)
-    lw = a * (z + l1p) + b * l1p                            # prior density in z: p^a (1 − p)^b
+    l1p = -np.logaddexp(0.0, z)  # ln(1 − p)
+    lw = a * (z + l1p) + b * l1p  # prior density in z: p^a (1 − p)^b
     lw = lw - np.logaddexp.reduce(lw)
     if treated:
         ls, pk, k = theta * l1p, -np.expm1(theta * l1p), kappa
@@ -241,7 +261,7 @@ def survival_from_join(f: SwitchFit, h: Histories, treated: bool, chunk: int = 2
     for i in range(0, len(h.x), chunk):
         sl = slice(i, i + chunk)
         u, s, tl, at = h.u[sl, None], h.s[sl, None], h.tl[sl, None], h.at_purchase[sl, None]
-        rx = r + np.maximum(u - np.where(at, 0.0, 1.0), 0.0)    # r + repeat purchases up to the join day
+        rx = r + np.maximum(u - np.where(at, 0.0, 1.0), 0.0)  # r + repeat purchases up to the join day
         tau = np.maximum(h.T[sl, None] - s, 0.0)
         surv = -rx * np.log(alpha + s + k * pk[None, :] * tau)
         num_a = lw + u * l1p + ls + surv

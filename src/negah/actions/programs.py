@@ -72,8 +72,9 @@ def _bool(v: Any) -> bool:
     return bool(v)
 
 
-def _rows_features(days: "pd.DataFrame", rows: "pd.DataFrame", launch: "pd.Timestamp",
-                   as_of: "pd.Timestamp", horizon: int, lapse: int) -> "pd.DataFrame":
+def _rows_features(
+    days: "pd.DataFrame", rows: "pd.DataFrame", launch: "pd.Timestamp", as_of: "pd.Timestamp", horizon: int, lapse: int
+) -> "pd.DataFrame":
     """Features before and outcomes after each (customer_id, index_date) row."""
     import numpy as np
     import pandas as pd
@@ -218,8 +219,16 @@ def _smd(df: "pd.DataFrame", w: "Any") -> "pd.DataFrame":
         sd = np.sqrt((a.var() + b.var()) / 2) or 1.0
         wb = w[~m]
         mw = np.sum(b * wb) / np.sum(wb)
-        rows.append({"feature": f, "members": a.mean(), "controls": b.mean(), "controls_weighted": mw,
-                     "smd_before": (a.mean() - b.mean()) / sd, "smd_after": (a.mean() - mw) / sd})
+        rows.append(
+            {
+                "feature": f,
+                "members": a.mean(),
+                "controls": b.mean(),
+                "controls_weighted": mw,
+                "smd_before": (a.mean() - b.mean()) / sd,
+                "smd_after": (a.mean() - mw) / sd,
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -232,8 +241,14 @@ def _progress(show: bool, total: int) -> Iterator[Callable[[], None]]:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    with Progress(TextColumn("bootstrap"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                  console=Console(stderr=True), transient=True) as bar:
+    with Progress(
+        TextColumn("bootstrap"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
         task = bar.add_task("bootstrap", total=total)
         yield lambda: bar.advance(task)
 
@@ -246,12 +261,17 @@ class ProgramReport:
     settings: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"settings": json_value(self.settings), "effects": to_records(self.effects),
-                "balance": to_records(self.balance), "logrank": json_value(self.logrank)}
+        return {
+            "settings": json_value(self.settings),
+            "effects": to_records(self.effects),
+            "balance": to_records(self.balance),
+            "logrank": json_value(self.logrank),
+        }
 
 
-def _estimates(trial: _Rows, hist: Any, row_code: Any, hist_code: Any, is_member: Any, rng: Any,
-               bootstrap: int, progress: bool) -> tuple[dict[str, float], Any, Any, dict[str, list[float]]]:
+def _estimates(
+    trial: _Rows, hist: Any, row_code: Any, hist_code: Any, is_member: Any, rng: Any, bootstrap: int, progress: bool
+) -> tuple[dict[str, float], Any, Any, dict[str, list[float]]]:
     """Point estimates, ATT weights, the purchase-model fit and the bootstrap replicates (customers
     resampled within members and non-members; a customer drawn k times weighs k)."""
     import numpy as np
@@ -285,10 +305,20 @@ def _estimates(trial: _Rows, hist: Any, row_code: Any, hist_code: Any, is_member
     return est, w, fit0, boots
 
 
-def evaluate_program(source: Any, *, members: "pd.DataFrame | None" = None, as_of: Any = None,
-                     horizon_days: int = 180, lapse_days: int = 180, bootstrap: int = 200,
-                     confidence: float = 0.95, seed: int = 0, alive: bool = True,
-                     max_controls_per_customer: int = 12, progress: bool = False) -> ProgramReport:
+def evaluate_program(
+    source: Any,
+    *,
+    members: "pd.DataFrame | None" = None,
+    as_of: Any = None,
+    horizon_days: int = 180,
+    lapse_days: int = 180,
+    bootstrap: int = 200,
+    confidence: float = 0.95,
+    seed: int = 0,
+    alive: bool = True,
+    max_controls_per_customer: int = 12,
+    progress: bool = False,
+) -> ProgramReport:
     """Members of a program against comparable non-members (see the module docstring).
 
     Parameters
@@ -322,14 +352,22 @@ def evaluate_program(source: Any, *, members: "pd.DataFrame | None" = None, as_o
         end = to_date(as_of) if as_of is not None else last_date(store, ("orders",))
         if members is None:
             if not store.has("customers"):
-                raise InputError(f"evaluate-program needs who joined and when: {store.location} has no customers "
-                                 "table; give --members FILE (customer_id, joined) or add customers.csv with "
-                                 "loyalty_member and loyalty_joined")
+                raise InputError(
+                    f"evaluate-program needs who joined and when: {store.location} has no customers "
+                    "table; give --members FILE (customer_id, joined) or add customers.csv with "
+                    "loyalty_member and loyalty_joined"
+                )
             cust = table_frame(store, "customers", what="evaluate-program (loyalty_member, loyalty_joined)")
             if "loyalty_joined" not in cust.columns:
-                raise InputError("customers: no loyalty_joined column; give --members FILE (customer_id, joined) "
-                                 "(members= in Python) or add loyalty_member and loyalty_joined to customers")
-            flag = cust["loyalty_member"].map(_bool) if "loyalty_member" in cust.columns else cust["loyalty_joined"].notna()
+                raise InputError(
+                    "customers: no loyalty_joined column; give --members FILE (customer_id, joined) "
+                    "(members= in Python) or add loyalty_member and loyalty_joined to customers"
+                )
+            flag = (
+                cust["loyalty_member"].map(_bool)
+                if "loyalty_member" in cust.columns
+                else cust["loyalty_joined"].notna()
+            )
             mem = cust[flag & cust["loyalty_joined"].notna()][["customer_id", "loyalty_joined"]]
             members = mem.rename(columns={"loyalty_joined": "joined"})
     members = members.copy()
@@ -351,11 +389,14 @@ def evaluate_program(source: Any, *, members: "pd.DataFrame | None" = None, as_o
     if max_controls_per_customer:
         ctrl = ctrl.assign(_u=rng.random(len(ctrl))).sort_values(["customer_id", "_u"], kind="mergesort")
         ctrl = ctrl.groupby("customer_id", sort=True).head(max_controls_per_customer).drop(columns="_u")
-    rows = pd.concat([members[["customer_id", "index_date"]].assign(member=True, end_date=as_of_ts),
-                      ctrl.assign(member=False)], ignore_index=True)
+    rows = pd.concat(
+        [members[["customer_id", "index_date"]].assign(member=True, end_date=as_of_ts), ctrl.assign(member=False)],
+        ignore_index=True,
+    )
     df = _rows_features(days, rows, launch, as_of_ts, horizon_days, lapse_days)
-    df = df.sort_values(["member", "customer_id", "index_date"], ascending=[False, True, True],
-                        kind="mergesort").reset_index(drop=True)
+    df = df.sort_values(
+        ["member", "customer_id", "index_date"], ascending=[False, True, True], kind="mergesort"
+    ).reset_index(drop=True)
     trial = _Rows(df)
     # every customer is one resampling unit: the trial rows' and the purchase model's
     hist = None
@@ -377,17 +418,26 @@ def evaluate_program(source: Any, *, members: "pd.DataFrame | None" = None, as_o
     n_members = int(trial.member.sum())
     n_alive = int((hist.member & ((hist.u > 0) | hist.at_purchase)).sum()) if alive else 0
     what = {
-        "retained": (f"retained_{horizon_days}d", n_followed,
-                     f"effect on the treated: share buying again within {horizon_days} days after the index day, "
-                     f"members who joined at least {horizon_days} days before as_of, against ATT-weighted "
-                     "purchase occasions of customers not (yet) members"),
-        "revenue": (f"revenue_{horizon_days}d", n_followed,
-                    f"effect on the treated: net revenue in the {horizon_days} days after the index day, same "
-                    "rows; intention-to-treat (controls who join later keep their revenue: biased toward 0)"),
-        "alive_at_end": ("alive_at_end", n_alive,
-                         "effect on the treated: members' P(alive at as_of | their purchases) minus the same "
-                         "members' P(alive at as_of had they not joined | their purchases up to joining), "
-                         "MBG/NBD with a switch at joining; `controls` is that counterfactual"),
+        "retained": (
+            f"retained_{horizon_days}d",
+            n_followed,
+            f"effect on the treated: share buying again within {horizon_days} days after the index day, "
+            f"members who joined at least {horizon_days} days before as_of, against ATT-weighted "
+            "purchase occasions of customers not (yet) members",
+        ),
+        "revenue": (
+            f"revenue_{horizon_days}d",
+            n_followed,
+            f"effect on the treated: net revenue in the {horizon_days} days after the index day, same "
+            "rows; intention-to-treat (controls who join later keep their revenue: biased toward 0)",
+        ),
+        "alive_at_end": (
+            "alive_at_end",
+            n_alive,
+            "effect on the treated: members' P(alive at as_of | their purchases) minus the same "
+            "members' P(alive at as_of had they not joined | their purchases up to joining), "
+            "MBG/NBD with a switch at joining; `controls` is that counterfactual",
+        ),
     }
     rows_out = []
     for k in names:
@@ -395,21 +445,42 @@ def evaluate_program(source: Any, *, members: "pd.DataFrame | None" = None, as_o
         v = v[~np.isnan(v)]
         lo, hi = (np.quantile(v, q), np.quantile(v, 1 - q)) if len(v) >= 10 else (np.nan, np.nan)
         label, n, text = what[k]
-        rows_out.append({"outcome": label, "members": est[k + "_members"], "controls": est[k + "_controls"],
-                         "effect": est[k], "low": lo, "high": hi, "bootstrap": int(len(v)), "n": n,
-                         "estimand": text})
+        rows_out.append(
+            {
+                "outcome": label,
+                "members": est[k + "_members"],
+                "controls": est[k + "_controls"],
+                "effect": est[k],
+                "low": lo,
+                "high": hi,
+                "bootstrap": int(len(v)),
+                "n": n,
+                "estimand": text,
+            }
+        )
     effects = pd.DataFrame(rows_out)
     balance = _smd(df, w)
     lr = _logrank(df, w)
-    settings = {"as_of": end.isoformat(), "launch": launch.date().isoformat(), "horizon_days": horizon_days,
-                "lapse_days": lapse_days, "bootstrap": bootstrap, "confidence": confidence, "seed": seed,
-                "members": n_members, "control_occasions": int((~df["member"]).sum()),
-                "control_customers": int(df.loc[~df["member"], "customer_id"].nunique()),
-                "weighting": "ATT inverse propensity (logistic on pre-index behaviour)"}
+    settings = {
+        "as_of": end.isoformat(),
+        "launch": launch.date().isoformat(),
+        "horizon_days": horizon_days,
+        "lapse_days": lapse_days,
+        "bootstrap": bootstrap,
+        "confidence": confidence,
+        "seed": seed,
+        "members": n_members,
+        "control_occasions": int((~df["member"]).sum()),
+        "control_customers": int(df.loc[~df["member"], "customer_id"].nunique()),
+        "weighting": "ATT inverse propensity (logistic on pre-index behaviour)",
+    }
     if alive:
-        settings["alive_model"] = {"model": "MBG/NBD with a switch at joining (negah.actions.program_model)",
-                                   "customers": int(len(hist.x)), **fit0.params,
-                                   "members_without_purchase_before_joining": int(hist.member.sum()) - n_alive}
+        settings["alive_model"] = {
+            "model": "MBG/NBD with a switch at joining (negah.actions.program_model)",
+            "customers": int(len(hist.x)),
+            **fit0.params,
+            "members_without_purchase_before_joining": int(hist.member.sum()) - n_alive,
+        }
     return ProgramReport(effects, balance, lr, settings)
 
 
@@ -427,10 +498,18 @@ def _logrank(df: "pd.DataFrame", w: Any) -> dict[str, Any]:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        r = logrank_test(df["time_to_lapse"].values[a], df["time_to_lapse"].values[b],
-                         event_observed_A=df["lapsed"].values[a], event_observed_B=df["lapsed"].values[b],
-                         weights_A=np.ones(a.sum()), weights_B=np.asarray(w)[b])
-    return {"test_statistic": float(r.test_statistic), "p_value": float(r.p_value),
-            "members_lapsed": float(df["lapsed"].values[a].mean()),
-            "controls_lapsed_weighted": float(np.sum(df["lapsed"].values[b] * np.asarray(w)[b]) / np.sum(np.asarray(w)[b])),
-            "event": "lapse (no purchase for lapse_days)"}
+        r = logrank_test(
+            df["time_to_lapse"].values[a],
+            df["time_to_lapse"].values[b],
+            event_observed_A=df["lapsed"].values[a],
+            event_observed_B=df["lapsed"].values[b],
+            weights_A=np.ones(a.sum()),
+            weights_B=np.asarray(w)[b],
+        )
+    return {
+        "test_statistic": float(r.test_statistic),
+        "p_value": float(r.p_value),
+        "members_lapsed": float(df["lapsed"].values[a].mean()),
+        "controls_lapsed_weighted": float(np.sum(df["lapsed"].values[b] * np.asarray(w)[b]) / np.sum(np.asarray(w)[b])),
+        "event": "lapse (no purchase for lapse_days)",
+    }

@@ -38,21 +38,34 @@ import datetime as _dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Sequence
 
-from negah.actions._data import (as_timestamp, json_value, last_date, opened, purchase_days,
-                                 table_frame, to_records)
+from negah.actions._data import json_value, last_date, opened, purchase_days, table_frame, to_records
 from negah.errors import InputError
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-SPIKE_COLUMNS = ["reason", "product_id", "period", "start", "end", "complete", "count", "baseline",
-                 "ratio", "statistic", "p_value", "q_value", "customers"]
+SPIKE_COLUMNS = [
+    "reason",
+    "product_id",
+    "period",
+    "start",
+    "end",
+    "complete",
+    "count",
+    "baseline",
+    "ratio",
+    "statistic",
+    "p_value",
+    "q_value",
+    "customers",
+]
 NO_PRODUCT = None
 
 
 # ------------------------------------------------------------------------------------
 # multiple testing
 # ------------------------------------------------------------------------------------
+
 
 def benjamini_hochberg(p: Sequence[float]) -> "Any":
     """Benjamini–Hochberg adjusted p-values (q-values), in the input order."""
@@ -104,11 +117,22 @@ def _prep_complaints(c: "pd.DataFrame") -> "pd.DataFrame":
 # spikes
 # ------------------------------------------------------------------------------------
 
-def detect_spikes(complaints: "pd.DataFrame", *, period: str = "month", calendar: str = "gregorian",
-                  first: Any = None, last: Any = None, baseline_periods: int = 6,
-                  min_baseline: int = 3, fdr: float = 0.05, exposure: str = "auto",
-                  product_orders: "pd.DataFrame | None" = None, by_product: bool = True,
-                  all_tests: bool = False) -> "pd.DataFrame":
+
+def detect_spikes(
+    complaints: "pd.DataFrame",
+    *,
+    period: str = "month",
+    calendar: str = "gregorian",
+    first: Any = None,
+    last: Any = None,
+    baseline_periods: int = 6,
+    min_baseline: int = 3,
+    fdr: float = 0.05,
+    exposure: str = "auto",
+    product_orders: "pd.DataFrame | None" = None,
+    by_product: bool = True,
+    all_tests: bool = False,
+) -> "pd.DataFrame":
     """Reason × product × period cells whose complaints are significantly above the cell's
     own trailing baseline (see the module docstring for the test).
 
@@ -163,9 +187,9 @@ def detect_spikes(complaints: "pd.DataFrame", *, period: str = "month", calendar
     pk = np.searchsorted(starts, c["complaint_date"].values.astype("datetime64[D]"), side="right") - 1
     c["pkey"] = pk
     # exposure per period (time), per cell later for orders
-    covered = np.array([
-        (min(p.end, l_ + _dt.timedelta(days=1)) - max(p.start, f)).days for p in cal.periods
-    ], dtype=float)
+    covered = np.array(
+        [(min(p.end, l_ + _dt.timedelta(days=1)) - max(p.start, f)).days for p in cal.periods], dtype=float
+    )
     complete = np.array([p.start >= f and p.end <= l_ + _dt.timedelta(days=1) for p in cal.periods])
     if exposure == "complaints":
         tot = np.bincount(pk, minlength=P).astype(float)
@@ -215,9 +239,13 @@ def detect_spikes(complaints: "pd.DataFrame", *, period: str = "month", calendar
         cols["Eb"].append(Eb[ok])
     if not cols["reason"]:
         return pd.DataFrame(columns=SPIKE_COLUMNS)
-    tests = pd.DataFrame({
-        "reason": cols["reason"], "product_id": cols["product_id"],
-        **{k: np.concatenate(cols[k]) for k in ("pkey", "count", "b", "et", "Eb")}})
+    tests = pd.DataFrame(
+        {
+            "reason": cols["reason"],
+            "product_id": cols["product_id"],
+            **{k: np.concatenate(cols[k]) for k in ("pkey", "count", "b", "et", "Eb")},
+        }
+    )
     pr = tests["et"] / (tests["et"] + tests["Eb"])
     n = tests["count"] + tests["b"]
     tests["p_value"] = np.where(tests["count"] > 0, binom.sf(tests["count"] - 1, n, pr), 1.0)
@@ -233,15 +261,18 @@ def detect_spikes(complaints: "pd.DataFrame", *, period: str = "month", calendar
     tests["start"] = [cal.periods[k].start.isoformat() for k in tests["pkey"]]
     tests["end"] = [cal.periods[k].end.isoformat() for k in tests["pkey"]]
     tests["complete"] = [bool(complete[k]) for k in tests["pkey"]]
-    tests["ratio"] = np.where(tests["baseline"] > 0, tests["count"] / tests["baseline"].where(tests["baseline"] > 0, 1), np.inf)
+    tests["ratio"] = np.where(
+        tests["baseline"] > 0, tests["count"] / tests["baseline"].where(tests["baseline"] > 0, 1), np.inf
+    )
     who = []
     for r in tests.itertuples():
         m = (c["reason"] == r.reason) & (c["pkey"] == r.pkey)
         m &= c["product_id"].isna() if r.product_id is None else (c["product_id"] == r.product_id)
         who.append(sorted(set(c.loc[m, "customer_id"])))
     tests["customers"] = who
-    tests = tests.sort_values(["q_value", "p_value", "reason", "pkey"], kind="mergesort",
-                              key=None).reset_index(drop=True)
+    tests = tests.sort_values(["q_value", "p_value", "reason", "pkey"], kind="mergesort", key=None).reset_index(
+        drop=True
+    )
     return tests[SPIKE_COLUMNS]
 
 
@@ -308,8 +339,11 @@ def _behaviour(days: "pd.DataFrame", idx: "pd.DataFrame", window_days: int) -> "
     prev_rev = mr["rev"].where((dr <= 0) & (dr > -365), 0.0).groupby(mr["_row"]).sum()
     out["prior_revenue"] = prev_rev.reindex(out["_row"]).fillna(0.0).values
     out["churned"] = ~out["bought_after"]
-    out["stratum"] = (pd.cut(out["prior_days"], FREQ_BINS, labels=FREQ_LABELS).astype(str) + "|"
-                      + pd.cut(out["since_last"], REC_BINS, labels=REC_LABELS).astype(str))
+    out["stratum"] = (
+        pd.cut(out["prior_days"], FREQ_BINS, labels=FREQ_LABELS).astype(str)
+        + "|"
+        + pd.cut(out["since_last"], REC_BINS, labels=REC_LABELS).astype(str)
+    )
     return out.drop(columns=["_row"])
 
 
@@ -329,18 +363,30 @@ def _standardised(treated: "pd.DataFrame", controls: "pd.DataFrame", z: float):
     jj = j[ok]
     cover = jj["count_t"].sum() / n1
     if jj.empty:
-        return {"churn_raised": float(j["sum_t"].sum() / n1), "churn_comparable": None,
-                "difference": None, "low": None, "high": None, "coverage": 0.0}
+        return {
+            "churn_raised": float(j["sum_t"].sum() / n1),
+            "churn_comparable": None,
+            "difference": None,
+            "low": None,
+            "high": None,
+            "coverage": 0.0,
+        }
     w = jj["count_t"] / jj["count_t"].sum()
     p1 = jj["sum_t"] / jj["count_t"]
     p0 = jj["sum_c"] / jj["count_c"]
     diff = float((w * (p1 - p0)).sum())
-    var = float((w ** 2 * (p1 * (1 - p1) / jj["count_t"] + p0 * (1 - p0) / jj["count_c"])).sum())
+    var = float((w**2 * (p1 * (1 - p1) / jj["count_t"] + p0 * (1 - p0) / jj["count_c"])).sum())
     # a floor so a difference between two all-0 / all-1 groups still has an interval
     var = max(var, 0.25 / (jj["count_t"].sum() ** 2))
     se = np.sqrt(var)
-    return {"churn_raised": float((w * p1).sum()), "churn_comparable": float((w * p0).sum()),
-            "difference": diff, "low": diff - z * se, "high": diff + z * se, "coverage": float(cover)}
+    return {
+        "churn_raised": float((w * p1).sum()),
+        "churn_comparable": float((w * p0).sum()),
+        "difference": diff,
+        "low": diff - z * se,
+        "high": diff + z * se,
+        "coverage": float(cover),
+    }
 
 
 def wilson(k: float, n: float, z: float = 1.959963984540054) -> tuple[float | None, float | None]:
@@ -380,10 +426,21 @@ class ReasonsReport:
         }
 
 
-def analyse(source: Any, *, period: str = "month", calendar: str = "gregorian", as_of: Any = None,
-            window_days: int = 180, confidence: float = 0.95, fdr: float = 0.05,
-            baseline_periods: int = 6, min_baseline: int = 3, exposure: str = "auto",
-            pick_list: Sequence[str] | None = None, seed: int = 0) -> ReasonsReport:
+def analyse(
+    source: Any,
+    *,
+    period: str = "month",
+    calendar: str = "gregorian",
+    as_of: Any = None,
+    window_days: int = 180,
+    confidence: float = 0.95,
+    fdr: float = 0.05,
+    baseline_periods: int = 6,
+    min_baseline: int = 3,
+    exposure: str = "auto",
+    pick_list: Sequence[str] | None = None,
+    seed: int = 0,
+) -> ReasonsReport:
     """Complaint analysis: counts by reason and product, churn after each reason against
     comparable customers (with confidence intervals), revenue lost, churn by NPS group, and
     spikes (see the module docstring).
@@ -415,8 +472,9 @@ def analyse(source: Any, *, period: str = "month", calendar: str = "gregorian", 
         if end < start:
             from negah.errors import InputError
 
-            raise InputError(f"--as-of {end.isoformat()} is before the data (it starts on {start.isoformat()}): "
-                             "choose a later date")
+            raise InputError(
+                f"--as-of {end.isoformat()} is before the data (it starts on {start.isoformat()}): choose a later date"
+            )
         days = purchase_days(store) if store.has("orders") else None
         responses = table_frame(store, "responses", required=False)
         plines = _product_lines(store) if exposure in ("orders", "auto") else None
@@ -428,34 +486,53 @@ def analyse(source: Any, *, period: str = "month", calendar: str = "gregorian", 
         df = df.copy()
         df["in_pick_list"] = df["reason"].isin(picks) if picks else True
         df["_k"] = df["reason"].map(lambda r: rank.get(r, len(picks)))
-        return df.sort_values(["_k", "complaints", "reason"], ascending=[True, False, True],
-                              kind="mergesort").drop(columns="_k").reset_index(drop=True)
+        return (
+            df.sort_values(["_k", "complaints", "reason"], ascending=[True, False, True], kind="mergesort")
+            .drop(columns="_k")
+            .reset_index(drop=True)
+        )
 
     total = max(len(comp), 1)
-    by_reason = comp.groupby("reason", sort=True).agg(
-        complaints=("customer_id", "size"), customers=("customer_id", "nunique")).reset_index()
+    by_reason = (
+        comp.groupby("reason", sort=True)
+        .agg(complaints=("customer_id", "size"), customers=("customer_id", "nunique"))
+        .reset_index()
+    )
     by_reason["share"] = by_reason["complaints"] / total
     for r in picks:
         if r not in set(by_reason["reason"]):
             by_reason.loc[len(by_reason)] = {"reason": r, "complaints": 0, "customers": 0, "share": 0.0}
     by_reason = order_reasons(by_reason)
     cp = comp.assign(product_id=comp["product_id"].fillna("(none)"))
-    by_product = cp.groupby("product_id", sort=True).agg(
-        complaints=("customer_id", "size"), customers=("customer_id", "nunique")).reset_index()
+    by_product = (
+        cp.groupby("product_id", sort=True)
+        .agg(complaints=("customer_id", "size"), customers=("customer_id", "nunique"))
+        .reset_index()
+    )
     by_product["share"] = by_product["complaints"] / total
-    by_product = by_product.sort_values(["complaints", "product_id"], ascending=[False, True],
-                                        kind="mergesort").reset_index(drop=True)
-    by_rp = cp.groupby(["reason", "product_id"], sort=True).agg(
-        complaints=("customer_id", "size"), customers=("customer_id", "nunique")).reset_index()
-    by_rp = by_rp.sort_values(["complaints", "reason", "product_id"], ascending=[False, True, True],
-                              kind="mergesort").reset_index(drop=True)
+    by_product = by_product.sort_values(
+        ["complaints", "product_id"], ascending=[False, True], kind="mergesort"
+    ).reset_index(drop=True)
+    by_rp = (
+        cp.groupby(["reason", "product_id"], sort=True)
+        .agg(complaints=("customer_id", "size"), customers=("customer_id", "nunique"))
+        .reset_index()
+    )
+    by_rp = by_rp.sort_values(
+        ["complaints", "reason", "product_id"], ascending=[False, True, True], kind="mergesort"
+    ).reset_index(drop=True)
 
     # churn after each reason vs comparable non-complainers
     churn_rows = []
     cut = pd.Timestamp(end) - pd.Timedelta(days=window_days)
     if days is not None and not comp.empty:
-        firsts = comp[comp["complaint_date"] <= cut].groupby(["reason", "customer_id"], sort=True)[
-            "complaint_date"].min().reset_index().rename(columns={"complaint_date": "index_date"})
+        firsts = (
+            comp[comp["complaint_date"] <= cut]
+            .groupby(["reason", "customer_id"], sort=True)["complaint_date"]
+            .min()
+            .reset_index()
+            .rename(columns={"complaint_date": "index_date"})
+        )
         complainers = set(comp["customer_id"])
         fp = days[days["purchases"] > 0].groupby("customer_id")["day"].min()
         ctrl_ids = sorted(set(fp.index) - complainers)
@@ -467,8 +544,9 @@ def analyse(source: Any, *, period: str = "month", calendar: str = "gregorian", 
             u = rng.random(len(ctrl_ids))
             has = lo < len(idx_dates)
             pick = np.minimum(lo + np.floor(u * (len(idx_dates) - lo)).astype(int), len(idx_dates) - 1)
-            controls = pd.DataFrame({"customer_id": np.array(ctrl_ids)[has],
-                                     "index_date": pd.to_datetime(idx_dates[pick[has]])})
+            controls = pd.DataFrame(
+                {"customer_id": np.array(ctrl_ids)[has], "index_date": pd.to_datetime(idx_dates[pick[has]])}
+            )
             cb = _behaviour(days, controls, window_days)
         else:
             cb = None
@@ -486,7 +564,10 @@ def analyse(source: Any, *, period: str = "month", calendar: str = "gregorian", 
                 "customers": int(len(t)),
                 "churned": int(t["churned"].sum()),
                 "churn_raised": float(t["churned"].mean()),
-                "churn_comparable": None, "difference": None, "low": None, "high": None,
+                "churn_comparable": None,
+                "difference": None,
+                "low": None,
+                "high": None,
                 "coverage": None,
                 "revenue_lost": float(t.loc[lost_mask, "prior_revenue"].sum()),
                 "excess_revenue_lost": None,
@@ -497,8 +578,19 @@ def analyse(source: Any, *, period: str = "month", calendar: str = "gregorian", 
                 if st["difference"] is not None:
                     row["excess_revenue_lost"] = float(st["difference"] * t["prior_revenue"].sum())
             churn_rows.append(row)
-    churn_cols = ["reason", "customers", "churned", "churn_raised", "churn_comparable", "difference",
-                  "low", "high", "coverage", "revenue_lost", "excess_revenue_lost"]
+    churn_cols = [
+        "reason",
+        "customers",
+        "churned",
+        "churn_raised",
+        "churn_comparable",
+        "difference",
+        "low",
+        "high",
+        "coverage",
+        "revenue_lost",
+        "excess_revenue_lost",
+    ]
     churn_by_reason = pd.DataFrame(churn_rows, columns=churn_cols)
 
     nps_df = None
@@ -508,32 +600,68 @@ def analyse(source: Any, *, period: str = "month", calendar: str = "gregorian", 
         r = r[r["response_date"] <= cut].sort_values(["customer_id", "response_date"], kind="mergesort")
         r = r.drop_duplicates("customer_id", keep="last")
         r["group"] = np.where(r["score"] >= 9, "promoter", np.where(r["score"] >= 7, "passive", "detractor"))
-        b = _behaviour(days, r[["customer_id", "response_date", "group"]].rename(
-            columns={"response_date": "index_date"}), window_days)
+        b = _behaviour(
+            days,
+            r[["customer_id", "response_date", "group"]].rename(columns={"response_date": "index_date"}),
+            window_days,
+        )
         rows = []
         for gname in ("promoter", "passive", "detractor"):
             g = b[b["group"] == gname]
             k, n = int(g["churned"].sum()), int(len(g))
             lo_, hi_ = wilson(k, n, z)
-            rows.append({"group": gname, "customers": n, "churned": k,
-                         "churn": (k / n) if n else None, "low": lo_, "high": hi_,
-                         "revenue_lost": float(g.loc[g["churned"], "prior_revenue"].sum())})
+            rows.append(
+                {
+                    "group": gname,
+                    "customers": n,
+                    "churned": k,
+                    "churn": (k / n) if n else None,
+                    "low": lo_,
+                    "high": hi_,
+                    "revenue_lost": float(g.loc[g["churned"], "prior_revenue"].sum()),
+                }
+            )
         nps_df = pd.DataFrame(rows)
 
-    spikes = detect_spikes(comp, period=period, calendar=calendar, first=start, last=end,
-                           baseline_periods=baseline_periods, min_baseline=min_baseline, fdr=fdr,
-                           exposure=exposure, product_orders=plines)
-    settings = {"period": period, "calendar": calendar, "as_of": end.isoformat(),
-                "window_days": window_days, "confidence": confidence, "fdr": fdr,
-                "baseline_periods": baseline_periods, "min_baseline": min_baseline,
-                "exposure": ("orders" if plines is not None else "time") if exposure == "auto" else exposure,
-                "pick_list": picks, "seed": seed}
+    spikes = detect_spikes(
+        comp,
+        period=period,
+        calendar=calendar,
+        first=start,
+        last=end,
+        baseline_periods=baseline_periods,
+        min_baseline=min_baseline,
+        fdr=fdr,
+        exposure=exposure,
+        product_orders=plines,
+    )
+    settings = {
+        "period": period,
+        "calendar": calendar,
+        "as_of": end.isoformat(),
+        "window_days": window_days,
+        "confidence": confidence,
+        "fdr": fdr,
+        "baseline_periods": baseline_periods,
+        "min_baseline": min_baseline,
+        "exposure": ("orders" if plines is not None else "time") if exposure == "auto" else exposure,
+        "pick_list": picks,
+        "seed": seed,
+    }
     return ReasonsReport(by_reason, by_product, by_rp, churn_by_reason, nps_df, spikes, settings)
 
 
-def spikes(source: Any, *, period: str = "month", calendar: str = "gregorian", fdr: float = 0.05,
-           baseline_periods: int = 6, min_baseline: int = 3, exposure: str = "auto",
-           as_of: Any = None) -> "pd.DataFrame":
+def spikes(
+    source: Any,
+    *,
+    period: str = "month",
+    calendar: str = "gregorian",
+    fdr: float = 0.05,
+    baseline_periods: int = 6,
+    min_baseline: int = 3,
+    exposure: str = "auto",
+    as_of: Any = None,
+) -> "pd.DataFrame":
     """Only the spike detection of :func:`analyse`, reading complaints from ``source``."""
     import pandas as pd
 
@@ -547,6 +675,15 @@ def spikes(source: Any, *, period: str = "month", calendar: str = "gregorian", f
         plines = _product_lines(store) if exposure in ("orders", "auto") else None
     comp = _prep_complaints(comp)
     comp = comp[comp["complaint_date"] <= pd.Timestamp(end)]
-    return detect_spikes(comp, period=period, calendar=calendar, first=start, last=end, fdr=fdr,
-                         baseline_periods=baseline_periods, min_baseline=min_baseline,
-                         exposure=exposure, product_orders=plines)
+    return detect_spikes(
+        comp,
+        period=period,
+        calendar=calendar,
+        first=start,
+        last=end,
+        fdr=fdr,
+        baseline_periods=baseline_periods,
+        min_baseline=min_baseline,
+        exposure=exposure,
+        product_orders=plines,
+    )

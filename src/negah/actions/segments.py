@@ -40,10 +40,36 @@ from negah.actions._data import customer_rollup, end_date, opened
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-SEGMENTS = ("champions", "loyal", "potential", "new", "promising", "need_attention", "cant_lose",
-            "at_risk", "hibernating", "lost")
-COLUMNS = ["customer_id", "recency_days", "purchase_days", "tenure_days", "revenue", "revenue_180d",
-           "revenue_prior_180d", "R", "F", "M", "rfm", "segment", "clv", "clv_decile", "profitable", "clv_method"]
+SEGMENTS = (
+    "champions",
+    "loyal",
+    "potential",
+    "new",
+    "promising",
+    "need_attention",
+    "cant_lose",
+    "at_risk",
+    "hibernating",
+    "lost",
+)
+COLUMNS = [
+    "customer_id",
+    "recency_days",
+    "purchase_days",
+    "tenure_days",
+    "revenue",
+    "revenue_180d",
+    "revenue_prior_180d",
+    "R",
+    "F",
+    "M",
+    "rfm",
+    "segment",
+    "clv",
+    "clv_decile",
+    "profitable",
+    "clv_method",
+]
 
 
 def _pct_rank(x: Any) -> Any:
@@ -96,16 +122,42 @@ def segment_names(r: Any, f: Any, m: Any) -> "Any":
 
     r, f, m = (np.asarray(v) for v in (r, f, m))
     fm = (f + m) / 2
-    conds = [(r >= 4) & (fm >= 4.5), (r >= 4) & (fm >= 3.5), (r >= 4) & (fm >= 2), r >= 4,
-             (r == 3) & (fm >= 3.5), (r == 3) & (fm < 2.5), r == 3,
-             fm >= 4.5, fm >= 3, r == 2]
-    names = ["champions", "loyal", "potential", "new", "loyal", "promising", "need_attention",
-             "cant_lose", "at_risk", "hibernating"]
+    conds = [
+        (r >= 4) & (fm >= 4.5),
+        (r >= 4) & (fm >= 3.5),
+        (r >= 4) & (fm >= 2),
+        r >= 4,
+        (r == 3) & (fm >= 3.5),
+        (r == 3) & (fm < 2.5),
+        r == 3,
+        fm >= 4.5,
+        fm >= 3,
+        r == 2,
+    ]
+    names = [
+        "champions",
+        "loyal",
+        "potential",
+        "new",
+        "loyal",
+        "promising",
+        "need_attention",
+        "cant_lose",
+        "at_risk",
+        "hibernating",
+    ]
     return np.select(conds, np.array(names, dtype=object), default="lost").astype(object)
 
 
-def rfm(source: Any, *, as_of: Any = None, clv: "pd.DataFrame | None" = None, margin: float = 1.0,
-        min_clv: float | None = None, horizon_days: int = 365) -> "pd.DataFrame":
+def rfm(
+    source: Any,
+    *,
+    as_of: Any = None,
+    clv: "pd.DataFrame | None" = None,
+    margin: float = 1.0,
+    min_clv: float | None = None,
+    horizon_days: int = 365,
+) -> "pd.DataFrame":
     """Per customer: recency/frequency/monetary, scores 1–5, named segment, CLV, CLV decile
     (10 = top) and ``profitable``, sorted by customer_id.
 
@@ -127,8 +179,14 @@ def rfm(source: Any, *, as_of: Any = None, clv: "pd.DataFrame | None" = None, ma
     return rfm_from_rollup(s, clv=clv, margin=margin, min_clv=min_clv, horizon_days=horizon_days)
 
 
-def rfm_from_rollup(s: "pd.DataFrame", *, clv: "pd.DataFrame | None" = None, margin: float = 1.0,
-                    min_clv: float | None = None, horizon_days: int = 365) -> "pd.DataFrame":
+def rfm_from_rollup(
+    s: "pd.DataFrame",
+    *,
+    clv: "pd.DataFrame | None" = None,
+    margin: float = 1.0,
+    min_clv: float | None = None,
+    horizon_days: int = 365,
+) -> "pd.DataFrame":
     """:func:`rfm` from a :func:`~negah.actions._data.customer_rollup` frame (sorted by customer_id)."""
     import numpy as np
 
@@ -138,11 +196,20 @@ def rfm_from_rollup(s: "pd.DataFrame", *, clv: "pd.DataFrame | None" = None, mar
     pdays = (s["frequency"].to_numpy(dtype=float) + 1).astype(np.int64)
     F = _score(pdays)
     M = _score(s["revenue"].to_numpy(dtype=float))
-    out = {"customer_id": s["customer_id"].to_numpy(), "recency_days": s["days_since"].to_numpy(dtype=float),
-           "purchase_days": pdays, "tenure_days": s["T"].to_numpy(dtype=float),
-           "revenue": s["revenue"].to_numpy(dtype=float), "revenue_180d": s["revenue_recent"].to_numpy(dtype=float),
-           "revenue_prior_180d": s["revenue_prior"].to_numpy(dtype=float), "R": R, "F": F, "M": M,
-           "rfm": (100 * R + 10 * F + M).astype(str).astype(object), "segment": segment_names(R, F, M)}
+    out = {
+        "customer_id": s["customer_id"].to_numpy(),
+        "recency_days": s["days_since"].to_numpy(dtype=float),
+        "purchase_days": pdays,
+        "tenure_days": s["T"].to_numpy(dtype=float),
+        "revenue": s["revenue"].to_numpy(dtype=float),
+        "revenue_180d": s["revenue_recent"].to_numpy(dtype=float),
+        "revenue_prior_180d": s["revenue_prior"].to_numpy(dtype=float),
+        "R": R,
+        "F": F,
+        "M": M,
+        "rfm": (100 * R + 10 * F + M).astype(str).astype(object),
+        "segment": segment_names(R, F, M),
+    }
     p_alive = None
     if clv is not None:
         v = s["customer_id"].map(clv.set_index(clv["customer_id"].astype(str))["clv"])
@@ -177,8 +244,10 @@ def model_clv(s: "pd.DataFrame", *, horizon_days: int = 365, margin: float = 1.0
     except ModelError as e:
         import warnings
 
-        warnings.warn(f"CLV left empty: the MBG/NBD model could not be fitted to {len(x)} customers "
-                      f"({str(e).splitlines()[0]})", stacklevel=2)
+        warnings.warn(
+            f"CLV left empty: the MBG/NBD model could not be fitted to {len(x)} customers ({str(e).splitlines()[0]})",
+            stacklevel=2,
+        )
         nan = np.full(len(x), np.nan)
         return nan, nan, "none (MBG/NBD did not fit)"
     pa = m.probability_alive(x, tx, T)
@@ -203,9 +272,17 @@ def model_clv(s: "pd.DataFrame", *, horizon_days: int = 365, margin: float = 1.0
 def segment_summary(table: "pd.DataFrame") -> "pd.DataFrame":
     """One row per named segment (in :data:`SEGMENTS` order): ``customers``, ``share`` of all
     customers, ``revenue``, ``clv_mean``, ``clv_total`` and ``profitable_share``."""
-    g = table.groupby("segment", sort=False).agg(customers=("customer_id", "size"), revenue=("revenue", "sum"),
-                                                 clv_mean=("clv", "mean"), clv_total=("clv", "sum"),
-                                                 profitable_share=("profitable", "mean")).reset_index()
+    g = (
+        table.groupby("segment", sort=False)
+        .agg(
+            customers=("customer_id", "size"),
+            revenue=("revenue", "sum"),
+            clv_mean=("clv", "mean"),
+            clv_total=("clv", "sum"),
+            profitable_share=("profitable", "mean"),
+        )
+        .reset_index()
+    )
     g.insert(2, "share", g["customers"] / max(int(g["customers"].sum()), 1))
     order = {s: i for i, s in enumerate(SEGMENTS)}
     return g.sort_values("segment", key=lambda c: c.map(order), kind="mergesort").reset_index(drop=True)

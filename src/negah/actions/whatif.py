@@ -64,9 +64,18 @@ PERIOD_DAYS = {"week": 7.0, "month": 30.4375, "quarter": 91.3125, "year": 365.25
 RECENT_PERIODS = 3
 
 
-def whatif(source: Any, *, churn: float, periods: int = 24, period: str = "month",
-           new_per_period: float | None = None, model: str = "sbg", basis: str = "auto",
-           window_days: int = 90, as_of: Any = None) -> "pd.DataFrame":
+def whatif(
+    source: Any,
+    *,
+    churn: float,
+    periods: int = 24,
+    period: str = "month",
+    new_per_period: float | None = None,
+    model: str = "sbg",
+    basis: str = "auto",
+    window_days: int = 90,
+    as_of: Any = None,
+) -> "pd.DataFrame":
     """Projection table: ``step, customers_now, customers_scenario, revenue_now,
     revenue_scenario, revenue_gain, cumulative_gain``; ``attrs`` hold the inputs and the
     fitted model (``current_churn``, ``target_churn``, ``alpha``, ``beta``, ...).
@@ -107,8 +116,11 @@ def whatif(source: Any, *, churn: float, periods: int = 24, period: str = "month
     ages, K = spell_ages(sp, end, horizon, length)
     series = survivor_series(ages, K)
     if not series:
-        raise InputError(f"whatif: no {basis} spell is observed for a whole {period} yet (the data end on {end}"
-                         + (f"; lapses need {window_days} days to be seen" if basis == "orders" else "") + ")")
+        raise InputError(
+            f"whatif: no {basis} spell is observed for a whole {period} yet (the data end on {end}"
+            + (f"; lapses need {window_days} days to be seen" if basis == "orders" else "")
+            + ")"
+        )
     lost = sum(float(x[0] - x[-1]) for x in series)
     exposure = sum(float(np.sum(x[:-1])) for x in series)
     observed = lost / exposure if exposure > 0 else 0.0
@@ -131,31 +143,53 @@ def whatif(source: Any, *, churn: float, periods: int = 24, period: str = "month
         m = ShiftedBetaGeometric().fit(series)
         a_, b_ = float(m.params_["alpha"]), float(m.params_["beta"])
         params = {"alpha": a_, "beta": b_}
-        hazard = a_ / (a_ + b_ + np.arange(tmax))   # h(t) for t = 1 … tmax
+        hazard = a_ / (a_ + b_ + np.arange(tmax))  # h(t) for t = 1 … tmax
     else:
         hazard = np.full(tmax, observed)
     current = _next_churn(age, hazard)
     k = churn / current if current > 0 else 1.0
     if np.max(k * hazard) > 1:
-        raise InputError(f"churn {churn}: too high for this retention model (current {current:.4f}); at most "
-                         f"{current / float(np.max(hazard)):.4f} keeps every period's churn at or below 1")
+        raise InputError(
+            f"churn {churn}: too high for this retention model (current {current:.4f}); at most "
+            f"{current / float(np.max(hazard)):.4f} keeps every period's churn at or below 1"
+        )
     now = project(age, hazard, new, new_age, periods)
     scen = project(age, k * hazard, new, new_age, periods)
-    res = pd.DataFrame({"step": np.arange(1, periods + 1), "customers_now": now, "customers_scenario": scen,
-                        "revenue_now": now * arpu, "revenue_scenario": scen * arpu})
+    res = pd.DataFrame(
+        {
+            "step": np.arange(1, periods + 1),
+            "customers_now": now,
+            "customers_scenario": scen,
+            "revenue_now": now * arpu,
+            "revenue_scenario": scen * arpu,
+        }
+    )
     res["revenue_gain"] = res["revenue_scenario"] - res["revenue_now"]
     res["cumulative_gain"] = res["revenue_gain"].cumsum()
-    res.attrs.update({"current_churn": float(current), "target_churn": float(churn), "observed_churn": observed,
-                      "arpu": float(arpu), "as_of": end.isoformat(), "customers": float(len(age)),
-                      "new_per_period": new, "model": model, "period": period, "basis": basis,
-                      "window_days": window_days if basis == "orders" else None, "spells": int(len(sp)),
-                      **params})
+    res.attrs.update(
+        {
+            "current_churn": float(current),
+            "target_churn": float(churn),
+            "observed_churn": observed,
+            "arpu": float(arpu),
+            "as_of": end.isoformat(),
+            "customers": float(len(age)),
+            "new_per_period": new,
+            "model": model,
+            "period": period,
+            "basis": basis,
+            "window_days": window_days if basis == "orders" else None,
+            "spells": int(len(sp)),
+            **params,
+        }
+    )
     return res
 
 
 # ------------------------------------------------------------------------------------
 # spells
 # ------------------------------------------------------------------------------------
+
 
 def _basis(store: "Store", basis: str) -> str:
     if basis == "auto":
@@ -196,7 +230,7 @@ def order_spells(store: "Store", end: _dt.date, window_days: int) -> "pd.DataFra
     df = store.execute(g.select("start", "last"))
     out = pd.DataFrame({"start": pd.to_datetime(df["start"]), "last": pd.to_datetime(df["last"])})
     e = pd.Timestamp(end)
-    out["end"] = out["last"] + pd.Timedelta(days=1)   # alive at d <=> d <= last
+    out["end"] = out["last"] + pd.Timedelta(days=1)  # alive at d <=> d <= last
     out["open"] = (e - out["last"]).dt.days < window_days
     return out
 
@@ -264,6 +298,7 @@ def survivor_series(ages: Any, K: Any) -> list[Any]:
 # value per customer-period
 # ------------------------------------------------------------------------------------
 
+
 def _order_arpu(store: "Store", sp: "pd.DataFrame", end: _dt.date, length: float) -> float:
     """Net revenue of the last :data:`RECENT_PERIODS` periods / customer-periods alive in them."""
     import numpy as np
@@ -277,8 +312,11 @@ def _order_arpu(store: "Store", sp: "pd.DataFrame", end: _dt.date, length: float
     rev = store.execute(n.aggregate(rev=n.amount.sum().cast("float64")))["rev"].iloc[0]
     rev = 0.0 if rev is None or rev != rev else float(rev)
     s = sp["start"].to_numpy().astype("datetime64[D]").astype(np.int64)
-    e = np.where(sp["open"].to_numpy(), np.datetime64(end, "D").astype(np.int64) + 1,
-                 sp["end"].to_numpy().astype("datetime64[D]").astype(np.int64))
+    e = np.where(
+        sp["open"].to_numpy(),
+        np.datetime64(end, "D").astype(np.int64) + 1,
+        sp["end"].to_numpy().astype("datetime64[D]").astype(np.int64),
+    )
     a, b = np.datetime64(lo, "D").astype(np.int64), np.datetime64(end, "D").astype(np.int64) + 1
     alive_days = np.clip(np.minimum(e, b) - np.maximum(s, a), 0, None).sum()
     return rev / (alive_days / length) if alive_days > 0 else 0.0
@@ -289,8 +327,11 @@ def _mrr_arpu(store: "Store", end: _dt.date, length: float) -> float:
     t = store.table("subscriptions")
     if "mrr" not in t.columns:
         return 0.0
-    act = t.filter((t.start_date <= end) & (t.end_date.isnull() | (t.end_date > end))) \
-        if "end_date" in t.columns else t.filter(t.start_date <= end)
+    act = (
+        t.filter((t.start_date <= end) & (t.end_date.isnull() | (t.end_date > end)))
+        if "end_date" in t.columns
+        else t.filter(t.start_date <= end)
+    )
     q = act.aggregate(mrr=act.mrr.sum().cast("float64"), n=act.customer_id.nunique())
     r = store.execute(q).iloc[0]
     if not r["n"]:
@@ -301,6 +342,7 @@ def _mrr_arpu(store: "Store", end: _dt.date, length: float) -> float:
 # ------------------------------------------------------------------------------------
 # projections
 # ------------------------------------------------------------------------------------
+
 
 def _survival(hazard: Any) -> Any:
     """S(t) for t = 0 … len(hazard) from h(1) … h(T)."""

@@ -89,8 +89,15 @@ class RWLock:
 class StoreAccess:
     """One store path, its version, a byte cache and the in-memory key table."""
 
-    def __init__(self, path: str, *, wait: float = 10.0, cache_bytes: int = 256 << 20,
-                 version_interval: float = 0.05, shared_cache: bool = True):
+    def __init__(
+        self,
+        path: str,
+        *,
+        wait: float = 10.0,
+        cache_bytes: int = 256 << 20,
+        version_interval: float = 0.05,
+        shared_cache: bool = True,
+    ):
         self.path = str(path)
         self.disk = DiskCache(sidecar(self.path) / "cache")
         self.disk.enabled = self.disk.enabled and shared_cache

@@ -83,13 +83,24 @@ class RequireKey:
             request = Request(scope)
             p = authenticate(request)
             if p is None:
-                body = json.dumps(errors.error_body(
-                    401, "a valid API key is required: send Authorization: Bearer KEY "
-                         "(create one with `negah keys create --role viewer`)")).encode()
-                await send({"type": "http.response.start", "status": 401,
-                            "headers": [(b"content-type", b"application/json"),
-                                        (b"content-length", str(len(body)).encode()),
-                                        (b"www-authenticate", b"Bearer")]})
+                body = json.dumps(
+                    errors.error_body(
+                        401,
+                        "a valid API key is required: send Authorization: Bearer KEY "
+                        "(create one with `negah keys create --role viewer`)",
+                    )
+                ).encode()
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 401,
+                        "headers": [
+                            (b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode()),
+                            (b"www-authenticate", b"Bearer"),
+                        ],
+                    }
+                )
                 await send({"type": "http.response.body", "body": body})
                 return
             scope.setdefault("state", {})["principal"] = p
@@ -102,17 +113,31 @@ class _TooLarge(Exception):
 
 async def _too_large(send, limit: int) -> None:
     body = json.dumps(errors.error_body(413, f"request body above {limit} bytes: send smaller batches")).encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
 SHUTDOWN_GRACE = 5.0  # seconds: open requests at shutdown, then the warmer and jobs, then exit
 
 
-def create_app(store_path: str | Path, *, max_body: int = MAX_BODY, wait: float = 10.0,
-               cache_bytes: int = 256 << 20, warm: bool = True, version_interval: float = 0.05,
-               smtp: Any = None, shared_cache: bool = True, exit_after_shutdown: bool = False) -> FastAPI:
+def create_app(
+    store_path: str | Path,
+    *,
+    max_body: int = MAX_BODY,
+    wait: float = 10.0,
+    cache_bytes: int = 256 << 20,
+    warm: bool = True,
+    version_interval: float = 0.05,
+    smtp: Any = None,
+    shared_cache: bool = True,
+    exit_after_shutdown: bool = False,
+) -> FastAPI:
     """The application serving the DuckDB store at ``store_path``.
 
     A missing store file is created empty (so that ``negah keys create`` and ingest can
@@ -142,8 +167,10 @@ def create_app(store_path: str | Path, *, max_body: int = MAX_BODY, wait: float 
     if store_kind(path) != "duckdb" or path == ":memory:":
         from negah.errors import StoreError
 
-        raise StoreError(f"store {path!r}: negah serve needs an embedded DuckDB file (it keeps keys, the audit "
-                         "log and surveys there); import your database's tables into one with negah import")
+        raise StoreError(
+            f"store {path!r}: negah serve needs an embedded DuckDB file (it keeps keys, the audit "
+            "log and surveys there); import your database's tables into one with negah import"
+        )
     if not Path(path).exists():
         open_store(path, read_only=False, create=True).close()
 
@@ -162,12 +189,15 @@ def create_app(store_path: str | Path, *, max_body: int = MAX_BODY, wait: float 
         title="negah",
         version=__version__,
         description="Customer retention and churn analytics. Every /api route needs `Authorization: Bearer KEY` "
-                    "(create keys with `negah keys create --role viewer|analyst|admin`); GET /health does not.",
-        openapi_tags=[{"name": n} for n in ("health", "query", "dashboard", "customers", "ingest", "models",
-                                            "jobs", "surveys", "keys")],
+        "(create keys with `negah keys create --role viewer|analyst|admin`); GET /health does not.",
+        openapi_tags=[
+            {"name": n}
+            for n in ("health", "query", "dashboard", "customers", "ingest", "models", "jobs", "surveys", "keys")
+        ],
     )
-    app.state.access = StoreAccess(path, wait=wait, cache_bytes=cache_bytes, version_interval=version_interval,
-                                   shared_cache=shared_cache)
+    app.state.access = StoreAccess(
+        path, wait=wait, cache_bytes=cache_bytes, version_interval=version_interval, shared_cache=shared_cache
+    )
     shared.install(path, app.state.access)
     app.state.jobs = Jobs(sidecar(path) / "jobs")
     app.state.warm = warm
@@ -175,8 +205,12 @@ def create_app(store_path: str | Path, *, max_body: int = MAX_BODY, wait: float 
     app.state.started = time.time()
     errors.install(app)
 
-    @app.get("/health", tags=["health"], summary="Liveness (no key, no store access)",
-             responses={200: {"description": "ok", "content": {"application/json": {"schema": {"type": "object"}}}}})
+    @app.get(
+        "/health",
+        tags=["health"],
+        summary="Liveness (no key, no store access)",
+        responses={200: {"description": "ok", "content": {"application/json": {"schema": {"type": "object"}}}}},
+    )
     def health():
         return Response(b'{"status":"ok"}', media_type="application/json")
 
@@ -193,8 +227,11 @@ def create_app(store_path: str | Path, *, max_body: int = MAX_BODY, wait: float 
     from negah.api.fastpath import FastPath
 
     # the fast path runs before Starlette's own middleware stack (see _App)
-    app.state.fast = FastPath(lambda scope, receive, send: FastAPI.__call__(app, scope, receive, send),
-                              app.state.access, max_bytes=cache_bytes)
+    app.state.fast = FastPath(
+        lambda scope, receive, send: FastAPI.__call__(app, scope, receive, send),
+        app.state.access,
+        max_bytes=cache_bytes,
+    )
     return app
 
 
@@ -214,6 +251,7 @@ def _shutdown(app: FastAPI, exit_after: bool) -> None:
     if warmer is not None and not warmer.stop(timeout=SHUTDOWN_GRACE):
         log.warning("the cache warmer did not stop within %.0f s", SHUTDOWN_GRACE)
     if exit_after:
+
         def _exit() -> None:
             log.warning("exiting with computations unfinished (%d queries interrupted)", interrupted)
             logging.shutdown()
@@ -234,8 +272,15 @@ class _App(FastAPI):
         await self.state.fast(scope, receive, send)
 
 
-def run(store_path: str | Path, host: str = "127.0.0.1", port: int = 8000, open_browser: bool = False,
-        workers: int = 1, log_level: str = "warning", config: str | Path | None = None) -> None:
+def run(
+    store_path: str | Path,
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    open_browser: bool = False,
+    workers: int = 1,
+    log_level: str = "warning",
+    config: str | Path | None = None,
+) -> None:
     """Serve ``store_path`` with uvicorn until interrupted.
 
     ``open_browser=True`` (``negah demo``) creates a one-day admin key and opens the
@@ -265,19 +310,32 @@ def run(store_path: str | Path, host: str = "127.0.0.1", port: int = 8000, open_
         import webbrowser
 
         threading.Timer(1.0, lambda: webbrowser.open(url)).start()
-    print(f"negah serving {path} at http://{host}:{port}/ (dashboard) and http://{host}:{port}/docs (API)",
-          flush=True)
+    print(f"negah serving {path} at http://{host}:{port}/ (dashboard) and http://{host}:{port}/docs (API)", flush=True)
     if workers > 1:
         import os
 
         os.environ["NEGAH_SERVE_STORE"] = path
         if config is not None:
             os.environ["NEGAH_SERVE_CONFIG"] = str(Path(config).resolve())
-        uvicorn.run("negah.api.app:_app_from_env", factory=True, host=host, port=port, workers=workers,
-                    log_level=log_level, access_log=False, timeout_graceful_shutdown=int(SHUTDOWN_GRACE))
+        uvicorn.run(
+            "negah.api.app:_app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level=log_level,
+            access_log=False,
+            timeout_graceful_shutdown=int(SHUTDOWN_GRACE),
+        )
     else:
-        uvicorn.run(create_app(path, smtp=smtp, exit_after_shutdown=True), host=host, port=port,
-                    log_level=log_level, access_log=False, timeout_graceful_shutdown=int(SHUTDOWN_GRACE))
+        uvicorn.run(
+            create_app(path, smtp=smtp, exit_after_shutdown=True),
+            host=host,
+            port=port,
+            log_level=log_level,
+            access_log=False,
+            timeout_graceful_shutdown=int(SHUTDOWN_GRACE),
+        )
 
 
 def _app_from_env() -> FastAPI:

@@ -99,13 +99,19 @@ def require(role: str) -> Callable[..., Principal]:
     def dep(request: Request) -> Principal:
         p = getattr(request.state, "principal", None) or authenticate(request)
         if p is None:
-            raise HTTPException(401, "a valid API key is required: send Authorization: Bearer KEY "
-                                     "(create one with `negah keys create --role viewer`)",
-                                headers={"WWW-Authenticate": "Bearer"})
+            raise HTTPException(
+                401,
+                "a valid API key is required: send Authorization: Bearer KEY "
+                "(create one with `negah keys create --role viewer`)",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         if not K.role_allows(p.role, role):
             raise HTTPException(403, f"this needs the {role} role; key {p.key_id} has the {p.role} role")
-        if p.via == "session" and request.method not in ("GET", "HEAD") and \
-                request.headers.get("x-negah-request") != "1":
+        if (
+            p.via == "session"
+            and request.method not in ("GET", "HEAD")
+            and request.headers.get("x-negah-request") != "1"
+        ):
             raise HTTPException(403, "dashboard writes need the X-Negah-Request: 1 header")
         request.state.principal = p
         return p

@@ -21,27 +21,53 @@ from negah.errors import InputError, NegahError, StoreError
 
 log = logging.getLogger("negah.api")
 
-CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-         409: "conflict", 413: "too_large", 415: "unsupported_media_type", 422: "invalid_input",
-         429: "too_many_requests", 500: "internal_error", 503: "store_busy"}
+CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "invalid_input",
+    429: "too_many_requests",
+    500: "internal_error",
+    503: "store_busy",
+}
 
 ERROR_SCHEMA = {
     "type": "object",
-    "properties": {"error": {"type": "object", "properties": {
-        "status": {"type": "integer"}, "code": {"type": "string"}, "message": {"type": "string"},
-        "problems": {"type": "array", "items": {"type": "object"}}},
-        "required": ["status", "code", "message"]}},
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {
+                "status": {"type": "integer"},
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "problems": {"type": "array", "items": {"type": "object"}},
+            },
+            "required": ["status", "code", "message"],
+        }
+    },
     "required": ["error"],
 }
 
 
 def error_body(status: int, message: str, problems: list | None = None, code: str | None = None) -> dict:
-    return {"error": {"status": status, "code": code or CODES.get(status, "error"), "message": message,
-                      "problems": problems or []}}
+    return {
+        "error": {
+            "status": status,
+            "code": code or CODES.get(status, "error"),
+            "message": message,
+            "problems": problems or [],
+        }
+    }
 
 
-def error_response(status: int, message: str, problems: list | None = None,
-                   headers: dict | None = None) -> JSONResponse:
+def error_response(
+    status: int, message: str, problems: list | None = None, headers: dict | None = None
+) -> JSONResponse:
     return JSONResponse(error_body(status, message, problems), status_code=status, headers=headers)
 
 
@@ -60,9 +86,14 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
-        probs = [{"location": ".".join(str(x) for x in e.get("loc", ())), "message": e.get("msg", ""),
-                  "value": None if e.get("input") is None else str(e.get("input"))[:200]}
-                 for e in exc.errors()]
+        probs = [
+            {
+                "location": ".".join(str(x) for x in e.get("loc", ())),
+                "message": e.get("msg", ""),
+                "value": None if e.get("input") is None else str(e.get("input"))[:200],
+            }
+            for e in exc.errors()
+        ]
         first = probs[0] if probs else {"location": "", "message": "invalid request"}
         return error_response(422, f"invalid request: {first['location']}: {first['message']}", probs)
 

@@ -38,8 +38,19 @@ from negah.api.cache import ByteCache
 
 log = logging.getLogger("negah.api")
 
-EXACT = frozenset({"/api/store", "/api/metrics", "/api/cohorts", "/api/at-risk", "/api/segments", "/api/reasons",
-                   "/api/contact-plan", "/api/models", "/api/complaint-reasons"})
+EXACT = frozenset(
+    {
+        "/api/store",
+        "/api/metrics",
+        "/api/cohorts",
+        "/api/at-risk",
+        "/api/segments",
+        "/api/reasons",
+        "/api/contact-plan",
+        "/api/models",
+        "/api/complaint-reasons",
+    }
+)
 PREFIXES = ("/api/dashboard/", "/api/customers/")
 GZIP_MIN = 1024
 
@@ -56,14 +67,20 @@ class Entry:
     def __init__(self, body: bytes):
         digest = hashlib.blake2b(body, digest_size=12).hexdigest()
         self.etag = f'"{digest}"'.encode()
-        common = [(b"content-type", b"application/json"), (b"cache-control", b"private, no-cache"),
-                  (b"vary", b"accept-encoding, authorization, cookie")]
+        common = [
+            (b"content-type", b"application/json"),
+            (b"cache-control", b"private, no-cache"),
+            (b"vary", b"accept-encoding, authorization, cookie"),
+        ]
         self.plain = body
         self.plain_headers = common + [(b"content-length", str(len(body)).encode()), (b"etag", self.etag)]
         if len(body) >= GZIP_MIN:
             self.gz = gzip.compress(body, compresslevel=6, mtime=0)
-            self.gz_headers = common + [(b"content-length", str(len(self.gz)).encode()),
-                                        (b"content-encoding", b"gzip"), (b"etag", f'"{digest}-gz"'.encode())]
+            self.gz_headers = common + [
+                (b"content-length", str(len(self.gz)).encode()),
+                (b"content-encoding", b"gzip"),
+                (b"etag", f'"{digest}-gz"'.encode()),
+            ]
         else:
             self.gz = None
             self.gz_headers = None
@@ -114,9 +131,14 @@ class FastPath:
             return await self._fill(key, scope, receive, send)
         self.hits += 1
         if inm is not None and entry.matches(inm):
-            await send({"type": "http.response.start", "status": 304,
-                        "headers": _NOT_MODIFIED_HEADERS + [(b"etag", entry.etag if not (gz_ok and entry.gz) else
-                                                             entry.gz_headers[-1][1])]})
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 304,
+                    "headers": _NOT_MODIFIED_HEADERS
+                    + [(b"etag", entry.etag if not (gz_ok and entry.gz) else entry.gz_headers[-1][1])],
+                }
+            )
             await send({"type": "http.response.body", "body": b""})
             return
         if gz_ok and entry.gz is not None:
@@ -138,7 +160,7 @@ class FastPath:
             for part in cookie.split(b";"):
                 part = part.strip()
                 if part.startswith(name):
-                    return acc.session_role(part[len(name):].decode("latin-1")) is not None
+                    return acc.session_role(part[len(name) :].decode("latin-1")) is not None
         return False
 
     async def _fill(self, key: tuple, scope, receive, send) -> None:
@@ -163,11 +185,23 @@ class FastPath:
     async def prime(self, path: str, query: bytes = b"", *, nowait: bool = False) -> int:
         """Answer ``GET path?query`` internally (no client) and keep it; the status (409:
         with ``nowait``, another worker is computing it)."""
-        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-                 "scheme": "http", "path": path, "raw_path": path.encode(), "root_path": "",
-                 "query_string": query, "headers": [(b"host", b"negah.internal")],
-                 "client": ("127.0.0.1", 0), "server": ("127.0.0.1", 0), "state": {},
-                 "extensions": {"negah.internal": True, "negah.nowait": nowait}, "app": self.root}
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.1",
+            "method": "GET",
+            "scheme": "http",
+            "path": path,
+            "raw_path": path.encode(),
+            "root_path": "",
+            "query_string": query,
+            "headers": [(b"host", b"negah.internal")],
+            "client": ("127.0.0.1", 0),
+            "server": ("127.0.0.1", 0),
+            "state": {},
+            "extensions": {"negah.internal": True, "negah.nowait": nowait},
+            "app": self.root,
+        }
         key = (path, query, self.access.version())
         if self.cache.get(key) is not None:
             return 200

@@ -126,10 +126,21 @@ class Jobs:
     # -- API --------------------------------------------------------------------------------
     def submit(self, kind: str, params: dict[str, Any], actor: str, work: Callable[[Job], dict[str, Any]]) -> dict:
         """Queue ``work(job)`` (its return value becomes the job's ``result``); the job."""
-        job = {"job_id": "j" + secrets.token_hex(6), "kind": kind, "params": params, "status": "queued",
-               "actor": actor, "created_at": _now(), "started_at": None, "finished_at": None,
-               "progress": None, "result": None, "error": None, "pid": os.getpid(),
-               "process": PROCESS}
+        job = {
+            "job_id": "j" + secrets.token_hex(6),
+            "kind": kind,
+            "params": params,
+            "status": "queued",
+            "actor": actor,
+            "created_at": _now(),
+            "started_at": None,
+            "finished_at": None,
+            "progress": None,
+            "result": None,
+            "error": None,
+            "pid": os.getpid(),
+            "process": PROCESS,
+        }
         with self._lock:
             self._write(job)
             self._mine.add(job["job_id"])
@@ -147,11 +158,20 @@ class Jobs:
         job = self._read(job_id)
         if job is None:
             return None
-        if job["status"] in ("queued", "running") and job.get("process") != PROCESS and (
-                job.get("pid") == os.getpid() or not _alive(job["pid"])):  # an earlier process of this pid, or gone
-            job = self._update(job_id, status="failed", finished_at=_now(),
-                               error={"message": "interrupted: the service worker running this job stopped; "
-                                                 "run it again"}) or job
+        if (
+            job["status"] in ("queued", "running")
+            and job.get("process") != PROCESS
+            and (job.get("pid") == os.getpid() or not _alive(job["pid"]))
+        ):  # an earlier process of this pid, or gone
+            job = (
+                self._update(
+                    job_id,
+                    status="failed",
+                    finished_at=_now(),
+                    error={"message": "interrupted: the service worker running this job stopped; run it again"},
+                )
+                or job
+            )
         job["items"] = self.count_items(job_id)
         return job
 
@@ -205,8 +225,12 @@ class Jobs:
         for job_id in list(self._mine):
             job = self._read(job_id)
             if job is not None and job["status"] in ("queued", "running"):
-                self._update(job_id, status="failed", finished_at=_now(),
-                             error={"message": "interrupted: the service stopped; run it again"})
+                self._update(
+                    job_id,
+                    status="failed",
+                    finished_at=_now(),
+                    error={"message": "interrupted: the service stopped; run it again"},
+                )
 
     # -- the thread ---------------------------------------------------------------------------
     def _run(self) -> None:
@@ -222,15 +246,26 @@ class Jobs:
             try:
                 result = work(Job(self, job_id))
             except NegahError as e:
-                self._update(job_id, status="failed", finished_at=_now(), seconds=round(time.perf_counter() - t0, 3),
-                             error={"message": str(e), "type": type(e).__name__})
+                self._update(
+                    job_id,
+                    status="failed",
+                    finished_at=_now(),
+                    seconds=round(time.perf_counter() - t0, 3),
+                    error={"message": str(e), "type": type(e).__name__},
+                )
             except Exception as e:  # noqa: BLE001 - recorded on the job, logged with the traceback
                 log.exception("job %s failed", job_id)
-                self._update(job_id, status="failed", finished_at=_now(), seconds=round(time.perf_counter() - t0, 3),
-                             error={"message": f"internal error: {type(e).__name__}: {e}", "type": type(e).__name__})
+                self._update(
+                    job_id,
+                    status="failed",
+                    finished_at=_now(),
+                    seconds=round(time.perf_counter() - t0, 3),
+                    error={"message": f"internal error: {type(e).__name__}: {e}", "type": type(e).__name__},
+                )
             else:
-                self._update(job_id, status="done", finished_at=_now(), seconds=round(time.perf_counter() - t0, 3),
-                             result=result)
+                self._update(
+                    job_id, status="done", finished_at=_now(), seconds=round(time.perf_counter() - t0, 3), result=result
+                )
             finally:
                 self._mine.discard(job_id)
 

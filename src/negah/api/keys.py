@@ -66,10 +66,16 @@ class KeyInfo:
 
     def as_dict(self) -> dict[str, Any]:
         iso = lambda v: None if v is None else v.isoformat(timespec="seconds")  # noqa: E731
-        return {"key_id": self.key_id, "role": self.role, "name": self.name,
-                "created_at": iso(self.created_at), "expires_at": iso(self.expires_at),
-                "revoked_at": iso(self.revoked_at), "created_by": self.created_by,
-                "active": self.active}
+        return {
+            "key_id": self.key_id,
+            "role": self.role,
+            "name": self.name,
+            "created_at": iso(self.created_at),
+            "expires_at": iso(self.expires_at),
+            "revoked_at": iso(self.revoked_at),
+            "created_by": self.created_by,
+            "active": self.active,
+        }
 
 
 def now() -> _dt.datetime:
@@ -82,7 +88,8 @@ def raw_connection(store: Any) -> Any:
     if getattr(store, "kind", None) != "duckdb":
         raise InputError(
             f"store {getattr(store, 'location', store)!r} is {getattr(store, 'kind', '?')}: API keys, "
-            "the audit log and surveys live in an embedded DuckDB store (use a .duckdb file with negah serve)")
+            "the audit log and surveys live in an embedded DuckDB store (use a .duckdb file with negah serve)"
+        )
     return store.con.con
 
 
@@ -110,14 +117,19 @@ def parse_expiry(value: str | None, *, start: _dt.datetime | None = None) -> _dt
     m = re.fullmatch(r"(\d+)\s*([mhdw])", s)
     if m:
         n, unit = int(m.group(1)), m.group(2)
-        delta = {"m": _dt.timedelta(minutes=n), "h": _dt.timedelta(hours=n),
-                 "d": _dt.timedelta(days=n), "w": _dt.timedelta(weeks=n)}[unit]
+        delta = {
+            "m": _dt.timedelta(minutes=n),
+            "h": _dt.timedelta(hours=n),
+            "d": _dt.timedelta(days=n),
+            "w": _dt.timedelta(weeks=n),
+        }[unit]
         return base + delta
     try:
         d = _dt.datetime.fromisoformat(s)
     except ValueError:
-        raise InputError(f"expiry {value!r}: expected a duration such as 30d, 12h, 2w or an ISO date "
-                         "such as 2026-01-31") from None
+        raise InputError(
+            f"expiry {value!r}: expected a duration such as 30d, 12h, 2w or an ISO date such as 2026-01-31"
+        ) from None
     if d.tzinfo is not None:
         d = d.astimezone(_dt.timezone.utc).replace(tzinfo=None)
     return d
@@ -145,8 +157,10 @@ def cli_actor() -> str:
 # keys
 # ------------------------------------------------------------------------------------
 
-def create_key(raw: Any, role: str, *, name: str | None = None, expires: str | _dt.datetime | None = None,
-               actor: str | None = None) -> tuple[str, KeyInfo]:
+
+def create_key(
+    raw: Any, role: str, *, name: str | None = None, expires: str | _dt.datetime | None = None, actor: str | None = None
+) -> tuple[str, KeyInfo]:
     """Create a key; returns (the key, shown once; its info). Needs a read-write connection."""
     role = check_role(role)
     exp = expires if isinstance(expires, _dt.datetime) else parse_expiry(expires)
@@ -159,18 +173,27 @@ def create_key(raw: Any, role: str, *, name: str | None = None, expires: str | _
     key = f"ngh_{key_id}_{secrets.token_urlsafe(32)}"
     created = now()
     actor = actor or cli_actor()
-    raw.execute(f"INSERT INTO {KEYS_TABLE} VALUES (?, ?, ?, ?, ?, ?, NULL, ?)",
-                [key_id, hash_key(key), role, name, created, exp, actor])
-    audit(raw, actor, "key.create", key_id, {"role": role, "name": name,
-                                             "expires_at": None if exp is None else exp.isoformat()})
+    raw.execute(
+        f"INSERT INTO {KEYS_TABLE} VALUES (?, ?, ?, ?, ?, ?, NULL, ?)",
+        [key_id, hash_key(key), role, name, created, exp, actor],
+    )
+    audit(
+        raw,
+        actor,
+        "key.create",
+        key_id,
+        {"role": role, "name": name, "expires_at": None if exp is None else exp.isoformat()},
+    )
     return key, KeyInfo(key_id, role, name, created, exp, None, actor)
 
 
 def list_keys(raw: Any) -> list[KeyInfo]:
     if not has_tables(raw):
         return []
-    rows = raw.execute(f"SELECT key_id, role, name, created_at, expires_at, revoked_at, created_by "
-                       f"FROM {KEYS_TABLE} ORDER BY created_at, key_id").fetchall()
+    rows = raw.execute(
+        f"SELECT key_id, role, name, created_at, expires_at, revoked_at, created_by "
+        f"FROM {KEYS_TABLE} ORDER BY created_at, key_id"
+    ).fetchall()
     return [KeyInfo(*r) for r in rows]
 
 
@@ -241,22 +264,43 @@ def key_role(table: dict, key_id: str, at: _dt.datetime | None = None) -> str | 
 # audit log and secret
 # ------------------------------------------------------------------------------------
 
+
 def audit(raw: Any, actor: str, action: str, target: str | None, detail: dict | None = None) -> None:
     """Append one audit record (inside the caller's transaction, if any)."""
     ensure_tables(raw)
     nxt = raw.execute(f"SELECT coalesce(max(audit_id), 0) + 1 FROM {AUDIT_TABLE}").fetchone()[0]
-    raw.execute(f"INSERT INTO {AUDIT_TABLE} VALUES (?, ?, ?, ?, ?, ?)",
-                [nxt, _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None), actor, action, target,
-                 json.dumps(detail or {}, sort_keys=True, ensure_ascii=False, default=str)])
+    raw.execute(
+        f"INSERT INTO {AUDIT_TABLE} VALUES (?, ?, ?, ?, ?, ?)",
+        [
+            nxt,
+            _dt.datetime.now(_dt.timezone.utc).replace(tzinfo=None),
+            actor,
+            action,
+            target,
+            json.dumps(detail or {}, sort_keys=True, ensure_ascii=False, default=str),
+        ],
+    )
 
 
 def audit_log(raw: Any, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
     if not has_tables(raw):
         return []
-    rows = raw.execute(f"SELECT audit_id, logged_at, actor, action, target, detail FROM {AUDIT_TABLE} "
-                       "ORDER BY audit_id DESC LIMIT ? OFFSET ?", [int(limit), int(offset)]).fetchall()
-    return [{"audit_id": r[0], "logged_at": r[1].isoformat(timespec="seconds"), "actor": r[2], "action": r[3],
-             "target": r[4], "detail": json.loads(r[5] or "{}")} for r in rows]
+    rows = raw.execute(
+        f"SELECT audit_id, logged_at, actor, action, target, detail FROM {AUDIT_TABLE} "
+        "ORDER BY audit_id DESC LIMIT ? OFFSET ?",
+        [int(limit), int(offset)],
+    ).fetchall()
+    return [
+        {
+            "audit_id": r[0],
+            "logged_at": r[1].isoformat(timespec="seconds"),
+            "actor": r[2],
+            "action": r[3],
+            "target": r[4],
+            "detail": json.loads(r[5] or "{}"),
+        }
+        for r in rows
+    ]
 
 
 def read_secret(raw: Any) -> bytes | None:

@@ -27,10 +27,15 @@ class IngestBatch(BaseModel):
     event id for the same table is imported once."""
 
     model_config = ConfigDict(extra="forbid")
-    event_id: str = Field(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$",
-                          description="unique id of this batch (printable ASCII, no spaces)")
-    rows: list[dict[str, Cell]] = Field(min_length=1, max_length=MAX_ROWS,
-                                        description="one object per row, keyed by column name")
+    event_id: str = Field(
+        min_length=1,
+        max_length=200,
+        pattern=r"^[\x21-\x7e]+$",
+        description="unique id of this batch (printable ASCII, no spaces)",
+    )
+    rows: list[dict[str, Cell]] = Field(
+        min_length=1, max_length=MAX_ROWS, description="one object per row, keyed by column name"
+    )
 
 
 class KeyCreate(BaseModel):
@@ -59,12 +64,15 @@ class ModelRun(BaseModel):
 
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
     model: Literal["bgnbd", "paretonbd", "mbgnbd", "gammagamma", "churn"] = Field(
-        "bgnbd", description="BTYD: bgnbd, paretonbd, mbgnbd (purchases), gammagamma (spend); churn: the classifier")
-    calibration_end: _dt.date | None = Field(None, description="BTYD: last day of the calibration period "
-                                                               "(default: the last purchase day)")
+        "bgnbd", description="BTYD: bgnbd, paretonbd, mbgnbd (purchases), gammagamma (spend); churn: the classifier"
+    )
+    calibration_end: _dt.date | None = Field(
+        None, description="BTYD: last day of the calibration period (default: the last purchase day)"
+    )
     time_unit: Literal["day", "week"] = Field("week", description="BTYD: unit of recency and T")
-    as_of: _dt.date | None = Field(None, description="churn: the first day not in the data (default: the day "
-                                                     "after the data end)")
+    as_of: _dt.date | None = Field(
+        None, description="churn: the first day not in the data (default: the day after the data end)"
+    )
     horizon: int = Field(90, ge=7, le=730, description="churn: days after a cut-off in which a customer churns")
     name: str | None = Field(None, max_length=200, description="churn: a name for the saved model")
 

@@ -36,13 +36,19 @@ def erase_customer(raw: Any, customer_id: str, *, actor: str, store_path: str | 
     cid = str(customer_id).strip()
     if not cid:
         raise InputError("customer id is empty: give the id of the customer to erase")
-    names = {r[0] for r in raw.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+    names = {
+        r[0]
+        for r in raw.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()
+    }
     emails = []
     if "customers" in names and "email" in {r[0] for r in raw.execute("DESCRIBE customers").fetchall()}:
-        emails = [r[0] for r in raw.execute(
-            "SELECT DISTINCT email FROM customers WHERE CAST(customer_id AS VARCHAR) = ? AND email IS NOT NULL",
-            [cid]).fetchall()]
+        emails = [
+            r[0]
+            for r in raw.execute(
+                "SELECT DISTINCT email FROM customers WHERE CAST(customer_id AS VARCHAR) = ? AND email IS NOT NULL",
+                [cid],
+            ).fetchall()
+        ]
     removed: dict[str, int] = {}
     raw.execute("BEGIN TRANSACTION")
     try:
@@ -63,12 +69,22 @@ def erase_customer(raw: Any, customer_id: str, *, actor: str, store_path: str | 
         raw.execute("ROLLBACK")
         raise
     copies = forget_copies(store_path, cid, emails) if store_path else {}
-    return {"customer_id": cid, "removed": removed, "rows": sum(removed.values()), **copies,
-            "models_to_retrain": [m["model_id"] for m in models], "models": models,
-            "note": ("the stored models listed may still carry this customer's data: retrain them (negah predict "
-                     "train --save) and delete these (negah predict models --delete ID); model files saved "
-                     "elsewhere may carry it too" if models else "no stored model carries this customer's data; model "
-                     "files saved elsewhere (files you wrote) may still carry it: retrain them")}
+    return {
+        "customer_id": cid,
+        "removed": removed,
+        "rows": sum(removed.values()),
+        **copies,
+        "models_to_retrain": [m["model_id"] for m in models],
+        "models": models,
+        "note": (
+            "the stored models listed may still carry this customer's data: retrain them (negah predict "
+            "train --save) and delete these (negah predict models --delete ID); model files saved "
+            "elsewhere may carry it too"
+            if models
+            else "no stored model carries this customer's data; model "
+            "files saved elsewhere (files you wrote) may still carry it: retrain them"
+        ),
+    }
 
 
 def _first_seen(raw: Any, names: set[str], cid: str) -> Any:
@@ -81,8 +97,9 @@ def _first_seen(raw: Any, names: set[str], cid: str) -> Any:
         cols = {r[0] for r in raw.execute(f"DESCRIBE {qi(t)}").fetchall()}
         if col not in cols or "customer_id" not in cols:
             continue
-        v = raw.execute(f"SELECT min(CAST({qi(col)} AS DATE)) FROM {qi(t)} "
-                        "WHERE CAST(customer_id AS VARCHAR) = ?", [cid]).fetchone()[0]
+        v = raw.execute(
+            f"SELECT min(CAST({qi(col)} AS DATE)) FROM {qi(t)} WHERE CAST(customer_id AS VARCHAR) = ?", [cid]
+        ).fetchone()[0]
         if v is not None:
             firsts.append(v)
     return min(firsts) if firsts else None
@@ -138,8 +155,9 @@ def _blank(path: Path, customer_id: str, emails: list[str]) -> int:
 
     try:
         if path.name.endswith(".jsonl"):
-            out = "".join(json.dumps(clean(json.loads(x)), ensure_ascii=False) + "\n"
-                          for x in text.splitlines() if x.strip())
+            out = "".join(
+                json.dumps(clean(json.loads(x)), ensure_ascii=False) + "\n" for x in text.splitlines() if x.strip()
+            )
         else:
             out = json.dumps(clean(json.loads(text)), ensure_ascii=False, default=str)
     except ValueError:

@@ -22,8 +22,9 @@ router = APIRouter(prefix="/api")
 
 PeriodQ = Annotated[Literal["week", "month", "quarter", "year"], Query(description="week, month, quarter or year")]
 CalendarQ = Annotated[Literal["gregorian", "jalali"], Query(description="gregorian or jalali")]
-SegmentQ = Annotated[str | None, Query(max_length=64, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
-                                       description="a column of the customers table")]
+SegmentQ = Annotated[
+    str | None, Query(max_length=64, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="a column of the customers table")
+]
 DateQ = Annotated[_dt.date | None, Query(description="YYYY-MM-DD")]
 
 
@@ -42,13 +43,21 @@ def unavailable_body(u: Unavailable, **extra: Any) -> dict:
     return {"available": False, "message": u.message, **extra, "rows": []}
 
 
-IndustryQ = Annotated[Literal["retail", "saas", "finance", "consulting"],
-                      Query(description="industry whose churn range the overview compares with")]
+IndustryQ = Annotated[
+    Literal["retail", "saas", "finance", "consulting"],
+    Query(description="industry whose churn range the overview compares with"),
+]
 
 
 def _params(period: str, calendar: str, segment: str | None, start, end, industry: str = "retail") -> P.Params:
-    return P.Params(period, calendar, segment, None if start is None else start.isoformat(),
-                    None if end is None else end.isoformat(), industry)
+    return P.Params(
+        period,
+        calendar,
+        segment,
+        None if start is None else start.isoformat(),
+        None if end is None else end.isoformat(),
+        industry,
+    )
 
 
 @router.get("/store", tags=["query"], summary="What the store holds", responses=JSON_OK)
@@ -56,12 +65,18 @@ def store_summary(request: Request, _p=viewer):
     return cached(request, ("store",), P.store_summary)
 
 
-@router.get("/metrics", tags=["query"], summary="Retention metrics per period (the spec's records)",
-            responses=JSON_OK)
-def metrics(request: Request, _p=viewer, period: PeriodQ = "month", calendar: CalendarQ = "gregorian",
-            metric: Annotated[list[str] | None, Query(max_length=40, description="metric names (default: all)")] = None,
-            segment: SegmentQ = None, start: DateQ = None, end: DateQ = None,
-            basis: Annotated[Literal["orders", "subscriptions"], Query()] = "orders"):
+@router.get("/metrics", tags=["query"], summary="Retention metrics per period (the spec's records)", responses=JSON_OK)
+def metrics(
+    request: Request,
+    _p=viewer,
+    period: PeriodQ = "month",
+    calendar: CalendarQ = "gregorian",
+    metric: Annotated[list[str] | None, Query(max_length=40, description="metric names (default: all)")] = None,
+    segment: SegmentQ = None,
+    start: DateQ = None,
+    end: DateQ = None,
+    basis: Annotated[Literal["orders", "subscriptions"], Query()] = "orders",
+):
     names = tuple(metric) if metric else None
 
     def build(store):
@@ -78,16 +93,13 @@ def metrics(request: Request, _p=viewer, period: PeriodQ = "month", calendar: Ca
     return cached(request, ("metrics", period, calendar, names, segment, start, end, basis), build)
 
 
-@router.get("/cohorts", tags=["query"], summary="Cohort retention (first-purchase cohorts by age)",
-            responses=JSON_OK)
+@router.get("/cohorts", tags=["query"], summary="Cohort retention (first-purchase cohorts by age)", responses=JSON_OK)
 def cohorts(request: Request, _p=viewer, period: PeriodQ = "month", calendar: CalendarQ = "gregorian"):
-    return cached(request, ("page", "cohorts", period, calendar),
-                  lambda s: P.cohorts(s, P.Params(period, calendar)))
+    return cached(request, ("page", "cohorts", period, calendar), lambda s: P.cohorts(s, P.Params(period, calendar)))
 
 
 def _library_list(name: str, fetch: Callable[[Any], Any], summary: str):
-    def endpoint(request: Request, _p=viewer,
-                 limit: Annotated[int, Query(ge=1, le=10000)] = 100):
+    def endpoint(request: Request, _p=viewer, limit: Annotated[int, Query(ge=1, le=10000)] = 100):
         def build(store):
             got = records(fetch(store))
             if isinstance(got, Unavailable):
@@ -102,6 +114,8 @@ def _library_list(name: str, fetch: Callable[[Any], Any], summary: str):
 
 _library_list("at-risk", lambda s: P.at_risk_table(s), "Customers at risk of churning, with reasons and next steps")
 _library_list("segments", lambda s: P.rfm_table(s), "RFM segments with CLV per customer")
+
+
 def _reasons(store):
     if not store.has("complaints"):
         return Unavailable("complaints", "no complaints yet: import complaints or log one on a customer's page")
@@ -120,8 +134,12 @@ def _models(store):
 
 _library_list("reasons", _reasons, "Complaint reasons: counts, churn after each reason")
 _library_list("contact-plan", P.contact_plan_table, "Best channel, hour and weekday to contact each customer")
-_library_list("models", _models, "Trained churn models in the store's registry, newest first (train one with "
-                                  "POST /api/models/run {\"model\": \"churn\"})")
+_library_list(
+    "models",
+    _models,
+    "Trained churn models in the store's registry, newest first (train one with "
+    'POST /api/models/run {"model": "churn"})',
+)
 
 
 @router.get("/complaint-reasons", tags=["query"], summary="The complaint reason pick-list", responses=JSON_OK)
@@ -132,23 +150,40 @@ def complaint_reasons(request: Request, _p=viewer):
 def _dashboard(page: str):
     build_page = P.PAGES[page]
 
-    def endpoint(request: Request, _p=viewer, period: PeriodQ = "month", calendar: CalendarQ = "gregorian",
-                 segment: SegmentQ = None, start: DateQ = None, end: DateQ = None,
-                 industry: IndustryQ = "retail"):
+    def endpoint(
+        request: Request,
+        _p=viewer,
+        period: PeriodQ = "month",
+        calendar: CalendarQ = "gregorian",
+        segment: SegmentQ = None,
+        start: DateQ = None,
+        end: DateQ = None,
+        industry: IndustryQ = "retail",
+    ):
         prm = _params(period, calendar, segment, start, end, industry)
         return cached(request, ("page", page) + prm.key(), lambda s: build_page(s, prm))
 
     endpoint.__name__ = f"dashboard_{page}"
-    router.add_api_route(f"/dashboard/{page.replace('_', '-')}", endpoint, methods=["GET"], tags=["dashboard"],
-                         summary=f"The {page.replace('_', ' ')} page's data", responses=JSON_OK)
+    router.add_api_route(
+        f"/dashboard/{page.replace('_', '-')}",
+        endpoint,
+        methods=["GET"],
+        tags=["dashboard"],
+        summary=f"The {page.replace('_', ' ')} page's data",
+        responses=JSON_OK,
+    )
 
 
 for _page in P.PAGES:
     _dashboard(_page)
 
 
-@router.get("/customers/{customer_id}", tags=["customers"], summary="A customer's profile and timeline",
-            responses={**JSON_OK, 404: {"description": "unknown customer"}})
+@router.get(
+    "/customers/{customer_id}",
+    tags=["customers"],
+    summary="A customer's profile and timeline",
+    responses={**JSON_OK, 404: {"description": "unknown customer"}},
+)
 def customer(request: Request, customer_id: Annotated[str, Path(min_length=1, max_length=200)], _p=viewer):
     from fastapi import HTTPException
 

@@ -27,21 +27,32 @@ from negah.api.models import JSON_OK, ModelRun
 router = APIRouter(prefix="/api")
 JobId = Annotated[str, Path(pattern=r"^j[0-9a-f]{12}$", description="a job id from a 202 answer")]
 ModelId = Annotated[str, Path(min_length=1, max_length=200)]
-ACCEPTED = {**JSON_OK, 202: {"description": "the job was queued: follow status_url",
-                             "content": {"application/json": {"schema": {"type": "object"}}}}}
+ACCEPTED = {
+    **JSON_OK,
+    202: {
+        "description": "the job was queued: follow status_url",
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    },
+}
 
 
 def job_answer(job: dict[str, Any], **extra: Any):
     """The 202 answer of a queued job (with its status URL in ``Location``)."""
     url = f"/api/jobs/{job['job_id']}"
-    resp = json_response({"job_id": job["job_id"], "kind": job["kind"], "status": job["status"],
-                          "status_url": url, **extra}, status=202)
+    resp = json_response(
+        {"job_id": job["job_id"], "kind": job["kind"], "status": job["status"], "status_url": url, **extra}, status=202
+    )
     resp.headers["Location"] = url
     return resp
 
 
-@router.post("/models/run", tags=["models"], status_code=202, responses=ACCEPTED,
-             summary="Fit a model on the store in a background job (analyst)")
+@router.post(
+    "/models/run",
+    tags=["models"],
+    status_code=202,
+    responses=ACCEPTED,
+    summary="Fit a model on the store in a background job (analyst)",
+)
 def run_model(request: Request, body: ModelRun, p: Principal = analyst):
     acc = access(request)
     if body.model == "churn":
@@ -49,6 +60,7 @@ def run_model(request: Request, body: ModelRun, p: Principal = analyst):
         def work(job: Job) -> dict:
             return _train_churn(acc, body, p.actor, job)
     else:
+
         def work(job: Job) -> dict:
             return _fit_btyd(acc, body, job)
 
@@ -70,10 +82,17 @@ def _fit_btyd(acc, body: ModelRun, job: Job) -> dict:
     else:
         model.fit(summary["frequency"], summary["recency"], summary["T"])
     fit = model.to_dict()
-    return clean({**fit, "n": fit["n_customers"], "customers_in_summary": int(len(summary)),
-                  "converged": bool(getattr(model, "converged_", True)), "time_unit": body.time_unit,
-                  "calibration_end": None if body.calibration_end is None else body.calibration_end.isoformat(),
-                  "reference": getattr(model, "reference", None)})
+    return clean(
+        {
+            **fit,
+            "n": fit["n_customers"],
+            "customers_in_summary": int(len(summary)),
+            "converged": bool(getattr(model, "converged_", True)),
+            "time_unit": body.time_unit,
+            "calibration_end": None if body.calibration_end is None else body.calibration_end.isoformat(),
+            "reference": getattr(model, "reference", None),
+        }
+    )
 
 
 def default_as_of(store) -> _dt.date:
@@ -99,20 +118,37 @@ def _train_churn(acc, body: ModelRun, actor: str, job: Job) -> dict:
     job.progress("saving the model to the registry", force=True)
     with acc.write() as store:
         saved = registry.save(store, model, name=body.name)
-        K.audit(store.con.con, actor, "model.save", str(_model_id(saved) or ""),
-                {"model": "churn", "as_of": as_of.isoformat(), "horizon": body.horizon})
+        K.audit(
+            store.con.con,
+            actor,
+            "model.save",
+            str(_model_id(saved) or ""),
+            {"model": "churn", "as_of": as_of.isoformat(), "horizon": body.horizon},
+        )
     meta = model.meta
-    return clean({"model": "churn", "saved": saved, "as_of": as_of.isoformat(), "horizon": body.horizon,
-                  "chosen": meta.get("chosen", {}).get("kind"), "metrics": meta.get("metrics"),
-                  "training": meta.get("training")})
+    return clean(
+        {
+            "model": "churn",
+            "saved": saved,
+            "as_of": as_of.isoformat(),
+            "horizon": body.horizon,
+            "chosen": meta.get("chosen", {}).get("kind"),
+            "metrics": meta.get("metrics"),
+            "training": meta.get("training"),
+        }
+    )
 
 
 def _model_id(row: dict) -> Any:
     return row.get("model_id", row.get("id"))
 
 
-@router.delete("/models/{model_id}", tags=["models"], responses={**JSON_OK, 404: {"description": "unknown model"}},
-               summary="Delete a trained model from the registry (admin)")
+@router.delete(
+    "/models/{model_id}",
+    tags=["models"],
+    responses={**JSON_OK, 404: {"description": "unknown model"}},
+    summary="Delete a trained model from the registry (admin)",
+)
 def delete_model(request: Request, model_id: ModelId, p: Principal = admin):
     from negah.predict import registry
 
@@ -129,13 +165,18 @@ def delete_model(request: Request, model_id: ModelId, p: Principal = admin):
 # jobs
 # ------------------------------------------------------------------------------------
 
+
 @router.get("/jobs", tags=["jobs"], summary="Recent background jobs, newest first (analyst)", responses=JSON_OK)
 def jobs_list(request: Request, _p: Principal = analyst, limit: Annotated[int, Query(ge=1, le=500)] = 50):
     return json_response({"jobs": request.app.state.jobs.list(limit)})
 
 
-@router.get("/jobs/{job_id}", tags=["jobs"], summary="A background job: status, progress, result or error",
-            responses={**JSON_OK, 404: {"description": "unknown job"}})
+@router.get(
+    "/jobs/{job_id}",
+    tags=["jobs"],
+    summary="A background job: status, progress, result or error",
+    responses={**JSON_OK, 404: {"description": "unknown job"}},
+)
 def job_status(request: Request, job_id: JobId, _p: Principal = analyst):
     job = request.app.state.jobs.get(job_id)
     if job is None:
@@ -143,12 +184,20 @@ def job_status(request: Request, job_id: JobId, _p: Principal = analyst):
     return json_response(job)
 
 
-@router.get("/jobs/{job_id}/items", tags=["jobs"], summary="A job's per-item results (e.g. one per e-mail)",
-            responses={**JSON_OK, 404: {"description": "unknown job"}})
-def job_items(request: Request, job_id: JobId, _p: Principal = analyst,
-              status: Annotated[Literal["sent", "failed"] | None, Query(description="only these items")] = None,
-              limit: Annotated[int, Query(ge=1, le=10000)] = 100,
-              offset: Annotated[int, Query(ge=0, le=10**9)] = 0):
+@router.get(
+    "/jobs/{job_id}/items",
+    tags=["jobs"],
+    summary="A job's per-item results (e.g. one per e-mail)",
+    responses={**JSON_OK, 404: {"description": "unknown job"}},
+)
+def job_items(
+    request: Request,
+    job_id: JobId,
+    _p: Principal = analyst,
+    status: Annotated[Literal["sent", "failed"] | None, Query(description="only these items")] = None,
+    limit: Annotated[int, Query(ge=1, le=10000)] = 100,
+    offset: Annotated[int, Query(ge=0, le=10**9)] = 0,
+):
     jobs = request.app.state.jobs
     if jobs.get(job_id) is None:
         raise HTTPException(404, f"job {job_id!r} is not known (jobs are kept for the last 500)")

@@ -44,8 +44,9 @@ _MAGIC = b"NGH1"
 _HEAD = struct.Struct("<4sQ16s")  # magic, length, blake2b-16 of the body
 
 # bookkeeping tables whose changes do not change any computed answer
-UNCACHED_TABLES = frozenset({"_negah_keys", "_negah_audit", "_negah_secrets", "_negah_surveys",
-                             "_negah_survey_answers"})
+UNCACHED_TABLES = frozenset(
+    {"_negah_keys", "_negah_audit", "_negah_secrets", "_negah_surveys", "_negah_survey_answers"}
+)
 
 
 class Busy(Exception):
@@ -66,9 +67,13 @@ def data_version(raw: Any) -> str:
     ``responses`` through the importer, which does). Cheap: counts and one pass over the
     small import log.
     """
-    names = [r[0] for r in raw.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
-        "AND table_type = 'BASE TABLE' ORDER BY table_name").fetchall()]
+    names = [
+        r[0]
+        for r in raw.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' "
+            "AND table_type = 'BASE TABLE' ORDER BY table_name"
+        ).fetchall()
+    ]
     parts: list[Any] = []
     for n in names:
         if n in UNCACHED_TABLES:
@@ -76,12 +81,14 @@ def data_version(raw: Any) -> str:
         q = '"' + n.replace('"', '""') + '"'
         parts.append((n, raw.execute(f"SELECT count(*) FROM {q}").fetchone()[0]))
         if n == "_negah_imports":
-            parts.append(raw.execute(
-                "SELECT coalesce(max(import_id), 0), coalesce(bit_xor(hash(import_id, mode, rows)), 0) "
-                "FROM _negah_imports").fetchone())
+            parts.append(
+                raw.execute(
+                    "SELECT coalesce(max(import_id), 0), coalesce(bit_xor(hash(import_id, mode, rows)), 0) "
+                    "FROM _negah_imports"
+                ).fetchone()
+            )
         if n == "_negah_models":  # a model saved again under a new name keeps the count
-            parts.append(raw.execute(
-                f"SELECT coalesce(bit_xor(hash(model_id, name, seq)), 0) FROM {q}").fetchone())
+            parts.append(raw.execute(f"SELECT coalesce(bit_xor(hash(model_id, name, seq)), 0) FROM {q}").fetchone())
         if n == "_negah_meta":
             parts.append(raw.execute(f"SELECT * FROM {q} ORDER BY ALL").fetchall())
     return hashlib.sha256(json.dumps(parts, default=str).encode()).hexdigest()[:32]
@@ -156,8 +163,18 @@ class DiskCache:
                 f.write(body)
             os.replace(tmp, p)
             if seconds is not None:
-                line = json.dumps({"key": repr(key), "seconds": round(seconds, 3), "bytes": len(body),
-                                   "pid": os.getpid(), "at": round(time.time(), 3)}) + "\n"
+                line = (
+                    json.dumps(
+                        {
+                            "key": repr(key),
+                            "seconds": round(seconds, 3),
+                            "bytes": len(body),
+                            "pid": os.getpid(),
+                            "at": round(time.time(), 3),
+                        }
+                    )
+                    + "\n"
+                )
                 fd = os.open(p.parent / "timings.jsonl", os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
                 try:
                     os.write(fd, line.encode())

@@ -54,11 +54,13 @@ def create_survey(raw: Any, name: str, lang: str, actor: str) -> dict[str, Any]:
 def list_surveys(raw: Any) -> list[dict[str, Any]]:
     if SURVEYS not in _tables(raw):
         return []
-    rows = raw.execute(f"SELECT s.survey_id, s.name, s.lang, s.created_at, count(a.customer_id) FROM {SURVEYS} s "
-                       f"LEFT JOIN {ANSWERS} a USING (survey_id) GROUP BY ALL ORDER BY s.created_at, s.survey_id"
-                       ).fetchall()
-    return [{"survey_id": r[0], "name": r[1], "lang": r[2], "created_at": r[3].isoformat(), "answers": r[4]}
-            for r in rows]
+    rows = raw.execute(
+        f"SELECT s.survey_id, s.name, s.lang, s.created_at, count(a.customer_id) FROM {SURVEYS} s "
+        f"LEFT JOIN {ANSWERS} a USING (survey_id) GROUP BY ALL ORDER BY s.created_at, s.survey_id"
+    ).fetchall()
+    return [
+        {"survey_id": r[0], "name": r[1], "lang": r[2], "created_at": r[3].isoformat(), "answers": r[4]} for r in rows
+    ]
 
 
 def get_survey(raw: Any, survey_id: str) -> dict[str, Any] | None:
@@ -103,16 +105,21 @@ def customers(store: Any) -> list[str]:
     for t in ("customers", "orders", "subscriptions"):
         tab = store.table(t)
         if tab is not None:
-            ids.update(str(x) for x in store.execute(tab.select("customer_id").distinct())["customer_id"]
-                       if x is not None)
+            ids.update(
+                str(x) for x in store.execute(tab.select("customer_id").distinct())["customer_id"] if x is not None
+            )
     return sorted(ids)
 
 
 def answered(raw: Any, survey_id: str, customer_id: str) -> bool:
     if ANSWERS not in _tables(raw):
         return False
-    return raw.execute(f"SELECT 1 FROM {ANSWERS} WHERE survey_id = ? AND customer_id = ?",
-                       [survey_id, customer_id]).fetchone() is not None
+    return (
+        raw.execute(
+            f"SELECT 1 FROM {ANSWERS} WHERE survey_id = ? AND customer_id = ?", [survey_id, customer_id]
+        ).fetchone()
+        is not None
+    )
 
 
 def record_answer(store: Any, survey_id: str, customer_id: str, score: int, comment: str | None) -> None:
@@ -129,15 +136,30 @@ def record_answer(store: Any, survey_id: str, customer_id: str, score: int, comm
     if answered(raw, survey_id, customer_id):
         raise InputError("this survey link has already been used")
     today = _dt.date.today().isoformat()
-    df = pd.DataFrame([{"customer_id": customer_id, "response_date": today, "score": int(score),
-                        "survey_id": survey_id, "comment": (comment or None)}])
-    import_frame(store, "responses", df, source=f"survey:{survey_id}",
-                 dedupe_token=f"survey:{survey_id}:{customer_id}")
+    df = pd.DataFrame(
+        [
+            {
+                "customer_id": customer_id,
+                "response_date": today,
+                "score": int(score),
+                "survey_id": survey_id,
+                "comment": (comment or None),
+            }
+        ]
+    )
+    import_frame(store, "responses", df, source=f"survey:{survey_id}", dedupe_token=f"survey:{survey_id}:{customer_id}")
     raw.execute(f"INSERT INTO {ANSWERS} VALUES (?, ?, ?)", [survey_id, customer_id, K.now()])
 
 
-def send_links(smtp: Any, survey: dict[str, Any], rows: list[dict[str, Any]], job: Any, *, without_email: int = 0,
-               audit: Any = None) -> dict[str, Any]:
+def send_links(
+    smtp: Any,
+    survey: dict[str, Any],
+    rows: list[dict[str, Any]],
+    job: Any,
+    *,
+    without_email: int = 0,
+    audit: Any = None,
+) -> dict[str, Any]:
     """E-mail each row's link (``customer_id``, ``email``, ``url``) over one SMTP session:
     the body of a ``survey.send`` job. Each recipient's outcome (sent, or failed and why)
     is appended to the job's items as it happens; the totals are the job's result and go
@@ -164,8 +186,14 @@ def send_links(smtp: Any, survey: dict[str, Any], rows: list[dict[str, Any]], jo
 
     job.progress(f"sending {total:,} e-mails", force=True)
     sent, failed = send_emails(smtp, messages(), on_result=on_result, stop=lambda: job.stopping)
-    result = {"survey": survey, "sent": sent, "failed": failed, "not_sent": total - sent - failed,
-              "without_email": without_email, "failures": failures}
+    result = {
+        "survey": survey,
+        "sent": sent,
+        "failed": failed,
+        "not_sent": total - sent - failed,
+        "without_email": without_email,
+        "failures": failures,
+    }
     if audit is not None:
         audit("survey.send", {"sent": sent, "failed": failed, "not_sent": total - sent - failed})
     return result

@@ -42,10 +42,16 @@ def lang_of(request: Request) -> str:
 
 
 def _render(request: Request, name: str, lang: str, status: int = 200, **ctx) -> HTMLResponse:
-    ctx.update(lang=lang, dir="rtl" if lang == "fa" else "ltr", t=lambda k: i18n.t(k, lang),
-               strings_json=json.dumps(i18n.STRINGS[lang], ensure_ascii=False), nav=NAV,
-               other_lang="en" if lang == "fa" else "fa", digits=lambda s: i18n.digits(s, lang),
-               plain=lambda s: i18n.plain_digits(s, lang))
+    ctx.update(
+        lang=lang,
+        dir="rtl" if lang == "fa" else "ltr",
+        t=lambda k: i18n.t(k, lang),
+        strings_json=json.dumps(i18n.STRINGS[lang], ensure_ascii=False),
+        nav=NAV,
+        other_lang="en" if lang == "fa" else "fa",
+        digits=lambda s: i18n.digits(s, lang),
+        plain=lambda s: i18n.plain_digits(s, lang),
+    )
     resp = templates().TemplateResponse(request, name, ctx, status_code=status)
     if request.query_params.get("lang") in i18n.LANGS:
         resp.set_cookie("negah_lang", lang, max_age=365 * 86400, samesite="lax")
@@ -60,8 +66,9 @@ def _login_redirect(request: Request) -> RedirectResponse:
 
 @router.get("/")
 def home(request: Request):
-    return RedirectResponse("/dashboard/overview" + (("?" + request.url.query) if request.url.query else ""),
-                            status_code=303)
+    return RedirectResponse(
+        "/dashboard/overview" + (("?" + request.url.query) if request.url.query else ""), status_code=303
+    )
 
 
 @router.get("/login")
@@ -74,15 +81,24 @@ def _safe_next(nxt: str) -> str:
 
 
 @router.post("/login")
-def login(request: Request, key: Annotated[str, Form(max_length=300)], next: Annotated[str, Form(max_length=500)] = "/"):
+def login(
+    request: Request, key: Annotated[str, Form(max_length=300)], next: Annotated[str, Form(max_length=500)] = "/"
+):
     acc = request.app.state.access
     got = K.verify(acc.key_table(), key.strip())
     if got is None:
-        return _render(request, "login.html", lang_of(request), status=401, next=_safe_next(next),
-                       error=i18n.t("error", lang_of(request)) + ": invalid or expired key")
+        return _render(
+            request,
+            "login.html",
+            lang_of(request),
+            status=401,
+            next=_safe_next(next),
+            error=i18n.t("error", lang_of(request)) + ": invalid or expired key",
+        )
     resp = RedirectResponse(_safe_next(next), status_code=303)
-    resp.set_cookie(SESSION_COOKIE, make_session(acc, got[0]), max_age=SESSION_SECONDS, httponly=True,
-                    samesite="strict")
+    resp.set_cookie(
+        SESSION_COOKIE, make_session(acc, got[0]), max_age=SESSION_SECONDS, httponly=True, samesite="strict"
+    )
     return resp
 
 
@@ -102,8 +118,7 @@ def dashboard(request: Request, page: str):
     if p is None:
         return _login_redirect(request)
     lang = lang_of(request)
-    return _render(request, "page.html", lang, page=name, api=f"/api/dashboard/{name.replace('_', '-')}",
-                   role=p.role)
+    return _render(request, "page.html", lang, page=name, api=f"/api/dashboard/{name.replace('_', '-')}", role=p.role)
 
 
 @router.get("/customers/{customer_id}")
@@ -111,13 +126,21 @@ def customer_page(request: Request, customer_id: str):
     p = authenticate(request)
     if p is None:
         return _login_redirect(request)
-    return _render(request, "customer.html", lang_of(request), page="customer", customer_id=customer_id,
-                   api=f"/api/customers/{quote(customer_id, safe='')}", role=p.role)
+    return _render(
+        request,
+        "customer.html",
+        lang_of(request),
+        page="customer",
+        customer_id=customer_id,
+        api=f"/api/customers/{quote(customer_id, safe='')}",
+        role=p.role,
+    )
 
 
 # ------------------------------------------------------------------------------------
 # the public survey page (no key: the signed link is the credential)
 # ------------------------------------------------------------------------------------
+
 
 def _survey_target(request: Request, token: str):
     acc = request.app.state.access
@@ -143,8 +166,12 @@ def survey_page(request: Request, token: str):
 
 
 @router.post("/s/{token}")
-def survey_answer(request: Request, token: str, score: Annotated[int, Form(ge=0, le=10)],
-                  comment: Annotated[str, Form(max_length=2000)] = ""):
+def survey_answer(
+    request: Request,
+    token: str,
+    score: Annotated[int, Form(ge=0, le=10)],
+    comment: Annotated[str, Form(max_length=2000)] = "",
+):
     lang = i18n.check_lang(request.query_params.get("lang"))
     target = _survey_target(request, token)
     if target is None:
@@ -155,5 +182,10 @@ def survey_answer(request: Request, token: str, score: Annotated[int, Form(ge=0,
         if SV.answered(store.con.con, s["survey_id"], cid):
             return _render(request, "survey.html", lang, status=403, state="used", token=token)
         SV.record_answer(store, s["survey_id"], cid, score, comment.strip() or None)
-    return _render(request, "survey.html", i18n.check_lang(request.query_params.get("lang") or s["lang"]),
-                   state="thanks", token=token)
+    return _render(
+        request,
+        "survey.html",
+        i18n.check_lang(request.query_params.get("lang") or s["lang"]),
+        state="thanks",
+        token=token,
+    )

@@ -12,9 +12,21 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from negah.cli.common import (DataOption, Format, FormatCsvJson, FormatCsvJsonOption, FormatOption, FormatTableJson,
-                              FormatTableJsonOption, StoreOption, err_console, fail, handle_errors, open_source,
-                              write_out)
+from negah.cli.common import (
+    DataOption,
+    Format,
+    FormatCsvJson,
+    FormatCsvJsonOption,
+    FormatOption,
+    FormatTableJson,
+    FormatTableJsonOption,
+    StoreOption,
+    err_console,
+    fail,
+    handle_errors,
+    open_source,
+    write_out,
+)
 
 
 class ModelName(str, Enum):
@@ -30,27 +42,49 @@ class TimeUnit(str, Enum):
     week = "week"
 
 
-clv_app = typer.Typer(help="Customer-base models: BG/NBD, Pareto/NBD, MBG/NBD, Gamma-Gamma, sBG (fit, predict, check).",
-                      no_args_is_help=True)
+clv_app = typer.Typer(
+    help="Customer-base models: BG/NBD, Pareto/NBD, MBG/NBD, Gamma-Gamma, sBG (fit, predict, check).",
+    no_args_is_help=True,
+)
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(clv_app, name="clv")
 
 
-SummaryOption = Annotated[Optional[str], typer.Option(
-    "--summary", help="CSV with customer_id, frequency, recency, T and optional monetary_value.")]
-TimeUnitOption = Annotated[TimeUnit, typer.Option(
-    "--time-unit", help="Time unit of recency and T when built from orders: day or week (days / 7).")]
-CalibrationEndOption = Annotated[Optional[str], typer.Option(
-    "--calibration-end",
-    help="Last day of the calibration period, inclusive (YYYY-MM-DD); default: the last purchase day.")]
-SurvivorsOption = Annotated[Optional[str], typer.Option(
-    "--survivors", help="sBG: customers active at the start of each period, N0,N1,… (e.g. 1000,631,468,382).")]
+SummaryOption = Annotated[
+    Optional[str],
+    typer.Option("--summary", help="CSV with customer_id, frequency, recency, T and optional monetary_value."),
+]
+TimeUnitOption = Annotated[
+    TimeUnit,
+    typer.Option("--time-unit", help="Time unit of recency and T when built from orders: day or week (days / 7)."),
+]
+CalibrationEndOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--calibration-end",
+        help="Last day of the calibration period, inclusive (YYYY-MM-DD); default: the last purchase day.",
+    ),
+]
+SurvivorsOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--survivors", help="sBG: customers active at the start of each period, N0,N1,… (e.g. 1000,631,468,382)."
+    ),
+]
 
 
-def _load_summary(store: Optional[str], data: Optional[str], summary: Optional[str], time_unit: TimeUnit,
-                  calibration_end: Optional[str], observation_end: Optional[str] = None, *, holdout: bool = False):
+def _load_summary(
+    store: Optional[str],
+    data: Optional[str],
+    summary: Optional[str],
+    time_unit: TimeUnit,
+    calibration_end: Optional[str],
+    observation_end: Optional[str] = None,
+    *,
+    holdout: bool = False,
+):
     from negah.models.summary import read_summary, summary_from_store
 
     if summary:
@@ -62,8 +96,7 @@ def _load_summary(store: Optional[str], data: Optional[str], summary: Optional[s
     src = open_source(store, data)
     try:
         obs = observation_end if holdout else (calibration_end or None)
-        return summary_from_store(src, calibration_end=calibration_end, observation_end=obs,
-                                  time_unit=time_unit.value)
+        return summary_from_store(src, calibration_end=calibration_end, observation_end=obs, time_unit=time_unit.value)
     finally:
         src.close()
 
@@ -142,10 +175,13 @@ def fit_cmd(
     if fmt == FormatTableJson.json:
         write_out(json.dumps(out, ensure_ascii=False))
         return
-    lines = [f"model           {out['model']}",
-             f"customers       {out['n_customers']}",
-             f"log-likelihood  {out['log_likelihood']:.4f}",
-             f"{'param':<10}{'estimate':>14}{'std_error':>14}"]
+    lines = [
+        f"model           {out['model']}",
+        f"customers       {out['n_customers']}",
+        f"log-likelihood  {out['log_likelihood']:.4f}",
+        f"{'param':<10}{'estimate':>14}{'std_error':>14}",
+    ]
+
     def num(v: Any, missing: str) -> str:  # None: not finite (a, b at the boundary; no standard error)
         return f"{v:>14.6g}" if v is not None else f"{missing:>14}"
 
@@ -159,7 +195,9 @@ def fit_cmd(
 @clv_app.command("predict")
 @handle_errors
 def predict_cmd(
-    model: ModelName = typer.Option(ModelName.bgnbd, "--model", "-m", help="Purchase model (bgnbd, paretonbd, mbgnbd) or sbg."),
+    model: ModelName = typer.Option(
+        ModelName.bgnbd, "--model", "-m", help="Purchase model (bgnbd, paretonbd, mbgnbd) or sbg."
+    ),
     store: StoreOption = None,
     data: DataOption = None,
     summary: SummaryOption = None,
@@ -168,7 +206,9 @@ def predict_cmd(
     calibration_end: CalibrationEndOption = None,
     horizon: int = typer.Option(52, "--horizon", help="Periods (of the time unit) to predict and value."),
     discount_rate: float = typer.Option(0.01, "--discount-rate", help="Discount rate per period of the time unit."),
-    margin: float = typer.Option(1.0, "--margin", help="Profit margin applied to spend (CLV = margin × spend × discounted purchases)."),
+    margin: float = typer.Option(
+        1.0, "--margin", help="Profit margin applied to spend (CLV = margin × spend × discounted purchases)."
+    ),
     value: float = typer.Option(1.0, "--value", help="sbg: value per period of a subscriber."),
     fmt: FormatCsvJsonOption = FormatCsvJson.csv,
 ) -> None:
@@ -186,13 +226,20 @@ def predict_cmd(
     if model == ModelName.sbg:
         m = _fit_sbg(survivors)
         out = m.project(horizon)
-        out["discounted_expected_residual_lifetime"] = m.expected_residual_lifetime(out["period"].to_numpy(), discount_rate)
+        out["discounted_expected_residual_lifetime"] = m.expected_residual_lifetime(
+            out["period"].to_numpy(), discount_rate
+        )
         out["clv"] = m.clv(value, discount_rate, renewals=out["period"].to_numpy(), margin=margin)
-        err_console().print(f"sBG alpha={m.alpha_:.4g} beta={m.beta_:.4g}; discounted expected lifetime of a new "
-                            f"customer {m.discounted_expected_lifetime(discount_rate):.4f} periods", highlight=False)
+        err_console().print(
+            f"sBG alpha={m.alpha_:.4g} beta={m.beta_:.4g}; discounted expected lifetime of a new "
+            f"customer {m.discounted_expected_lifetime(discount_rate):.4f} periods",
+            highlight=False,
+        )
     else:
         if model == ModelName.gammagamma:
-            fail("predict needs a purchase model (bgnbd, paretonbd, mbgnbd); Gamma-Gamma is used for spend automatically")
+            fail(
+                "predict needs a purchase model (bgnbd, paretonbd, mbgnbd); Gamma-Gamma is used for spend automatically"
+            )
         df = _load_summary(store, data, summary, time_unit, calibration_end)
         m = _fit(model, df)
         x, r, T = df["frequency"], df["recency"], df["T"]
@@ -207,8 +254,11 @@ def predict_cmd(
             spend = gg.expected_spend(x, df["monetary_value"])
             err_console().print(f"spend model: {gg!r}", highlight=False)
         out["expected_spend"] = spend if spend is not None else np.nan
-        out["clv"] = (m.clv(x, r, T, spend=spend, horizon=horizon, discount_rate=discount_rate, margin=margin)
-                      if spend is not None else np.nan)
+        out["clv"] = (
+            m.clv(x, r, T, spend=spend, horizon=horizon, discount_rate=discount_rate, margin=margin)
+            if spend is not None
+            else np.nan
+        )
         err_console().print(f"purchase model: {m!r}", highlight=False)
     _write_frame(out, fmt.value)
 
@@ -220,10 +270,16 @@ def check_cmd(
     store: StoreOption = None,
     data: DataOption = None,
     time_unit: TimeUnitOption = TimeUnit.week,
-    calibration_end: str = typer.Option(..., "--calibration-end", help="Last day of the calibration period (inclusive)."),
-    observation_end: Optional[str] = typer.Option(None, "--observation-end", help="Last day of the holdout (default: last purchase day)."),
+    calibration_end: str = typer.Option(
+        ..., "--calibration-end", help="Last day of the calibration period (inclusive)."
+    ),
+    observation_end: Optional[str] = typer.Option(
+        None, "--observation-end", help="Last day of the holdout (default: last purchase day)."
+    ),
     max_frequency: int = typer.Option(7, "--max-frequency", help="Pool calibration frequencies from this value up."),
-    p_alive: bool = typer.Option(False, "--p-alive", help="Print the frequency × recency P(alive) matrix (long form) instead."),
+    p_alive: bool = typer.Option(
+        False, "--p-alive", help="Print the frequency × recency P(alive) matrix (long form) instead."
+    ),
     fmt: FormatOption = Format.table,
 ) -> None:
     """Calibration vs holdout: expected and actual holdout purchases by calibration frequency."""
@@ -233,9 +289,12 @@ def check_cmd(
         fail("check works on the purchase models: bgnbd, paretonbd, mbgnbd")
     df = _load_summary(store, data, None, time_unit, calibration_end, observation_end, holdout=True)
     if "frequency_holdout" not in df.columns:
-        fail(f"no holdout period: the calibration ends on {df.attrs.get('calibration_end', calibration_end)}, "
-             "which is the end of the purchases (or after it); give --calibration-end DATE before the last "
-             "purchase day so that the purchases after it can be compared with the model's forecast", 2)
+        fail(
+            f"no holdout period: the calibration ends on {df.attrs.get('calibration_end', calibration_end)}, "
+            "which is the end of the purchases (or after it); give --calibration-end DATE before the last "
+            "purchase day so that the purchases after it can be compared with the model's forecast",
+            2,
+        )
     m = _fit(model, df)
     if p_alive:
         out = p_alive_matrix(m, T=float(df["T"].max()), max_frequency=max(int(df["frequency"].max()), 1))

@@ -52,21 +52,35 @@ class Lang(str, Enum):
 
 # The options the commands share, written once: ``store: StoreOption = None``. The default
 # stays in each command's signature.
-StoreOption = Annotated[Optional[str], typer.Option(
-    "--store", "-s", envvar="NEGAH_STORE",
-    help="DuckDB file (default ./negah.duckdb) or postgresql://… / mysql://… URL.")]
-DataOption = Annotated[Optional[str], typer.Option(
-    "--data", help="Folder of canonical files (orders.csv, orders.parquet, …) read in place, without importing.")]
+StoreOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--store",
+        "-s",
+        envvar="NEGAH_STORE",
+        help="DuckDB file (default ./negah.duckdb) or postgresql://… / mysql://… URL.",
+    ),
+]
+DataOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--data", help="Folder of canonical files (orders.csv, orders.parquet, …) read in place, without importing."
+    ),
+]
 FormatOption = Annotated[Format, typer.Option("--format", "-f", help="table, json or csv (json/csv: stdout alone).")]
 FormatCsvJsonOption = Annotated[FormatCsvJson, typer.Option("--format", "-f", help="csv or json.")]
 FormatTableJsonOption = Annotated[FormatTableJson, typer.Option("--format", "-f", help="table or json.")]
 PeriodOption = Annotated[Period, typer.Option("--period", "-p", help="Period length.")]
-CalendarOption = Annotated[Optional[Calendar], typer.Option(
-    "--calendar", "-c", help="gregorian (default) or jalali (default with --lang fa).")]
-LangOption = Annotated[Lang, typer.Option(
-    "--lang", help="Display language of the table: en or fa (Persian digits, Jalali labels).")]
-FromOption = Annotated[Optional[str], typer.Option(
-    "--from", help="First period to print (a date inside it; Jalali dates such as 1399-01-01 work).")]
+CalendarOption = Annotated[
+    Optional[Calendar], typer.Option("--calendar", "-c", help="gregorian (default) or jalali (default with --lang fa).")
+]
+LangOption = Annotated[
+    Lang, typer.Option("--lang", help="Display language of the table: en or fa (Persian digits, Jalali labels).")
+]
+FromOption = Annotated[
+    Optional[str],
+    typer.Option("--from", help="First period to print (a date inside it; Jalali dates such as 1399-01-01 work)."),
+]
 ToOption = Annotated[Optional[str], typer.Option("--to", help="Last period to print (a date inside it).")]
 
 
@@ -111,7 +125,7 @@ def handle_errors(fn: F) -> F:
             con.print(f"[bold red]error:[/] {e}", highlight=False)
             for p in e.problems:
                 con.print(f"  - {p}", highlight=False, markup=False)
-            raise typer.Exit(2)
+            raise typer.Exit(2) from None
         except NegahError as e:
             fail(str(e))
 
@@ -127,8 +141,11 @@ def open_source(store: str | None, data: str | None, *, read_only: bool = True, 
     if data:
         return open_folder(data, engine=engine)
     if engine != "duckdb":
-        fail(f"--engine {engine} reads files (--data PATH); a --store is a database that negah "
-             "opens with its own engine: drop --engine, or point --data at the Parquet/CSV folder", 2)
+        fail(
+            f"--engine {engine} reads files (--data PATH); a --store is a database that negah "
+            "opens with its own engine: drop --engine, or point --data at the Parquet/CSV folder",
+            2,
+        )
     return open_store(store, read_only=read_only, create=False)
 
 
@@ -143,8 +160,14 @@ def chunk_progress(store: Any, what: str = "computing"):
             from rich.console import Console
             from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-            p = Progress(TextColumn(f"{what}: customer chunks"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-                         TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+            p = Progress(
+                TextColumn(f"{what}: customer chunks"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total}"),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
             p.start()
             bar.extend([p, p.add_task(what, total=total)])
         bar[0].update(bar[1], completed=done)

@@ -59,8 +59,17 @@ def _print_headline(h: dict) -> None:
     t = Table(title=f"Headline metrics, {h.get('period', '?')} (last complete month)")
     t.add_column("metric")
     t.add_column("value", justify="right")
-    pct = {"churn_rate", "retention_rate", "revenue_churn_gross", "revenue_churn_net", "net_revenue_retention",
-           "repeat_purchase_rate", "loyal_customer_rate", "product_return_rate", "customer_growth_rate"}
+    pct = {
+        "churn_rate",
+        "retention_rate",
+        "revenue_churn_gross",
+        "revenue_churn_net",
+        "net_revenue_retention",
+        "repeat_purchase_rate",
+        "loyal_customer_rate",
+        "product_return_rate",
+        "customer_growth_rate",
+    }
     for k, v in h.items():
         if k in ("period", "benchmark"):
             continue
@@ -82,5 +91,8 @@ def _print_headline(h: dict) -> None:
             rng = ""
             if rec.get("range_low") is not None:
                 rng = f" (industry range {100 * rec['range_low']:.0f}–{100 * rec['range_high']:.0f}%: {rec.get('position')})"
-            Console().print(f"benchmark ({rec.get('industry', 'retail')}): {rec.get('metric')} {rec.get('period')} "
-                            f"{shown}{rng} — {rec.get('message', '')}", highlight=False)
+            Console().print(
+                f"benchmark ({rec.get('industry', 'retail')}): {rec.get('metric')} {rec.get('period')} "
+                f"{shown}{rng} — {rec.get('message', '')}",
+                highlight=False,
+            )

@@ -24,14 +24,14 @@ app = typer.Typer(
 
 # Each module defines register(app). Order = order in `negah --help`.
 COMMAND_MODULES = [
-    "negah.cli.store_cmd",     # import, info, export, erase-customer
-    "negah.cli.synth_cmd",     # synth
-    "negah.cli.demo_cmd",      # demo
-    "negah.cli.metrics_cmd",   # metrics, cohorts, growth, benchmark, mrr
-    "negah.cli.clv_cmd",       # clv fit / predict / check
-    "negah.cli.predict_cmd",   # predict train / score / evaluate, survival
-    "negah.cli.actions_cmd",   # actions, segments, reasons, contact-plan, evaluate-program, campaigns, check, whatif
-    "negah.cli.serve_cmd",     # serve, keys, report
+    "negah.cli.store_cmd",  # import, info, export, erase-customer
+    "negah.cli.synth_cmd",  # synth
+    "negah.cli.demo_cmd",  # demo
+    "negah.cli.metrics_cmd",  # metrics, cohorts, growth, benchmark, mrr
+    "negah.cli.clv_cmd",  # clv fit / predict / check
+    "negah.cli.predict_cmd",  # predict train / score / evaluate, survival
+    "negah.cli.actions_cmd",  # actions, segments, reasons, contact-plan, evaluate-program, campaigns, check, whatif
+    "negah.cli.serve_cmd",  # serve, keys, report
 ]
 
 for _name in COMMAND_MODULES:

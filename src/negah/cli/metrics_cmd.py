@@ -10,8 +10,22 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from negah.cli.common import (CalendarOption, DataOption, Format, FormatOption, FromOption, Lang, LangOption, Period,
-                              PeriodOption, StoreOption, ToOption, calendar_for, handle_errors, write_out)
+from negah.cli.common import (
+    CalendarOption,
+    DataOption,
+    Format,
+    FormatOption,
+    FromOption,
+    Lang,
+    LangOption,
+    Period,
+    PeriodOption,
+    StoreOption,
+    ToOption,
+    calendar_for,
+    handle_errors,
+    write_out,
+)
 
 
 class Basis(str, Enum):
@@ -36,10 +50,14 @@ class Industry(str, Enum):
     consulting = "consulting"
 
 
-EngineOption = Annotated[Engine, typer.Option(
-    "--engine", help="Engine for --data: duckdb (default) or spark (Parquet/CSV, e.g. on a cluster).")]
-SegmentOption = Annotated[Optional[str], typer.Option(
-    "--segment", help="A customers column (plan, country, acquisition_channel, loyalty_member, …).")]
+EngineOption = Annotated[
+    Engine,
+    typer.Option("--engine", help="Engine for --data: duckdb (default) or spark (Parquet/CSV, e.g. on a cluster)."),
+]
+SegmentOption = Annotated[
+    Optional[str],
+    typer.Option("--segment", help="A customers column (plan, country, acquisition_channel, loyalty_member, …)."),
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -71,8 +89,10 @@ def _emit(records: list, fmt: Format, lang: Lang, title: str) -> None:
     if not records:
         from negah.cli.common import warn
 
-        warn("nothing to report: the data has no dated rows in the periods asked for "
-             "(check --from/--to against the data's dates)")
+        warn(
+            "nothing to report: the data has no dated rows in the periods asked for "
+            "(check --from/--to against the data's dates)"
+        )
 
     if fmt == Format.json:
         write_out(output.to_json(records))
@@ -90,10 +110,16 @@ def metrics_cmd(
     calendar: CalendarOption = None,
     from_: FromOption = None,
     to: ToOption = None,
-    metric: List[str] = typer.Option([], "--metric", "-m", help="Metric name (repeatable; default: every metric of the spec)."),
+    metric: List[str] = typer.Option(
+        [], "--metric", "-m", help="Metric name (repeatable; default: every metric of the spec)."
+    ),
     segment: SegmentOption = None,
     basis: Basis = typer.Option(Basis.orders, "--basis", help="orders (default) or subscriptions (MRR metrics)."),
-    active_window: Optional[str] = typer.Option(None, "--active-window", help="Also report activity-window churn: active = bought in the window before an instant, e.g. 90d."),
+    active_window: Optional[str] = typer.Option(
+        None,
+        "--active-window",
+        help="Also report activity-window churn: active = bought in the window before an instant, e.g. 90d.",
+    ),
     fmt: FormatOption = Format.table,
     lang: LangOption = Lang.en,
     engine: EngineOption = Engine.duckdb,
@@ -109,8 +135,7 @@ def metrics_cmd(
     cal = calendar_for(calendar, lang)
     src = _source(store, data, engine)
     with src, chunk_progress(src, "metrics"):
-        recs = compute_records(src, period.value, cal, metric or None, segment, from_, to,
-                               basis.value, active_window)
+        recs = compute_records(src, period.value, cal, metric or None, segment, from_, to, basis.value, active_window)
     _emit(recs, fmt, lang, _title("metrics", period.value, cal, lang))
 
 
@@ -131,8 +156,14 @@ def growth_cmd(
     from negah.metrics.engine import compute_records
 
     cal = calendar_for(calendar, lang)
-    names = ["active_customers", "new_customers", "reactivated_customers", "churned_customers",
-             "net_customer_adds", "quick_ratio"]
+    names = [
+        "active_customers",
+        "new_customers",
+        "reactivated_customers",
+        "churned_customers",
+        "net_customer_adds",
+        "quick_ratio",
+    ]
     with _source(store, data, engine) as src:
         recs = compute_records(src, period.value, cal, names, segment, from_, to)
     _emit(recs, fmt, lang, _title("growth", period.value, cal, lang))
@@ -144,7 +175,9 @@ def cohorts_cmd(
     data: DataOption = None,
     period: PeriodOption = Period.month,
     calendar: CalendarOption = None,
-    value: CohortValue = typer.Option(CohortValue.customers, "--value", help="customers (share active) or revenue (vs the first period)."),
+    value: CohortValue = typer.Option(
+        CohortValue.customers, "--value", help="customers (share active) or revenue (vs the first period)."
+    ),
     from_: FromOption = None,
     to: ToOption = None,
     fmt: FormatOption = Format.table,
@@ -193,9 +226,15 @@ def _cohort_table(recs: list, lang: Lang, value: str) -> str:
         den = cells[0]["denominator"]
         size = f"{den:,}" if isinstance(den, int) else f"{den:,.2f}"
         # a cell of a period the data covers only in part is marked, as in the metrics table
-        vals = [(("—" if cells[k]["value"] is None else f"{100 * cells[k]['value']:.1f}%")
-                 + ("" if cells[k].get("complete", True) else "*")) if k in cells else ""
-                for k in offsets]
+        vals = [
+            (
+                ("—" if cells[k]["value"] is None else f"{100 * cells[k]['value']:.1f}%")
+                + ("" if cells[k].get("complete", True) else "*")
+            )
+            if k in cells
+            else ""
+            for k in offsets
+        ]
         t.add_row(*([persian_digits(cohort)] + [fa_number(c) for c in [size] + vals] if fa else [cohort, size] + vals))
     buf = io.StringIO()
     Console(file=buf, width=max(100, 9 * (len(offsets) + 3)), force_terminal=False, color_system=None).print(t)
@@ -211,7 +250,9 @@ def benchmark_cmd(
     industry: Industry = typer.Option(..., "--industry", help="saas, retail, finance or consulting."),
     store: StoreOption = None,
     data: DataOption = None,
-    basis: Basis = typer.Option(Basis.orders, "--basis", help="orders: yearly churn_rate; subscriptions: monthly churn compounded."),
+    basis: Basis = typer.Option(
+        Basis.orders, "--basis", help="orders: yearly churn_rate; subscriptions: monthly churn compounded."
+    ),
     calendar: CalendarOption = None,
     fmt: FormatOption = Format.table,
     lang: LangOption = Lang.en,

@@ -18,18 +18,41 @@ from typing import Annotated, List, Optional
 import typer
 from typer.core import TyperCommand
 
-from negah.cli.common import (DataOption, Format, FormatCsvJson, FormatCsvJsonOption, FormatOption, FormatTableJson,
-                              FormatTableJsonOption, Lang, StoreOption, err_console, fail, handle_errors, write_out)
+from negah.cli.common import (
+    DataOption,
+    Format,
+    FormatCsvJson,
+    FormatCsvJsonOption,
+    FormatOption,
+    FormatTableJson,
+    FormatTableJsonOption,
+    Lang,
+    StoreOption,
+    err_console,
+    fail,
+    handle_errors,
+    write_out,
+)
 
-predict_app = typer.Typer(help="Churn prediction with reasons: train, score, evaluate; survival curves.",
-                          no_args_is_help=True)
+predict_app = typer.Typer(
+    help="Churn prediction with reasons: train, score, evaluate; survival curves.", no_args_is_help=True
+)
 
-TableOption = Annotated[Optional[Path], typer.Option(
-    "--table", help="Snapshot mode: a one-row-per-customer table (.csv, .parquet, .xlsx).")]
-ModelRefOption = Annotated[Optional[str], typer.Option(
-    "--model", "-m", help="A model file, or the id or name of a model saved in --store "
-                          "(default: the store's newest store-mode model).")]
-LabelOption = Annotated[str, typer.Option("--label", help="Store mode: orders, subscriptions or auto (orders when present).")]
+TableOption = Annotated[
+    Optional[Path], typer.Option("--table", help="Snapshot mode: a one-row-per-customer table (.csv, .parquet, .xlsx).")
+]
+ModelRefOption = Annotated[
+    Optional[str],
+    typer.Option(
+        "--model",
+        "-m",
+        help="A model file, or the id or name of a model saved in --store "
+        "(default: the store's newest store-mode model).",
+    ),
+]
+LabelOption = Annotated[
+    str, typer.Option("--label", help="Store mode: orders, subscriptions or auto (orders when present).")
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -51,8 +74,14 @@ def _steps(what: str):
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     con = err_console()
-    with Progress(SpinnerColumn(), TextColumn(f"{what}: {{task.description}}"), BarColumn(),
-                  TimeElapsedColumn(), console=con, transient=True) as bar:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn(f"{what}: {{task.description}}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=con,
+        transient=True,
+    ) as bar:
         task = bar.add_task("starting", total=None)
 
         def report(msg: str) -> None:
@@ -112,8 +141,9 @@ def _resolve_model(ref: Optional[str], store: Optional[str]):
             m = registry.load(s, ref)
     except (InputError, StoreError) as e:
         if ref is not None:
-            raise InputError(f"model file {ref!r} does not exist, and no model of that id or name was found "
-                             f"in a store: {e}") from None
+            raise InputError(
+                f"model file {ref!r} does not exist, and no model of that id or name was found in a store: {e}"
+            ) from None
         raise
     rec = m.record or {}
     _say(f"model {rec.get('model_id')} ({rec.get('name')}, {rec.get('mode')}, saved {rec.get('created_at')})")
@@ -133,30 +163,60 @@ def _save(m, store: Optional[str], name: str) -> None:
 @handle_errors
 def train_cmd(
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write the model to this file (one file)."),
-    save: Optional[str] = typer.Option(None, "--save", metavar="[NAME]",
-                                       help="Also keep the model in the embedded store --store, under NAME "
-                                            "(default: churn-<as-of>-h<horizon>, or churn-<table file>)."),
+    save: Optional[str] = typer.Option(
+        None,
+        "--save",
+        metavar="[NAME]",
+        help="Also keep the model in the embedded store --store, under NAME "
+        "(default: churn-<as-of>-h<horizon>, or churn-<table file>).",
+    ),
     table: TableOption = None,
-    target: Optional[str] = typer.Option(None, "--target", help="Snapshot mode: the churn label column (Yes/No, 1/0, true/false)."),
-    id_column: Optional[str] = typer.Option(None, "--id", help="Snapshot mode: the customer id column (default: detected by name)."),
-    positive: Optional[str] = typer.Option(None, "--positive", help="The label value that means churned, when not Yes/1/true."),
-    date_order: str = typer.Option("dmy", "--date-order", help="Snapshot mode: dmy (default) or mdy, for dates such as 03/04/2024."),
+    target: Optional[str] = typer.Option(
+        None, "--target", help="Snapshot mode: the churn label column (Yes/No, 1/0, true/false)."
+    ),
+    id_column: Optional[str] = typer.Option(
+        None, "--id", help="Snapshot mode: the customer id column (default: detected by name)."
+    ),
+    positive: Optional[str] = typer.Option(
+        None, "--positive", help="The label value that means churned, when not Yes/1/true."
+    ),
+    date_order: str = typer.Option(
+        "dmy", "--date-order", help="Snapshot mode: dmy (default) or mdy, for dates such as 03/04/2024."
+    ),
     store: StoreOption = None,
     data: DataOption = None,
     as_of: Optional[str] = typer.Option(
-        None, "--as-of", help="Store mode: the cut-off date (default: the day after the data's last date). "
-                              "Snapshot mode: the reference date of date columns (default: the latest date in them)."),
-    horizon: int = typer.Option(90, "--horizon", min=1, help="Store mode: churned = no purchase (or no active subscription) within this many days."),
+        None,
+        "--as-of",
+        help="Store mode: the cut-off date (default: the day after the data's last date). "
+        "Snapshot mode: the reference date of date columns (default: the latest date in them).",
+    ),
+    horizon: int = typer.Option(
+        90,
+        "--horizon",
+        min=1,
+        help="Store mode: churned = no purchase (or no active subscription) within this many days.",
+    ),
     label: LabelOption = "auto",
-    window: int = typer.Option(90, "--window", min=1, help="Store mode: days of the recent/prior windows of trend features."),
+    window: int = typer.Option(
+        90, "--window", min=1, help="Store mode: days of the recent/prior windows of trend features."
+    ),
     n_cutoffs: int = typer.Option(4, "--cutoffs", help="Store mode: training cut-offs."),
     step: int = typer.Option(30, "--step", help="Store mode: days between training cut-offs."),
-    backtest: bool = typer.Option(True, "--backtest/--no-backtest", help="Store mode: also train H days earlier and test on the latest labelled cut-off (the reported metrics)."),
+    backtest: bool = typer.Option(
+        True,
+        "--backtest/--no-backtest",
+        help="Store mode: also train H days earlier and test on the latest labelled cut-off (the reported metrics).",
+    ),
     model: str = typer.Option("auto", "--model", help="auto (chosen by cross-validation), lightgbm or logistic."),
     folds: int = typer.Option(3, "--folds", help="Cross-validation folds."),
-    max_rounds: int = typer.Option(1000, "--max-rounds", help="Most LightGBM boosting rounds (early stopping picks fewer)."),
+    max_rounds: int = typer.Option(
+        1000, "--max-rounds", help="Most LightGBM boosting rounds (early stopping picks fewer)."
+    ),
     seed: int = typer.Option(0, "--seed"),
-    threads: int = typer.Option(0, "--threads", help="LightGBM threads (0: the machine's cores; the model is the same for any number)."),
+    threads: int = typer.Option(
+        0, "--threads", help="LightGBM threads (0: the machine's cores; the model is the same for any number)."
+    ),
     fmt: FormatOption = Format.table,
 ) -> None:
     """Train a churn model; write it to one versioned file (--out) and/or keep it in the store (--save).
@@ -177,9 +237,20 @@ def train_cmd(
             fail("snapshot mode needs --target COL (the churn label column)")
         df = read_table(table, text_columns=tuple(c for c in (id_column,) if c))
         _say(f"training on {len(df):,} rows of {table} (label {target})")
-        m = train_table(df, target, id_column=id_column, positive=positive, model=model, seed=seed, folds=folds,
-                        max_rounds=max_rounds, num_threads=threads, source=Path(table).name, as_of=as_of,
-                        date_order=date_order)
+        m = train_table(
+            df,
+            target,
+            id_column=id_column,
+            positive=positive,
+            model=model,
+            seed=seed,
+            folds=folds,
+            max_rounds=max_rounds,
+            num_threads=threads,
+            source=Path(table).name,
+            as_of=as_of,
+            date_order=date_order,
+        )
         for c in m.preparer.columns_:
             if c.kind == "dropped":
                 _say(f"column {c.name!r} not used: {c.why}")
@@ -192,9 +263,22 @@ def train_cmd(
         from negah.predict.backtest import train_store
 
         with open_source(None if data else store, data) as s, _steps("training") as step_done:
-            m = train_store(s, _store_as_of(s, as_of, label), horizon=horizon, label=label, window=window,
-                            n_cutoffs=n_cutoffs, step=step, model=model, seed=seed, folds=folds,
-                            max_rounds=max_rounds, num_threads=threads, backtest=backtest, progress=step_done)
+            m = train_store(
+                s,
+                _store_as_of(s, as_of, label),
+                horizon=horizon,
+                label=label,
+                window=window,
+                n_cutoffs=n_cutoffs,
+                step=step,
+                model=model,
+                seed=seed,
+                folds=folds,
+                max_rounds=max_rounds,
+                num_threads=threads,
+                backtest=backtest,
+                progress=step_done,
+            )
     if out is not None:
         m.save(out)
         _say(f"model written to {out}")
@@ -232,10 +316,16 @@ def _flat_csv(d: dict) -> str:
 
 def _report_training(m, fmt: Format) -> None:
     meta = m.meta
-    summary = {"model": meta["chosen"]["kind"], "settings": meta["chosen"]["settings"]["name"],
-               "rounds": meta["chosen"]["rounds"], "cv": meta["chosen"]["cv"], "training": meta["training"],
-               "metrics": meta.get("metrics", {}), "backtest": meta.get("backtest", {}),
-               "top_features": [n for n, _ in m.classifier.importance()[:10]]}
+    summary = {
+        "model": meta["chosen"]["kind"],
+        "settings": meta["chosen"]["settings"]["name"],
+        "rounds": meta["chosen"]["rounds"],
+        "cv": meta["chosen"]["cv"],
+        "training": meta["training"],
+        "metrics": meta.get("metrics", {}),
+        "backtest": meta.get("backtest", {}),
+        "top_features": [n for n, _ in m.classifier.importance()[:10]],
+    }
     if fmt == Format.json:
         write_out(json.dumps(summary, ensure_ascii=False, sort_keys=True))
         return
@@ -244,16 +334,21 @@ def _report_training(m, fmt: Format) -> None:
         return
     from negah.predict.evaluation import format_metrics
 
-    lines = [f"model      {summary['model']} ({summary['settings']}"
-             + (f", {summary['rounds']} rounds)" if summary["model"] == "lightgbm" else ")"),
-             "cross-validation (mean ROC AUC inside the training data):"]
+    lines = [
+        f"model      {summary['model']} ({summary['settings']}"
+        + (f", {summary['rounds']} rounds)" if summary["model"] == "lightgbm" else ")"),
+        "cross-validation (mean ROC AUC inside the training data):",
+    ]
     for r in summary["cv"]:
         lines.append(f"  {r['name']:<20} {r['cv_auc']:.4f}" + (f"  ({r['rounds']} rounds)" if r["rounds"] else ""))
     met = summary["metrics"]
     if "roc_auc" in met:
         bt = summary["backtest"]
-        lines += ["", f"backtest: trained on cut-offs {', '.join(bt['train_cutoffs'])}, tested at {bt['test_cutoff']}",
-                  format_metrics(met)]
+        lines += [
+            "",
+            f"backtest: trained on cut-offs {', '.join(bt['train_cutoffs'])}, tested at {bt['test_cutoff']}",
+            format_metrics(met),
+        ]
     lines += ["", "top features: " + ", ".join(summary["top_features"])]
     write_out("\n".join(lines))
 
@@ -266,18 +361,28 @@ def score_cmd(
     store: StoreOption = None,
     data: DataOption = None,
     as_of: Optional[str] = typer.Option(
-        None, "--as-of", help="Store mode: the cut-off (default: the day after the data's last date). "
-                              "Snapshot mode: the reference date of date columns (default: the model's)."),
+        None,
+        "--as-of",
+        help="Store mode: the cut-off (default: the day after the data's last date). "
+        "Snapshot mode: the reference date of date columns (default: the model's).",
+    ),
     fmt: FormatCsvJsonOption = FormatCsvJson.csv,
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Write here instead of stdout."),
     lang: Lang = typer.Option(Lang.en, "--lang", help="Language of the reasons: en or fa."),
     reasons: int = typer.Option(3, "--reasons", help="Reasons per customer."),
-    explain: str = typer.Option("shap", "--explain",
-                                help="Contributions behind the reasons: shap (TreeSHAP) or path "
-                                     "(root-to-leaf path contributions, about 10x faster on large tables)."),
+    explain: str = typer.Option(
+        "shap",
+        "--explain",
+        help="Contributions behind the reasons: shap (TreeSHAP) or path "
+        "(root-to-leaf path contributions, about 10x faster on large tables).",
+    ),
     threads: int = typer.Option(0, "--threads", help="LightGBM threads for scoring (0: the machine's cores)."),
-    workers: int = typer.Option(0, "--workers", help="Snapshot mode: processes scoring a table of more than one "
-                                                    "chunk (500,000 rows) side by side (0: one per core)."),
+    workers: int = typer.Option(
+        0,
+        "--workers",
+        help="Snapshot mode: processes scoring a table of more than one "
+        "chunk (500,000 rows) side by side (0: one per core).",
+    ),
 ) -> None:
     """Churn probability and top reasons, one row per customer.
 
@@ -295,8 +400,17 @@ def score_cmd(
         if mode == "snapshot":
             from negah.predict.snapshot import score_file
 
-            n = score_file(m, table, sink, fmt=fmt.value, lang=lang.value, reasons=reasons, explain=explain,
-                           as_of=as_of, workers=workers)
+            n = score_file(
+                m,
+                table,
+                sink,
+                fmt=fmt.value,
+                lang=lang.value,
+                reasons=reasons,
+                explain=explain,
+                as_of=as_of,
+                workers=workers,
+            )
         else:
             from negah.cli.common import open_source
             from negah.predict.backtest import score_store
@@ -311,8 +425,10 @@ def score_cmd(
             if in_sample(m, parse_date(cut)):
                 from negah.cli.common import warn
 
-                warn(f"the model was trained on data up to {m.meta['training']['as_of']}, after the "
-                     f"cut-off {parse_date(cut).isoformat()}: it has seen what these customers did next")
+                warn(
+                    f"the model was trained on data up to {m.meta['training']['as_of']}, after the "
+                    f"cut-off {parse_date(cut).isoformat()}: it has seen what these customers did next"
+                )
             n = len(res)
             if fmt == FormatCsvJson.csv:
                 res.to_csv(sink, index=False, lineterminator="\n")
@@ -333,9 +449,14 @@ def evaluate_cmd(
     store: StoreOption = None,
     data: DataOption = None,
     as_of: Optional[str] = typer.Option(
-        None, "--as-of", help="Store mode (needed): the cut-off whose next --horizon days are labelled. "
-                              "Snapshot mode: the reference date of date columns (default: the model's)."),
-    horizon: Optional[int] = typer.Option(None, "--horizon", min=1, help="Store mode: label horizon (default: the model's)."),
+        None,
+        "--as-of",
+        help="Store mode (needed): the cut-off whose next --horizon days are labelled. "
+        "Snapshot mode: the reference date of date columns (default: the model's).",
+    ),
+    horizon: Optional[int] = typer.Option(
+        None, "--horizon", min=1, help="Store mode: label horizon (default: the model's)."
+    ),
     fmt: FormatOption = Format.table,
 ) -> None:
     """ROC AUC, PR AUC, top-10% lift and capture, Brier score and a calibration table on labelled data."""
@@ -359,9 +480,11 @@ def evaluate_cmd(
         if res.get("in_sample"):
             from negah.cli.common import warn
 
-            warn(f"in-sample — the model was trained on data up to {m.meta['training']['as_of']}, "
-                 f"after {res['as_of']}: these outcomes were in its training data, so the figures flatter it; "
-                 "evaluate at a cut-off after the training data (train with an earlier --as-of to keep a test period)")
+            warn(
+                f"in-sample — the model was trained on data up to {m.meta['training']['as_of']}, "
+                f"after {res['as_of']}: these outcomes were in its training data, so the figures flatter it; "
+                "evaluate at a cut-off after the training data (train with an earlier --as-of to keep a test period)"
+            )
     if fmt == Format.json:
         write_out(json.dumps(res, ensure_ascii=False, sort_keys=True))
     elif fmt == Format.csv:
@@ -403,8 +526,10 @@ def models_cmd(
     for r in recs:
         met = r["metrics"]
         auc = met.get("roc_auc", met.get("cv_auc"))
-        lines.append(f"{r['model_id']:<12}  {r['name'][:28]:<28} {r['mode']:<8} {r['created_at']:<19}  "
-                     f"{r['as_of'] or '-':<10} {'-' if auc is None else f'{auc:.4f}':>6}")
+        lines.append(
+            f"{r['model_id']:<12}  {r['name'][:28]:<28} {r['mode']:<8} {r['created_at']:<19}  "
+            f"{r['as_of'] or '-':<10} {'-' if auc is None else f'{auc:.4f}':>6}"
+        )
     write_out("\n".join(lines))
 
 
@@ -412,15 +537,22 @@ def models_cmd(
 @handle_errors
 def survival_cmd(
     table: TableOption = None,
-    duration: Optional[str] = typer.Option(None, "--duration", help="Snapshot mode: the lifetime column (e.g. tenure)."),
+    duration: Optional[str] = typer.Option(
+        None, "--duration", help="Snapshot mode: the lifetime column (e.g. tenure)."
+    ),
     event: Optional[str] = typer.Option(None, "--event", help="Snapshot mode: the churned column (Yes/No, 1/0)."),
     store: StoreOption = None,
     data: DataOption = None,
-    as_of: Optional[str] = typer.Option(None, "--as-of", help="Store mode: the cut-off date YYYY-MM-DD "
-                                        "(default: the day after the data's last date)."),
-    horizon: int = typer.Option(90, "--horizon", min=1, help="Store mode (orders): churned = no purchase in the last this many days."),
+    as_of: Optional[str] = typer.Option(
+        None, "--as-of", help="Store mode: the cut-off date YYYY-MM-DD (default: the day after the data's last date)."
+    ),
+    horizon: int = typer.Option(
+        90, "--horizon", min=1, help="Store mode (orders): churned = no purchase in the last this many days."
+    ),
     label: LabelOption = "auto",
-    segment: Optional[str] = typer.Option(None, "--segment", help="Compare Kaplan–Meier curves of this column's groups (with log-rank tests)."),
+    segment: Optional[str] = typer.Option(
+        None, "--segment", help="Compare Kaplan–Meier curves of this column's groups (with log-rank tests)."
+    ),
     covariate: List[str] = typer.Option([], "--covariate", help="Cox model covariate (repeatable)."),
     times: str = typer.Option("30,90,180,365", "--times", help="Days at which to report retention."),
     fmt: FormatOption = Format.table,
@@ -447,8 +579,7 @@ def survival_cmd(
         from negah.cli.common import open_source
 
         with open_source(store, data) as s:
-            frame = sv.survival_frame(s, _store_as_of(s, as_of, label), horizon=horizon, label=label,
-                                      segments=segs)
+            frame = sv.survival_frame(s, _store_as_of(s, as_of, label), horizon=horizon, label=label, segments=segs)
     result = {"kaplan_meier": sv.kaplan_meier(frame, segment, at)}
     if segment:
         result["logrank"] = sv.logrank(frame, segment)
@@ -469,21 +600,30 @@ def survival_cmd(
     km = result["kaplan_meier"]
     keys = [k for k in km[0] if k.startswith("retained_")]
     sw = max([20] + [len(r["segment"]) for r in km])  # segment names whole
-    lines.append(f"{'segment':<{sw}} {'customers':>9} {'churned':>8} {'median':>8} " + " ".join(f"{k[9:]:>8}" for k in keys))
+    lines.append(
+        f"{'segment':<{sw}} {'customers':>9} {'churned':>8} {'median':>8} " + " ".join(f"{k[9:]:>8}" for k in keys)
+    )
     for r in km:
         med = "-" if r["median_days"] is None else f"{r['median_days']:.0f}"
-        lines.append(f"{r['segment']:<{sw}} {r['customers']:>9} {r['churned']:>8} {med:>8} "
-                     + " ".join(f"{r[k]:>8.3f}" for k in keys))
+        lines.append(
+            f"{r['segment']:<{sw}} {r['customers']:>9} {r['churned']:>8} {med:>8} "
+            + " ".join(f"{r[k]:>8.3f}" for k in keys)
+        )
     if "logrank" in result:
         lr = result["logrank"]
-        lines += ["", f"log-rank test across {lr['segment']}: chi2 = {lr['statistic']:.3f}, "
-                      f"df = {lr['degrees_of_freedom']}, {_p(lr['p_value'])}"]
+        lines += [
+            "",
+            f"log-rank test across {lr['segment']}: chi2 = {lr['statistic']:.3f}, "
+            f"df = {lr['degrees_of_freedom']}, {_p(lr['p_value'])}",
+        ]
         for p in lr["pairs"]:
             lines.append(f"  {p['a']} vs {p['b']}: chi2 = {p['statistic']:.3f}, {_p(p['p_value'])}")
     if "cox" in result:
         lines += ["", "Cox model (hazard ratio > 1: churns sooner)"]
         cw = max([30] + [len(r["covariate"]) for r in result["cox"]])  # covariate names whole
         for r in result["cox"]:
-            lines.append(f"  {r['covariate']:<{cw}} HR {r['hazard_ratio']:.3f} "
-                         f"[{r['hr_lower_95']:.3f}, {r['hr_upper_95']:.3f}]  {_p(r['p_value'])}")
+            lines.append(
+                f"  {r['covariate']:<{cw}} HR {r['hazard_ratio']:.3f} "
+                f"[{r['hr_lower_95']:.3f}, {r['hr_upper_95']:.3f}]  {_p(r['p_value'])}"
+            )
     write_out("\n".join(lines))

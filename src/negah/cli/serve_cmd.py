@@ -8,8 +8,19 @@ from typing import Optional
 
 import typer
 
-from negah.cli.common import (CalendarOption, Format, FormatOption, Lang, Period, PeriodOption, StoreOption, calendar_for,
-                              err_console, handle_errors, write_out)
+from negah.cli.common import (
+    CalendarOption,
+    Format,
+    FormatOption,
+    Lang,
+    Period,
+    PeriodOption,
+    StoreOption,
+    calendar_for,
+    err_console,
+    handle_errors,
+    write_out,
+)
 
 keys_app = typer.Typer(help="API keys for negah serve: create, list, revoke, expire.", no_args_is_help=True)
 
@@ -28,9 +39,15 @@ def serve_cmd(
     store: StoreOption = None,
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
-    workers: int = typer.Option(1, "--workers", help="Worker processes (they share computed answers, kept on disk beside the store)."),
-    open_browser: bool = typer.Option(False, "--open", help="Open the dashboard, logged in with a new one-day admin key."),
-    config_file: Optional[Path] = typer.Option(None, "--config", help="Alerts config (TOML) whose \\[smtp] table sends survey e-mails."),
+    workers: int = typer.Option(
+        1, "--workers", help="Worker processes (they share computed answers, kept on disk beside the store)."
+    ),
+    open_browser: bool = typer.Option(
+        False, "--open", help="Open the dashboard, logged in with a new one-day admin key."
+    ),
+    config_file: Optional[Path] = typer.Option(
+        None, "--config", help="Alerts config (TOML) whose \\[smtp] table sends survey e-mails."
+    ),
 ) -> None:
     """Serve the REST API (/api, documented at /docs) and the dashboard on one store.
 
@@ -54,7 +71,9 @@ def _rw(store: Optional[str]):
 @keys_app.command("create")
 @handle_errors
 def keys_create(
-    role: str = typer.Option(..., "--role", help="viewer (read), analyst (read and run models) or admin (keys and ingest)."),
+    role: str = typer.Option(
+        ..., "--role", help="viewer (read), analyst (read and run models) or admin (keys and ingest)."
+    ),
     store: StoreOption = None,
     name: Optional[str] = typer.Option(None, "--name", help="A note saying who or what the key is for."),
     expires: Optional[str] = typer.Option(None, "--expires", help="30d, 12h, 2w or an ISO date (default: never)."),
@@ -70,8 +89,7 @@ def keys_create(
 
 @keys_app.command("list")
 @handle_errors
-def keys_list(store: StoreOption = None,
-              fmt: FormatOption = Format.table) -> None:
+def keys_list(store: StoreOption = None, fmt: FormatOption = Format.table) -> None:
     """List keys (ids, roles, expiry, revocation; never the keys)."""
     from negah.api import keys as K
     from negah.cli.common import open_source
@@ -96,14 +114,17 @@ def keys_list(store: StoreOption = None,
             return
         for r in rows:
             state = "active" if r["active"] else ("revoked" if r["revoked_at"] else "expired")
-            write_out(f"{r['key_id']}  {r['role']:<8} {state:<8} created {r['created_at']}  "
-                      f"expires {r['expires_at'] or 'never'}  {r['name'] or ''}".rstrip())
+            write_out(
+                f"{r['key_id']}  {r['role']:<8} {state:<8} created {r['created_at']}  "
+                f"expires {r['expires_at'] or 'never'}  {r['name'] or ''}".rstrip()
+            )
 
 
 @keys_app.command("revoke")
 @handle_errors
-def keys_revoke(key_id: str = typer.Argument(..., help="The key id (or the whole key)."),
-                store: StoreOption = None) -> None:
+def keys_revoke(
+    key_id: str = typer.Argument(..., help="The key id (or the whole key)."), store: StoreOption = None
+) -> None:
     """Revoke a key: requests with it are refused from the next request on."""
     from negah.api import keys as K
 
@@ -114,9 +135,11 @@ def keys_revoke(key_id: str = typer.Argument(..., help="The key id (or the whole
 
 @keys_app.command("expire")
 @handle_errors
-def keys_expire(key_id: str = typer.Argument(..., help="The key id."),
-                expires: str = typer.Option(..., "--expires", help="30d, 12h, 2w, an ISO date, or never."),
-                store: StoreOption = None) -> None:
+def keys_expire(
+    key_id: str = typer.Argument(..., help="The key id."),
+    expires: str = typer.Option(..., "--expires", help="30d, 12h, 2w, an ISO date, or never."),
+    store: StoreOption = None,
+) -> None:
     """Give a key an expiry (or `never`)."""
     from negah.api import keys as K
 
@@ -143,9 +166,11 @@ def report_cmd(
 
 
 @handle_errors
-def erase_cmd(customer_id: str = typer.Argument(..., help="The customer's id."),
-              store: StoreOption = None,
-              yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation.")) -> None:
+def erase_cmd(
+    customer_id: str = typer.Argument(..., help="The customer's id."),
+    store: StoreOption = None,
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
+) -> None:
     """Remove a person's data from every table of the store (and name models that still carry it)."""
     from negah.api import keys as K
     from negah.api.privacy import erase_customer
@@ -159,12 +184,16 @@ def erase_cmd(customer_id: str = typer.Argument(..., help="The customer's id."),
     if not out["rows"]:
         from negah.cli.common import warn
 
-        warn(f"no row of the store has customer_id {customer_id!r}: check the id (ids are exact text: "
-             "'007' is not '7'); nothing else to erase if it was erased before")
+        warn(
+            f"no row of the store has customer_id {customer_id!r}: check the id (ids are exact text: "
+            "'007' is not '7'); nothing else to erase if it was erased before"
+        )
     if out.get("cached_answers_removed") or out.get("job_records_changed"):
-        write_out(f"beside the store: the service's saved answers removed (version folders: "
-                  f"{out.get('cached_answers_removed', 0)}), the customer blanked in "
-                  f"{out.get('job_records_changed', 0)} job records")
+        write_out(
+            f"beside the store: the service's saved answers removed (version folders: "
+            f"{out.get('cached_answers_removed', 0)}), the customer blanked in "
+            f"{out.get('job_records_changed', 0)} job records"
+        )
     if out["models"]:
         write_out("stored models that may still carry this customer:")
         for m in out["models"]:

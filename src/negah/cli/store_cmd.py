@@ -18,17 +18,38 @@ def register(app: typer.Typer) -> None:
 
 @handle_errors
 def import_cmd(
-    paths: List[Path] = typer.Argument(..., help="Files (.csv, .parquet, .xlsx) or folders of files named after tables (orders.csv, complaints.parquet, …)."),
+    paths: List[Path] = typer.Argument(
+        ...,
+        help="Files (.csv, .parquet, .xlsx) or folders of files named after tables (orders.csv, complaints.parquet, …).",
+    ),
     store: StoreOption = None,
-    table: Optional[str] = typer.Option(None, "--table", "-t", help="Canonical table for every file (default: from the file name)."),
-    map_: List[str] = typer.Option([], "--map", help="canonical=theirs column mapping, e.g. --map customer_id=CustomerID (repeatable)."),
-    replace: bool = typer.Option(False, "--replace", help="Refresh the table from a full export: its rows become exactly these files."),
-    key: Optional[str] = typer.Option(None, "--key", help="Upsert by your own natural key (comma-separated columns): matching rows are replaced."),
-    skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Import the valid rows and write the rejected ones with reasons to a rejects file."),
-    rejects: Optional[Path] = typer.Option(None, "--rejects", help="Where --skip-invalid writes rejected rows (default FILE.rejects.csv)."),
+    table: Optional[str] = typer.Option(
+        None, "--table", "-t", help="Canonical table for every file (default: from the file name)."
+    ),
+    map_: List[str] = typer.Option(
+        [], "--map", help="canonical=theirs column mapping, e.g. --map customer_id=CustomerID (repeatable)."
+    ),
+    replace: bool = typer.Option(
+        False, "--replace", help="Refresh the table from a full export: its rows become exactly these files."
+    ),
+    key: Optional[str] = typer.Option(
+        None, "--key", help="Upsert by your own natural key (comma-separated columns): matching rows are replaced."
+    ),
+    skip_invalid: bool = typer.Option(
+        False,
+        "--skip-invalid",
+        help="Import the valid rows and write the rejected ones with reasons to a rejects file.",
+    ),
+    rejects: Optional[Path] = typer.Option(
+        None, "--rejects", help="Where --skip-invalid writes rejected rows (default FILE.rejects.csv)."
+    ),
     delimiter: Optional[str] = typer.Option(None, "--delimiter", "-d", help="CSV delimiter (default: detected)."),
-    date_order: str = typer.Option("dmy", "--date-order", help="Order of day and month in dates like 03/04/2024: dmy (default) or mdy."),
-    fmt: Format = typer.Option(Format.table, "--format", "-f", help="Report format: table (stderr-friendly text), json or csv."),
+    date_order: str = typer.Option(
+        "dmy", "--date-order", help="Order of day and month in dates like 03/04/2024: dmy (default) or mdy."
+    ),
+    fmt: Format = typer.Option(
+        Format.table, "--format", "-f", help="Report format: table (stderr-friendly text), json or csv."
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
     """Import files into the embedded store (all-or-nothing; re-imports change nothing).
@@ -44,9 +65,19 @@ def import_cmd(
     mode = "replace" if replace else ("upsert" if key else "append")
     keys = [k.strip() for k in key.split(",")] if key else None
     with open_store(store) as s:
-        reports = import_files(s, paths, table=table, mapping=map_, mode=mode, key=keys,
-                               skip_invalid=skip_invalid, rejects=rejects, delimiter=delimiter,
-                               date_order=date_order, progress=not quiet)
+        reports = import_files(
+            s,
+            paths,
+            table=table,
+            mapping=map_,
+            mode=mode,
+            key=keys,
+            skip_invalid=skip_invalid,
+            rejects=rejects,
+            delimiter=delimiter,
+            date_order=date_order,
+            progress=not quiet,
+        )
     rows = [r.as_dict() for r in reports]
     if fmt == Format.json:
         write_out(json.dumps(rows, ensure_ascii=False, indent=None))
@@ -94,6 +125,11 @@ def info_cmd(
     for c in ("table", "rows", "customers", "first", "last"):
         t.add_column(c, justify="right" if c in ("rows", "customers") else "left")
     for row in info["tables"]:
-        t.add_row(row["table"], f"{row['rows']:,}", f"{row['customers']:,}" if row["customers"] is not None else "",
-                  str(row["first"] or ""), str(row["last"] or ""))
+        t.add_row(
+            row["table"],
+            f"{row['rows']:,}",
+            f"{row['customers']:,}" if row["customers"] is not None else "",
+            str(row["first"] or ""),
+            str(row["last"] or ""),
+        )
     Console().print(t)

@@ -40,8 +40,9 @@ def growth_table(*args: Any, **kwargs: Any):
     """Growth against churn per period (new, reactivated, churned, net adds, quick ratio)."""
     from negah.metrics.engine import compute as _compute
 
-    kwargs.setdefault("metrics", ["new_customers", "reactivated_customers", "churned_customers",
-                                  "net_customer_adds", "quick_ratio"])
+    kwargs.setdefault(
+        "metrics", ["new_customers", "reactivated_customers", "churned_customers", "net_customer_adds", "quick_ratio"]
+    )
     return _compute(*args, **kwargs)
 
 
@@ -63,7 +64,8 @@ _CallableModule.__call__.__doc__ = compute.__doc__
 # (with a leading ``self``, which inspect drops for the module object)
 _sig = inspect.signature(compute)
 _CallableModule.__call__.__signature__ = _sig.replace(  # type: ignore[attr-defined]
-    parameters=[inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY), *_sig.parameters.values()])
+    parameters=[inspect.Parameter("self", inspect.Parameter.POSITIONAL_ONLY), *_sig.parameters.values()]
+)
 
 
 sys.modules[__name__].__class__ = _CallableModule

@@ -44,8 +44,7 @@ ACQUISITION_METRICS = {
 }
 
 
-def add_spend(store: "Store", cal: "Calendar", segment: str | None,
-              grid: dict[tuple[Any, int], PeriodFacts]) -> None:
+def add_spend(store: "Store", cal: "Calendar", segment: str | None, grid: dict[tuple[Any, int], PeriodFacts]) -> None:
     """Put each (segment, period)'s spend into ``x.extra['spend']`` (Decimal or None)."""
     from negah.metrics.base import calendar_table
     from negah.metrics.engine import _dec, _py
@@ -71,6 +70,7 @@ def add_spend(store: "Store", cal: "Calendar", segment: str | None,
             grid[key] = PeriodFacts(pkey=key[1], has_prev=key[1] > 0)
             # a channel with spend but no customers: fill its other periods too
             for p in cal.periods:
-                grid.setdefault((seg, p.index), PeriodFacts(pkey=p.index, has_prev=p.index > 0,
-                                                            extra={"spend": Decimal(0)}))
+                grid.setdefault(
+                    (seg, p.index), PeriodFacts(pkey=p.index, has_prev=p.index > 0, extra={"spend": Decimal(0)})
+                )
         grid[key].extra["spend"] = _dec(r["spend"])

@@ -70,8 +70,9 @@ def normalize_orders(t: "ir.Table", only: tuple[str, ...] | None = None, keep: t
         # the exact values first: lower() and strip() only run (on DuckDB, whose CASE
         # evaluates each branch on its own rows) for values that are neither
         k = t.kind
-        is_ret = is_ret | ibis.cases((k == "return", True), (k == "purchase", False),
-                                     else_=(k.lower().strip() == "return").fill_null(False))
+        is_ret = is_ret | ibis.cases(
+            (k == "return", True), (k == "purchase", False), else_=(k.lower().strip() == "return").fill_null(False)
+        )
     sel: dict[str, Any] = {"customer_id": t.customer_id.cast("string")}
     if "order_id" in cols:
         sel["order_id"] = t.order_id.cast("string")

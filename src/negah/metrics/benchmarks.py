@@ -26,8 +26,7 @@ INDUSTRIES: dict[str, dict[str, Any]] = {
     "saas": {"name": "SaaS", "fa": "نرم‌افزار به‌عنوان خدمت (SaaS)", "low": 0.05, "high": 0.10, "strong": 0.05},
     "retail": {"name": "retail and online shops", "fa": "خرده‌فروشی و فروشگاه‌های آنلاین", "low": 0.20, "high": 0.30},
     "finance": {"name": "banking and financial services", "fa": "بانکداری و خدمات مالی", "low": 0.10, "high": 0.15},
-    "consulting": {"name": "consulting and customer services", "fa": "مشاوره و خدمات مشتری", "low": None,
-                   "high": 0.10},
+    "consulting": {"name": "consulting and customer services", "fa": "مشاوره و خدمات مشتری", "low": None, "high": 0.10},
 }
 ALERT_THRESHOLD = 0.10
 RETURN_RANGE = (0.09, 0.20)
@@ -41,8 +40,9 @@ def _position(v: float, low: float | None, high: float | None) -> str:
     return "within"
 
 
-def benchmark(source: Any, industry: str, basis: str = "orders", calendar: str = "gregorian",
-              engine: str = "duckdb") -> list[dict[str, Any]]:
+def benchmark(
+    source: Any, industry: str, basis: str = "orders", calendar: str = "gregorian", engine: str = "duckdb"
+) -> list[dict[str, Any]]:
     """Benchmark records: yearly churn (and, for retail, the return rate) against the ranges."""
     from negah.metrics.base import open_source
     from negah.metrics.engine import compute_records
@@ -82,16 +82,23 @@ def benchmark(source: Any, industry: str, basis: str = "orders", calendar: str =
                     value, period = withv[-1]["value"], withv[-1]["period"]
             method = "churn_rate with period=year (not compounded)"
         rec: dict[str, Any] = {
-            "metric": "yearly_churn", "industry": ind, "period": period, "value": value,
-            "complete": complete, "method": method, "range_low": spec["low"], "range_high": spec["high"],
+            "metric": "yearly_churn",
+            "industry": ind,
+            "period": period,
+            "value": value,
+            "complete": complete,
+            "method": method,
+            "range_low": spec["low"],
+            "range_high": spec["high"],
             "position": None if value is None else _position(value, spec["low"], spec["high"]),
             "alert": bool(value is not None and value > ALERT_THRESHOLD),
         }
         if value is None:
             rec["message"] = "not enough data: yearly churn needs two consecutive years of orders"
         elif rec["alert"]:
-            rec["message"] = ("yearly churn above 10%: measure customer satisfaction (nps, complaints) "
-                              "and find the cause")
+            rec["message"] = (
+                "yearly churn above 10%: measure customer satisfaction (nps, complaints) and find the cause"
+            )
         elif ind == "saas" and value < spec["strong"]:
             rec["message"] = "under 5%: the range of strong SaaS companies"
         else:
@@ -102,17 +109,28 @@ def benchmark(source: Any, industry: str, basis: str = "orders", calendar: str =
             full = [r for r in rr if r["complete"]] or rr
             if full:
                 r = full[-1]
-                out.append({
-                    "metric": "product_return_rate", "industry": ind, "period": r["period"],
-                    "value": r["value"], "complete": r["complete"], "method": "units returned / units sold, yearly",
-                    "range_low": RETURN_RANGE[0], "range_high": RETURN_RANGE[1],
-                    "position": _position(r["value"], *RETURN_RANGE), "alert": r["value"] > RETURN_RANGE[1],
-                    "message": (f"{_position(r['value'], *RETURN_RANGE)} the online B2C return range (9-20%)"
-                                if r["value"] else "no returned units in the data: a rate of 0 is "
-                                "below the online B2C return range (9-20%), unless returns are not "
-                                "recorded (a return is a line with negative quantity or amount, "
-                                "or kind=return)"),
-                })
+                out.append(
+                    {
+                        "metric": "product_return_rate",
+                        "industry": ind,
+                        "period": r["period"],
+                        "value": r["value"],
+                        "complete": r["complete"],
+                        "method": "units returned / units sold, yearly",
+                        "range_low": RETURN_RANGE[0],
+                        "range_high": RETURN_RANGE[1],
+                        "position": _position(r["value"], *RETURN_RANGE),
+                        "alert": r["value"] > RETURN_RANGE[1],
+                        "message": (
+                            f"{_position(r['value'], *RETURN_RANGE)} the online B2C return range (9-20%)"
+                            if r["value"]
+                            else "no returned units in the data: a rate of 0 is "
+                            "below the online B2C return range (9-20%), unless returns are not "
+                            "recorded (a return is a line with negative quantity or amount, "
+                            "or kind=return)"
+                        ),
+                    }
+                )
         return out
     finally:
         if opened:
@@ -140,21 +158,21 @@ def describe(rec: dict[str, Any], lang: str = "en") -> str:
     if fa:
         rng = f"{_pct(lo, fa, 0)} تا {_pct(hi, fa, 0)}" if lo is not None else f"زیر {_pct(hi, fa, 0)}"
         where = "بازه مرجوعی فروشگاه‌های آنلاین B2C" if ret else f"بازه {spec['fa']}"
-        strong = (f"؛ شرکت‌های قوی زیر {_pct(spec['strong'], fa, 0)}"
-                  if not ret and "strong" in spec else "")
+        strong = f"؛ شرکت‌های قوی زیر {_pct(spec['strong'], fa, 0)}" if not ret and "strong" in spec else ""
         name = metric_name("yearly_churn" if not ret else "product_return_rate", "fa")
         period = persian_digits(str(rec["period"] or "")).replace("..", " تا ")
         part = "" if rec["complete"] else " (دوره ناقص)"
         if rec["value"] is None:
             verdict = "داده کافی نیست: ریزش سالانه به دو سال پیاپی سفارش نیاز دارد"
         elif rec["alert"] and not ret:
-            verdict = ("هشدار: ریزش سالانه بالای ۱۰٪ است؛ رضایت مشتریان را بسنجید (NPS، شکایت‌ها) "
-                       "و علت را پیدا کنید")
+            verdict = "هشدار: ریزش سالانه بالای ۱۰٪ است؛ رضایت مشتریان را بسنجید (NPS، شکایت‌ها) و علت را پیدا کنید"
         elif not ret and "strong" in spec and rec["value"] < spec["strong"]:
             verdict = "زیر ۵٪: در بازه شرکت‌های قوی SaaS"
         elif ret and not rec["value"]:
-            verdict = ("در داده هیچ کالای مرجوعی نیست: نرخ صفر پایین‌تر از " + where + " است، مگر آن‌که "
-                       "مرجوعی‌ها ثبت نشده باشند (مرجوعی ردیفی با مقدار یا مبلغ منفی یا kind=return است)")
+            verdict = (
+                "در داده هیچ کالای مرجوعی نیست: نرخ صفر پایین‌تر از " + where + " است، مگر آن‌که "
+                "مرجوعی‌ها ثبت نشده باشند (مرجوعی ردیفی با مقدار یا مبلغ منفی یا kind=return است)"
+            )
         else:
             verdict = {"below": "پایین‌تر از", "above": "بالاتر از", "within": "درون"}[rec["position"]] + " " + where
             if rec["alert"]:
@@ -165,5 +183,7 @@ def describe(rec: dict[str, Any], lang: str = "en") -> str:
     where = "online B2C return range" if ret else f"{spec['name']} range"
     part = "" if rec["complete"] else " (incomplete period)"
     alert = "ALERT " if rec["alert"] else ""
-    return (f"{rec['metric']} {rec['period'] or ''}{part}: {_pct(rec['value'], fa)}  [{where}: {rng}{strong}]  "
-            f"{alert}{rec['message']}")
+    return (
+        f"{rec['metric']} {rec['period'] or ''}{part}: {_pct(rec['value'], fa)}  [{where}: {rng}{strong}]  "
+        f"{alert}{rec['message']}"
+    )

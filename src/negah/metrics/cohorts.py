@@ -21,9 +21,15 @@ from negah.metrics.facts import ratio
 VALUES = ("customers", "revenue")
 
 
-def cohort_records(source: Any, period: str = "month", calendar: str = "gregorian",
-                   value: str = "customers", start: Any = None, end: Any = None,
-                   engine: str = "duckdb") -> list[dict[str, Any]]:
+def cohort_records(
+    source: Any,
+    period: str = "month",
+    calendar: str = "gregorian",
+    value: str = "customers",
+    start: Any = None,
+    end: Any = None,
+    engine: str = "duckdb",
+) -> list[dict[str, Any]]:
     """The cohort matrix as records, ordered by cohort then offset."""
     from negah.calendars import Calendar, check, to_date
     from negah.metrics.base import date_range, open_source
@@ -76,22 +82,48 @@ def cohort_records(source: Any, period: str = "month", calendar: str = "gregoria
             n, rev = cells.get((k, p), (0, _dec(0)))
             num, den = (n, size) if value == "customers" else (rev, rev0)
             complete = P.start >= rng[0] and P.end - _dt.timedelta(days=1) <= rng[1]
-            out.append({
-                "cohort": K.label, "cohort_start": K.start.isoformat(), "offset": p - k,
-                "period": P.label, "start": P.start.isoformat(), "end": P.end.isoformat(),
-                "value": _out(ratio(num, den)), "numerator": _out(num), "denominator": _out(den),
-                "complete": bool(complete),
-            })
+            out.append(
+                {
+                    "cohort": K.label,
+                    "cohort_start": K.start.isoformat(),
+                    "offset": p - k,
+                    "period": P.label,
+                    "start": P.start.isoformat(),
+                    "end": P.end.isoformat(),
+                    "value": _out(ratio(num, den)),
+                    "numerator": _out(num),
+                    "denominator": _out(den),
+                    "complete": bool(complete),
+                }
+            )
     return out
 
 
-def cohorts(source: Any, period: str = "month", calendar: str = "gregorian",
-            value: str = "customers", start: Any = None, end: Any = None, engine: str = "duckdb"):
+def cohorts(
+    source: Any,
+    period: str = "month",
+    calendar: str = "gregorian",
+    value: str = "customers",
+    start: Any = None,
+    end: Any = None,
+    engine: str = "duckdb",
+):
     """The cohort matrix as a long DataFrame (one row per cohort × offset)."""
     import pandas as pd
 
     recs = cohort_records(source, period, calendar, value, start, end, engine)
-    cols = ["cohort", "cohort_start", "offset", "period", "start", "end", "value", "numerator", "denominator", "complete"]
+    cols = [
+        "cohort",
+        "cohort_start",
+        "offset",
+        "period",
+        "start",
+        "end",
+        "value",
+        "numerator",
+        "denominator",
+        "complete",
+    ]
     return pd.DataFrame({c: pd.Series([r[c] for r in recs], dtype=object) for c in cols})
 
 

@@ -51,13 +51,32 @@ GROWTH_METRICS: dict[str, Callable[[PeriodFacts], Value]] = {
 }
 
 # Metrics whose value is a count or an amount: numerator/denominator print null.
-COUNT_METRICS = {"active_customers", "new_customers", "churned_customers", "reactivated_customers",
-                 "net_customer_adds", "acquisition_spend", "mrr", "mrr_new", "mrr_expansion",
-                 "mrr_contraction", "mrr_churned", "mrr_reactivated"}
+COUNT_METRICS = {
+    "active_customers",
+    "new_customers",
+    "churned_customers",
+    "reactivated_customers",
+    "net_customer_adds",
+    "acquisition_spend",
+    "mrr",
+    "mrr_new",
+    "mrr_expansion",
+    "mrr_contraction",
+    "mrr_churned",
+    "mrr_reactivated",
+}
 
-RATE_METRICS = {"churn_rate", "retention_rate", "revenue_churn_gross", "revenue_churn_net",
-                "net_revenue_retention", "repeat_purchase_rate", "loyal_customer_rate",
-                "product_return_rate", "customer_growth_rate"}
+RATE_METRICS = {
+    "churn_rate",
+    "retention_rate",
+    "revenue_churn_gross",
+    "revenue_churn_net",
+    "net_revenue_retention",
+    "repeat_purchase_rate",
+    "loyal_customer_rate",
+    "product_return_rate",
+    "customer_growth_rate",
+}
 
 _WINDOW_RE = re.compile(r"^\s*(\d+)\s*(d|day|days|w|week|weeks)?\s*$", re.I)
 
@@ -71,7 +90,9 @@ def parse_window(value: Any) -> int | None:
     else:
         m = _WINDOW_RE.match(str(value))
         if not m:
-            raise InputError(f"active window {value!r} is not a duration: expected days such as 90d or weeks such as 12w")
+            raise InputError(
+                f"active window {value!r} is not a duration: expected days such as 90d or weeks such as 12w"
+            )
         days = int(m.group(1)) * (7 if (m.group(2) or "d").lower().startswith("w") else 1)
     if days <= 0:
         raise InputError(f"active window {value!r} must be at least one day")
@@ -98,17 +119,25 @@ _WINDOW_NAME = re.compile(r"^(active_customers|churned_customers|churn_rate|rete
 def _window_of(requested: Sequence[str] | None, window: int | None) -> int | None:
     """The activity window of a run: ``--active-window``, or the one that requested names
     such as ``churn_rate_30d`` carry (they must agree: one window per run)."""
-    named = sorted({int(m.group(2)) for m in (_WINDOW_NAME.match(str(n).strip().lower()) for n in requested or ())
-                    if m and int(m.group(2)) > 0})
+    named = sorted(
+        {
+            int(m.group(2))
+            for m in (_WINDOW_NAME.match(str(n).strip().lower()) for n in requested or ())
+            if m and int(m.group(2)) > 0
+        }
+    )
     if len(named) > 1 or (named and window is not None and named[0] != window):
         got = ", ".join(f"{d}d" for d in sorted({*named, *([window] if window else [])}))
-        raise InputError(f"activity-window metrics for several windows ({got}) in one run: ask for one "
-                         "window at a time (the names' suffix and --active-window must agree)")
+        raise InputError(
+            f"activity-window metrics for several windows ({got}) in one run: ask for one "
+            "window at a time (the names' suffix and --active-window must agree)"
+        )
     return window if window is not None else (named[0] if named else None)
 
 
-def _select(requested: Sequence[str] | None, basis: str, has_responses: bool, has_spend: bool,
-            window: int | None) -> list[str]:
+def _select(
+    requested: Sequence[str] | None, basis: str, has_responses: bool, has_spend: bool, window: int | None
+) -> list[str]:
     from negah.metrics.acquisition import ACQUISITION_METRICS
     from negah.metrics.window import window_names
 
@@ -118,11 +147,17 @@ def _select(requested: Sequence[str] | None, basis: str, has_responses: bool, ha
         for name in requested:
             n = str(name).strip().lower()
             if n not in allowed:
-                raise InputError(f"metric {name!r} is not known for basis {basis!r}: expected one of {', '.join(allowed)}")
+                raise InputError(
+                    f"metric {name!r} is not known for basis {basis!r}: expected one of {', '.join(allowed)}"
+                )
             if n == "nps" and not has_responses:
-                raise InputError("metric 'nps' needs survey answers: there is no responses table (responses.csv with customer_id, response_date, score)")
+                raise InputError(
+                    "metric 'nps' needs survey answers: there is no responses table (responses.csv with customer_id, response_date, score)"
+                )
             if n in ACQUISITION_METRICS and not has_spend:
-                raise InputError(f"metric {n!r} needs acquisition spend: there is no spend table (spend.csv with spend_date, amount[, channel])")
+                raise InputError(
+                    f"metric {n!r} needs acquisition spend: there is no spend table (spend.csv with spend_date, amount[, channel])"
+                )
             if n not in out:
                 out.append(n)
         if window and not any(n in window_names(window) for n in out):
@@ -132,7 +167,8 @@ def _select(requested: Sequence[str] | None, basis: str, has_responses: bool, ha
                 raise InputError(
                     f"--active-window {window}d adds activity-window metrics, but none of the requested "
                     f"metrics has one: ask for {', '.join(window_names(window))} (or churn_rate, "
-                    "retention_rate, active_customers, churned_customers with --active-window)")
+                    "retention_rate, active_customers, churned_customers with --active-window)"
+                )
             out += extra
         # report in the canonical order
         return [m for m in allowed if m in out]
@@ -146,10 +182,18 @@ def _select(requested: Sequence[str] | None, basis: str, has_responses: bool, ha
     return names
 
 
-def compute_records(source: Any, period: str = "month", calendar: str = "gregorian",
-                    metrics: Sequence[str] | str | None = None, segment: str | None = None,
-                    start: Any = None, end: Any = None, basis: str = "orders",
-                    active_window: Any = None, engine: str = "duckdb") -> list[dict[str, Any]]:
+def compute_records(
+    source: Any,
+    period: str = "month",
+    calendar: str = "gregorian",
+    metrics: Sequence[str] | str | None = None,
+    segment: str | None = None,
+    start: Any = None,
+    end: Any = None,
+    basis: str = "orders",
+    active_window: Any = None,
+    engine: str = "duckdb",
+) -> list[dict[str, Any]]:
     """The spec's output records (list of dicts, JSON-ready) — see :func:`compute`."""
     from negah.calendars import Calendar, check, to_date
     from negah.metrics.base import date_range, open_source
@@ -162,8 +206,10 @@ def compute_records(source: Any, period: str = "month", calendar: str = "gregori
         metrics = [metrics]
     window = _window_of(metrics, parse_window(active_window))
     if basis == "subscriptions" and window is not None:
-        raise InputError(f"the activity window ({window}d) is for orders: subscriptions say by "
-                         "themselves who is a customer; drop --active-window or use --basis orders")
+        raise InputError(
+            f"the activity window ({window}d) is for orders: subscriptions say by "
+            "themselves who is a customer; drop --active-window or use --basis orders"
+        )
     lo = to_date(start) if start is not None else None
     hi = to_date(end) if end is not None else None
     if lo is not None and hi is not None and lo > hi:
@@ -195,8 +241,9 @@ def compute_records(source: Any, period: str = "month", calendar: str = "gregori
             store.close()
 
 
-def period_facts(store: "Store", cal: "Calendar", segment: str | None, names: Iterable[str],
-                 window: int | None = None) -> dict[tuple[Any, int], PeriodFacts]:
+def period_facts(
+    store: "Store", cal: "Calendar", segment: str | None, names: Iterable[str], window: int | None = None
+) -> dict[tuple[Any, int], PeriodFacts]:
     """Run the engine and assemble one :class:`PeriodFacts` per (segment, period)."""
     from negah.metrics.rollup import nps_facts, order_facts
 
@@ -288,9 +335,16 @@ def metric_function(name: str) -> Callable[[PeriodFacts], Value]:
     return window_function(name)
 
 
-def build_records(cal: "Calendar", grid: dict[tuple[Any, int], PeriodFacts], names: list[str],
-                  rng: tuple[_dt.date, _dt.date], segmented: bool, lo: _dt.date | None,
-                  hi: _dt.date | None, funcs: Callable[[str], Callable] | None = None) -> list[dict[str, Any]]:
+def build_records(
+    cal: "Calendar",
+    grid: dict[tuple[Any, int], PeriodFacts],
+    names: list[str],
+    rng: tuple[_dt.date, _dt.date],
+    segmented: bool,
+    lo: _dt.date | None,
+    hi: _dt.date | None,
+    funcs: Callable[[str], Callable] | None = None,
+) -> list[dict[str, Any]]:
     """Records ordered by period, then segment, then the metric table's order."""
     funcs = funcs or metric_function
     segs = sorted({s for s, _ in grid}, key=_seg_key)
@@ -376,10 +430,18 @@ def _py(v: Any) -> Any:
     return v
 
 
-def compute(source: Any, period: str = "month", calendar: str = "gregorian",
-            metrics: Sequence[str] | str | None = None, segment: str | None = None,
-            start: Any = None, end: Any = None, basis: str = "orders",
-            active_window: Any = None, engine: str = "duckdb") -> "pd.DataFrame":
+def compute(
+    source: Any,
+    period: str = "month",
+    calendar: str = "gregorian",
+    metrics: Sequence[str] | str | None = None,
+    segment: str | None = None,
+    start: Any = None,
+    end: Any = None,
+    basis: str = "orders",
+    active_window: Any = None,
+    engine: str = "duckdb",
+) -> "pd.DataFrame":
     """Retention metrics per period, as a DataFrame of the spec's output records.
 
     Parameters
@@ -412,8 +474,7 @@ def compute(source: Any, period: str = "month", calendar: str = "gregorian",
     """
     import pandas as pd
 
-    recs = compute_records(source, period, calendar, metrics, segment, start, end, basis,
-                           active_window, engine)
+    recs = compute_records(source, period, calendar, metrics, segment, start, end, basis, active_window, engine)
     cols = ["metric", "period", "start", "end", "value", "numerator", "denominator", "complete"]
     if segment is not None:
         cols.append("segment")

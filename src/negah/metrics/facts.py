@@ -51,13 +51,13 @@ class PeriodFacts:
 
     pkey: int
     has_prev: bool  # False for the first period of the data: P⁻ is unknown
-    A: int = 0          # |A(P)|
-    N: int = 0          # |N(P)|
-    SA: int = 0         # |S ∩ A|
-    R: int = 0          # |R(P)| repeat customers
-    LN: int = 0         # new customers with >= 2 purchase orders in P
-    S: int = 0          # |S(P)| = |A(P⁻)|
-    prevA: int = 0      # |A(P⁻)|
+    A: int = 0  # |A(P)|
+    N: int = 0  # |N(P)|
+    SA: int = 0  # |S ∩ A|
+    R: int = 0  # |R(P)| repeat customers
+    LN: int = 0  # new customers with >= 2 purchase orders in P
+    S: int = 0  # |S(P)| = |A(P⁻)|
+    prevA: int = 0  # |A(P⁻)|
     kept: Decimal = Decimal(0)
     lost: Decimal = Decimal(0)
     R0: Decimal = Decimal(0)

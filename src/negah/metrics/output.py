@@ -19,9 +19,17 @@ from typing import Any, Sequence
 from negah.calendars import persian_digits
 from negah.i18n import fa_number, metric_name
 
-RATES = {"churn_rate", "retention_rate", "revenue_churn_gross", "revenue_churn_net",
-         "net_revenue_retention", "repeat_purchase_rate", "loyal_customer_rate",
-         "product_return_rate", "customer_growth_rate"}
+RATES = {
+    "churn_rate",
+    "retention_rate",
+    "revenue_churn_gross",
+    "revenue_churn_net",
+    "net_revenue_retention",
+    "repeat_purchase_rate",
+    "loyal_customer_rate",
+    "product_return_rate",
+    "customer_growth_rate",
+}
 
 # Table headers besides the metrics (whose names come from negah.i18n).
 FA_HEADERS = {"period": "دوره", "segment": "بخش"}
@@ -143,8 +151,9 @@ def column_blocks(widths: Sequence[int], keys: int, limit: int | None) -> list[l
     return [list(range(keys)) + b for b in blocks]
 
 
-def render_table(records: Sequence[dict[str, Any]], lang: str = "en", title: str | None = None,
-                 width: int | None = None) -> str:
+def render_table(
+    records: Sequence[dict[str, Any]], lang: str = "en", title: str | None = None, width: int | None = None
+) -> str:
     """Periods as rows, metrics as columns, no header or value cut short: a table wider
     than ``width`` (default: :func:`table_width`) is printed as several tables one under
     the other, each with the period (and segment) columns and the metrics that fit."""
@@ -165,20 +174,29 @@ def render_table(records: Sequence[dict[str, Any]], lang: str = "en", title: str
             else:
                 cells.append(fmt_value(c, v, lang))
         body.append(cells)
-    text = render_grid(heads, body, keys=n_keys, right=[i >= n_keys for i in range(len(cols))],
-                       title=title, width=width)
+    text = render_grid(
+        heads, body, keys=n_keys, right=[i >= n_keys for i in range(len(cols))], title=title, width=width
+    )
     return text + (partial_note(lang) if any(not r[-1] for r in rows) else "")
 
 
 def partial_note(lang: str = "en") -> str:
     """The footnote of the ``*`` that marks a period the data cover only in part."""
-    return ("* دوره‌ای که داده فقط بخشی از آن را پوشش می‌دهد" if lang == "fa"
-            else "* period only partly covered by the data") + "\n"
+    return (
+        "* دوره‌ای که داده فقط بخشی از آن را پوشش می‌دهد" if lang == "fa" else "* period only partly covered by the data"
+    ) + "\n"
 
 
-def render_grid(heads: Sequence[str], body: Sequence[Sequence[str]], *, keys: int = 1,
-                right: Sequence[bool] | None = None, title: str | None = None, width: int | None = None,
-                wrap_over: int = 48) -> str:
+def render_grid(
+    heads: Sequence[str],
+    body: Sequence[Sequence[str]],
+    *,
+    keys: int = 1,
+    right: Sequence[bool] | None = None,
+    title: str | None = None,
+    width: int | None = None,
+    wrap_over: int = 48,
+) -> str:
     """A terminal table of ready-made cells that never cuts a header or a value: columns
     take their natural width (text longer than ``wrap_over`` wraps onto more lines), and
     a table wider than ``width`` (default: :func:`table_width`; None = no limit) becomes
@@ -191,8 +209,10 @@ def render_grid(heads: Sequence[str], body: Sequence[Sequence[str]], *, keys: in
     right = list(right) if right is not None else [False] * n
     natural = [max([cell_len(heads[i])] + [cell_len(r[i]) for r in body]) for i in range(n)]
     # a long text column wraps (at spaces) instead of making the table too wide
-    widths = [w if w <= wrap_over else max(wrap_over, max((cell_len(x) for x in heads[i].split()), default=0))
-              for i, w in enumerate(natural)]
+    widths = [
+        w if w <= wrap_over else max(wrap_over, max((cell_len(x) for x in heads[i].split()), default=0))
+        for i, w in enumerate(natural)
+    ]
     limit = table_width() if width is None else width
     buf = io.StringIO()
     for k, idx in enumerate(column_blocks(widths, keys, limit)):
@@ -201,12 +221,16 @@ def render_grid(heads: Sequence[str], body: Sequence[Sequence[str]], *, keys: in
         t = Table(title=title if k == 0 else None, show_lines=False)
         for i in idx:
             wraps = widths[i] < natural[i]
-            t.add_column(heads[i], justify="right" if right[i] else "left", no_wrap=not wraps,
-                         min_width=widths[i], max_width=widths[i] if wraps else None,
-                         overflow="fold" if wraps else "ellipsis")
+            t.add_column(
+                heads[i],
+                justify="right" if right[i] else "left",
+                no_wrap=not wraps,
+                min_width=widths[i],
+                max_width=widths[i] if wraps else None,
+                overflow="fold" if wraps else "ellipsis",
+            )
         for r in body:
             t.add_row(*[r[i] for i in idx])
         need = 1 + sum(widths[i] + 3 for i in idx)
-        Console(file=buf, width=max(need, cell_len(title or "")), force_terminal=False,
-                color_system=None).print(t)
+        Console(file=buf, width=max(need, cell_len(title or "")), force_terminal=False, color_system=None).print(t)
     return buf.getvalue()

@@ -96,9 +96,15 @@ def orders_table(store: "Store", chunk: Chunk = None) -> "ir.Table":
     return t.filter((c < hi) | c.isnull()) if hi is not None else t
 
 
-def customer_periods(store: "Store", cal: "Calendar", segment: str | None = None,
-                     order_days: bool = False, units: bool = False, day_masks: bool = True,
-                     chunk: Chunk = None) -> "ir.Table":
+def customer_periods(
+    store: "Store",
+    cal: "Calendar",
+    segment: str | None = None,
+    order_days: bool = False,
+    units: bool = False,
+    day_masks: bool = True,
+    chunk: Chunk = None,
+) -> "ir.Table":
     """Lines → one row per (``customer_id``, ``pkey``) [+ ``seg``]: ONE aggregation.
 
     Columns: ``rev`` (DECIMAL), ``norders`` (purchase orders dated in the period),
@@ -118,8 +124,9 @@ def customer_periods(store: "Store", cal: "Calendar", segment: str | None = None
     branch = "order_id" in orders.columns
     # the lines and the order branch below read the same normalized lines: ONE scan of
     # the orders (DuckDB and PostgreSQL materialize a CTE read twice)
-    n = normalize_orders(orders, only=("customer_id", "order_id", "day", "is_return", "amount")
-                         + (("units",) if units else ()))
+    n = normalize_orders(
+        orders, only=("customer_id", "order_id", "day", "is_return", "amount") + (("units",) if units else ())
+    )
     words = mask_words(cal) if day_masks else 0
     days = calendar_table(store, cal, words)
     bits = [f"b{w}" for w in range(words)]
@@ -243,7 +250,6 @@ def facts_expr(cp: "ir.Table", segmented: bool) -> "ir.Table":
 def units_expr(store: "Store", cal: "Calendar") -> "ir.Table":
     """Units sold and returned per period (``pkey``, ``sold``, ``returned``), straight from
     the lines: they are summed over all customers, so they need no customer roll-up."""
-    import ibis
 
     n = normalize_orders(store.table("orders"), only=("day", "is_return", "units"))
     # per day first (a few thousand groups), then the calendar join on those few rows
@@ -277,8 +283,9 @@ def order_facts(store: "Store", cal: "Calendar", segment: str | None = None) -> 
     chunks: list[Any] = store.customer_chunks("orders") or [None]
     # every expression is built here: building one reads table schemas through the
     # store's connection, which the worker threads of side_by_side must not share
-    plans = [facts_expr(customer_periods(store, cal, segment, units=segmented, chunk=chunk), segmented)
-             for chunk in chunks]
+    plans = [
+        facts_expr(customer_periods(store, cal, segment, units=segmented, chunk=chunk), segmented) for chunk in chunks
+    ]
     tasks = [partial(store.execute, e) for e in plans]
     units_task = None if segmented else partial(store.execute, units_expr(store, cal))
     chunked = len(chunks) > 1

@@ -29,9 +29,20 @@ if TYPE_CHECKING:  # pragma: no cover
     from negah.store.connect import Store
 
 SUBSCRIPTION_METRICS = [
-    "active_customers", "new_customers", "churned_customers", "churn_rate", "retention_rate",
-    "mrr", "mrr_new", "mrr_expansion", "mrr_contraction", "mrr_churned", "mrr_reactivated",
-    "revenue_churn_gross", "revenue_churn_net", "net_revenue_retention",
+    "active_customers",
+    "new_customers",
+    "churned_customers",
+    "churn_rate",
+    "retention_rate",
+    "mrr",
+    "mrr_new",
+    "mrr_expansion",
+    "mrr_contraction",
+    "mrr_churned",
+    "mrr_reactivated",
+    "revenue_churn_gross",
+    "revenue_churn_net",
+    "net_revenue_retention",
 ]
 
 
@@ -82,8 +93,9 @@ def subscription_facts(store: "Store", cal, segment: str | None) -> dict[tuple[A
     subs = store.table("subscriptions")
     n = len(cal)
     bdates = [p.start for p in cal.periods] + [cal.end]
-    bounds = pd.DataFrame({"q": list(range(n + 1)), "b": bdates,
-                           "bprev": [bdates[0] - _dt.timedelta(days=1)] + bdates[:-1]})
+    bounds = pd.DataFrame(
+        {"q": list(range(n + 1)), "b": bdates, "bprev": [bdates[0] - _dt.timedelta(days=1)] + bdates[:-1]}
+    )
     if store.kind == "spark":
         from negah.store.spark import temp_table
 
@@ -144,8 +156,15 @@ def subscription_facts(store: "Store", cal, segment: str | None) -> dict[tuple[A
     return grid
 
 
-def subscription_records(store: "Store", period: str, calendar: str, names: list[str],
-                         segment: str | None, lo: _dt.date | None, hi: _dt.date | None) -> list[dict[str, Any]]:
+def subscription_records(
+    store: "Store",
+    period: str,
+    calendar: str,
+    names: list[str],
+    segment: str | None,
+    lo: _dt.date | None,
+    hi: _dt.date | None,
+) -> list[dict[str, Any]]:
     from negah.calendars import Calendar
     from negah.metrics.base import date_range
     from negah.metrics.engine import build_records
@@ -160,5 +179,6 @@ def subscription_records(store: "Store", period: str, calendar: str, names: list
         return []
     cal = Calendar(rng[0], rng[1], period, calendar)
     grid = subscription_facts(store, cal, segment)
-    return build_records(cal, grid, names, rng, segment is not None, lo, hi,
-                         funcs=lambda name: (lambda x, _n=name: _value(_n, x)))
+    return build_records(
+        cal, grid, names, rng, segment is not None, lo, hi, funcs=lambda name: lambda x, _n=name: _value(_n, x)
+    )

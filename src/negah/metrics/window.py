@@ -30,6 +30,7 @@ def window_names(w: int) -> list[str]:
 
 def window_function(name: str) -> Callable[[PeriodFacts], Value]:
     base = name.rsplit("_", 1)[0]
+
     def f(x: PeriodFacts) -> Value:
         wf = x.extra.get("window")
         if wf is None:
@@ -46,11 +47,13 @@ def window_function(name: str) -> Callable[[PeriodFacts], Value]:
         if base == "retention_rate":
             return Value(ratio(s - c, s), s - c, s)
         raise InputError(f"metric {name!r} is not known")
+
     return f
 
 
-def add_window(store: "Store", cal: "Calendar", segment: str | None,
-               grid: dict[tuple[Any, int], PeriodFacts], w: int) -> None:
+def add_window(
+    store: "Store", cal: "Calendar", segment: str | None, grid: dict[tuple[Any, int], PeriodFacts], w: int
+) -> None:
     """Compute (|S|, |C|, active at e) per (segment, period) into ``x.extra['window']``."""
     import ibis
     import pandas as pd
@@ -63,10 +66,12 @@ def add_window(store: "Store", cal: "Calendar", segment: str | None,
     a = cp.filter(cp.norders > 0)
     a = a.mutate(next_active=a.pkey.lead().over(ibis.window(group_by="customer_id", order_by="pkey")))
     n = len(cal)
-    bounds = pd.DataFrame({
-        "q": list(range(1, n + 1)),
-        "bn": [((cal.periods[q].start if q < n else cal.end) - EPOCH).days for q in range(1, n + 1)],
-    })
+    bounds = pd.DataFrame(
+        {
+            "q": list(range(1, n + 1)),
+            "bn": [((cal.periods[q].start if q < n else cal.end) - EPOCH).days for q in range(1, n + 1)],
+        }
+    )
     if store.kind == "spark":
         from negah.store.spark import temp_table
 

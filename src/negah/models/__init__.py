@@ -37,8 +37,13 @@ def get_model(name: str) -> type:
     """The model class for a CLI name (bgnbd, paretonbd, mbgnbd, gammagamma, sbg)."""
     from negah.errors import InputError
 
-    cls = {"bgnbd": "BGNBD", "mbgnbd": "MBGNBD", "paretonbd": "ParetoNBD", "gammagamma": "GammaGamma",
-           "sbg": "ShiftedBetaGeometric"}.get(name)
+    cls = {
+        "bgnbd": "BGNBD",
+        "mbgnbd": "MBGNBD",
+        "paretonbd": "ParetoNBD",
+        "gammagamma": "GammaGamma",
+        "sbg": "ShiftedBetaGeometric",
+    }.get(name)
     if cls is None:
         raise InputError(f"model {name!r}: expected one of {', '.join(MODEL_NAMES)}")
     return getattr(importlib.import_module(_EXPORTS[cls]), cls)

@@ -28,7 +28,13 @@ import numpy as np
 
 from negah.errors import ConvergenceError, InputError, ModelError
 from negah.models.rfm import (  # noqa: F401  (re-exported: the models import them from here)
-    SUMMARY_COLUMNS, RFMData, as_float_array, collapse, group, rfm_arrays, rfm_data,
+    SUMMARY_COLUMNS,
+    RFMData,
+    as_float_array,
+    collapse,
+    group,
+    rfm_arrays,
+    rfm_data,
 )
 
 
@@ -45,6 +51,7 @@ def wsum(a: np.ndarray, b: np.ndarray) -> float:
 # ------------------------------------------------------------------------------------
 # optimisation
 # ------------------------------------------------------------------------------------
+
 
 @dataclass
 class FitResult:
@@ -146,11 +153,22 @@ def maximise(
 
     def run(x0: np.ndarray):
         if hessian is None:
-            return minimize(f, x0, jac=True, method="L-BFGS-B", bounds=[(-25.0, 25.0)] * len(x0),
-                            options={"maxiter": maxiter, "ftol": tol, "gtol": 1e-9, "maxcor": 20})
-        return minimize(lambda t: fgh(t)[0], x0, jac=lambda t: fgh(t)[1], hess=lambda t: fgh(t)[2],
-                        method="trust-exact", options={"gtol": 1e-10 if tol < 1e-9 else 1e-7,
-                                                       "maxiter": min(maxiter, 500)})
+            return minimize(
+                f,
+                x0,
+                jac=True,
+                method="L-BFGS-B",
+                bounds=[(-25.0, 25.0)] * len(x0),
+                options={"maxiter": maxiter, "ftol": tol, "gtol": 1e-9, "maxcor": 20},
+            )
+        return minimize(
+            lambda t: fgh(t)[0],
+            x0,
+            jac=lambda t: fgh(t)[1],
+            hess=lambda t: fgh(t)[2],
+            method="trust-exact",
+            options={"gtol": 1e-10 if tol < 1e-9 else 1e-7, "maxiter": min(maxiter, 500)},
+        )
 
     best = None
     tried: list[str] = []
@@ -190,8 +208,16 @@ def maximise(
         raise fail(f"a parameter ran to the edge of its range: {at}")
     k = len(theta)
     if not std_errors:
-        return FitResult(theta, params, -float(best.fun) / scale, np.full(k, np.nan), np.full((k, k), np.nan),
-                         True, int(best.nit), str(best.message))
+        return FitResult(
+            theta,
+            params,
+            -float(best.fun) / scale,
+            np.full(k, np.nan),
+            np.full((k, k), np.nan),
+            True,
+            int(best.nit),
+            str(best.message),
+        )
     if hessian is None:
         cov_t, H_ok = _inverse_hessian(negll_and_grad, theta)
         ll = -float(negll_and_grad(theta)[0])
@@ -219,8 +245,9 @@ def _invert(H: np.ndarray) -> tuple[np.ndarray, bool]:
     return cov, ok
 
 
-def _inverse_hessian(negll_and_grad: Callable[[np.ndarray], tuple[float, np.ndarray]],
-                     theta: np.ndarray, h: float = 1e-4) -> tuple[np.ndarray, bool]:
+def _inverse_hessian(
+    negll_and_grad: Callable[[np.ndarray], tuple[float, np.ndarray]], theta: np.ndarray, h: float = 1e-4
+) -> tuple[np.ndarray, bool]:
     """Inverse of the Hessian by central differences of the analytic gradient."""
     k = len(theta)
     H = np.empty((k, k))
@@ -236,6 +263,7 @@ def _inverse_hessian(negll_and_grad: Callable[[np.ndarray], tuple[float, np.ndar
 # ------------------------------------------------------------------------------------
 # the contract
 # ------------------------------------------------------------------------------------
+
 
 class BaseModel:
     """Base class of negah's fitted models; see the module docstring for the contract."""
@@ -278,8 +306,9 @@ class BaseModel:
             self.params_.update(res.boundary["params"])
             self.std_errors_.update(res.boundary["std_errors"])
             # the limiting model's covariance: its finite parameters, then the limit's own
-            self.covariance_names_ = [n for n, v in zip(self.param_names, res.params) if np.isfinite(v)] + \
-                list(res.boundary["params"])
+            self.covariance_names_ = [n for n, v in zip(self.param_names, res.params) if np.isfinite(v)] + list(
+                res.boundary["params"]
+            )
             self.boundary_ = str(res.boundary["message"])
         for n, v in self.params_.items():
             setattr(self, f"{n}_", v)
@@ -289,7 +318,9 @@ class BaseModel:
         if self.initial_params:
             unknown = set(self.initial_params) - set(self.param_names)
             if unknown:
-                raise InputError(f"{type(self).__name__} initial_params: unknown {sorted(unknown)}; allowed {list(self.param_names)}")
+                raise InputError(
+                    f"{type(self).__name__} initial_params: unknown {sorted(unknown)}; allowed {list(self.param_names)}"
+                )
             start.update(self.initial_params)
         vals = np.array([float(start[n]) for n in self.param_names])
         if np.any(vals <= 0):
@@ -314,8 +345,13 @@ class BaseModel:
         rows = []
         for n, est in self.params_.items():
             se = self.std_errors_[n]
-            row = {"param": n, "estimate": est, "std_error": se,
-                   "lower_95": est - 1.959964 * se, "upper_95": est + 1.959964 * se}
+            row = {
+                "param": n,
+                "estimate": est,
+                "std_error": se,
+                "lower_95": est - 1.959964 * se,
+                "upper_95": est + 1.959964 * se,
+            }
             if self.boundary_:
                 row["note"] = "" if n in self.param_names and np.isfinite(est) else self._boundary_note(n)
             rows.append(row)
@@ -354,13 +390,16 @@ class BaseModel:
         ps = ", ".join(f"{n}={v:.4g}" for n, v in self.params_.items())
         if getattr(self, "boundary_", None):
             ps += " (at the boundary of the parameter space: see .boundary_)"
-        return (f"<negah.{cls}: {ps}; log-likelihood {self.log_likelihood_:.2f} "
-                f"on {self.n_customers_:,} customers ({self.n_rows_:,} distinct rows)>")
+        return (
+            f"<negah.{cls}: {ps}; log-likelihood {self.log_likelihood_:.2f} "
+            f"on {self.n_customers_:,} customers ({self.n_rows_:,} distinct rows)>"
+        )
 
 
 # ------------------------------------------------------------------------------------
 # non-contractual purchase models (BG/NBD, MBG/NBD, Pareto/NBD)
 # ------------------------------------------------------------------------------------
+
 
 class PurchaseModel(BaseModel):
     """Shared fit/predict plumbing of the non-contractual purchase models."""
@@ -406,9 +445,18 @@ class PurchaseModel(BaseModel):
         restarts = [np.log(np.array(r)) for r in self._restarts()]
         return self._ml(d, start, restarts)
 
-    def _ml(self, d: RFMData, start: np.ndarray, restarts: Sequence[np.ndarray], *,
-            negll: Callable | None = None, hessian: Callable | None = None, names: Sequence[str] | None = None,
-            to_params: Callable = _log_params, subsample: bool = True) -> FitResult:
+    def _ml(
+        self,
+        d: RFMData,
+        start: np.ndarray,
+        restarts: Sequence[np.ndarray],
+        *,
+        negll: Callable | None = None,
+        hessian: Callable | None = None,
+        names: Sequence[str] | None = None,
+        to_params: Callable = _log_params,
+        subsample: bool = True,
+    ) -> FitResult:
         """Maximum likelihood on ``d`` (by default the model's own likelihood and parameters).
 
         Above ``subsample_rows`` distinct rows, the fit starts from a fit on a random
@@ -421,15 +469,21 @@ class PurchaseModel(BaseModel):
         model = type(self).__name__
 
         def kw(data: RFMData) -> dict[str, Any]:
-            return {"names": names, "model": model, "total_weight": data.total, "to_params": to_params,
-                    "hessian": None if hessian is None else (lambda th: hessian(th, data))}
+            return {
+                "names": names,
+                "model": model,
+                "total_weight": data.total,
+                "to_params": to_params,
+                "hessian": None if hessian is None else (lambda th: hessian(th, data)),
+            }
 
         if subsample and d.n_rows > self.subsample_rows and not self.initial_params:
             sub = d.thin(self.subsample_customers)
             if sub.total > 0 and np.any(sub.x > 0):
                 try:
-                    pre = maximise(lambda th: negll(th, sub), start, restarts=restarts, tol=1e-8,
-                                   std_errors=False, **kw(sub))
+                    pre = maximise(
+                        lambda th: negll(th, sub), start, restarts=restarts, tol=1e-8, std_errors=False, **kw(sub)
+                    )
                     restarts = [start, *restarts]
                     start = pre.theta
                 except ConvergenceError:
@@ -479,8 +533,17 @@ class PurchaseModel(BaseModel):
         self._check_fitted()
         return self._uncond_expected(tt)
 
-    def clv(self, frequency: Any, recency: Any = None, T: Any = None, *, spend: Any,
-            horizon: int, discount_rate: float, margin: float = 1.0) -> np.ndarray:
+    def clv(
+        self,
+        frequency: Any,
+        recency: Any = None,
+        T: Any = None,
+        *,
+        spend: Any,
+        horizon: int,
+        discount_rate: float,
+        margin: float = 1.0,
+    ) -> np.ndarray:
         """Discounted value of each customer's purchases in the next ``horizon`` periods.
 
         CLV = margin * spend * sum_{k=1..horizon} (E[X(T, T+k)] - E[X(T, T+k-1)]) / (1 + d)^k,

@@ -60,7 +60,7 @@ class _BGIndex:
             order = np.argsort(ix, kind="stable")
             self.w, self.x, ix, self.itx, self.iT = (v[order] for v in (self.w, self.x, ix, self.itx, self.iT))
         self.starts = np.flatnonzero(np.r_[True, ix[1:] != ix[:-1]]) if len(ix) else np.zeros(0, dtype=np.int64)
-        self.gx = d.ux[ix[self.starts]]                     # x of each run
+        self.gx = d.ux[ix[self.starts]]  # x of each run
         self.ig = np.repeat(np.arange(len(self.starts)), np.diff(np.r_[self.starts, len(ix)]))  # run of each row
 
     def per_x(self, v: np.ndarray) -> np.ndarray:
@@ -87,7 +87,7 @@ def _dropout_terms(phi: np.ndarray, ux: np.ndarray, gx: np.ndarray, k: float, li
     if limit:
         t = float(phi[0])
         p = expit(t)
-        l1mp = -np.logaddexp(0.0, t)                     # ln(1 − p)
+        l1mp = -np.logaddexp(0.0, t)  # ln(1 − p)
         xk = ux + k
         A2 = xk * l1mp
         c = np.full(len(gx), t)
@@ -101,7 +101,7 @@ def _dropout_terms(phi: np.ndarray, ux: np.ndarray, gx: np.ndarray, k: float, li
     a, b = np.exp(phi)
     ab = a + b
     A2 = gammaln(ab) + gammaln(b + ux + k) - gammaln(b) - gammaln(ab + ux + k)
-    bx = b + gx - 1.0 + k                                 # > 0: x >= 1 for the BG/NBD
+    bx = b + gx - 1.0 + k  # > 0: x >= 1 for the BG/NBD
     c = np.log(a) - np.log(bx)
     if order == 0:
         return A2, c, None, None, None, None
@@ -112,7 +112,7 @@ def _dropout_terms(phi: np.ndarray, ux: np.ndarray, gx: np.ndarray, k: float, li
     dc = np.array([np.ones(len(gx)), -beta_x])
     if order < 2:
         return A2, c, dA2, dc, None, None
-    ta = zeta(2.0, ab) - zeta(2.0, ab + ux + k)           # trigamma differences
+    ta = zeta(2.0, ab) - zeta(2.0, ab + ux + k)  # trigamma differences
     tb = ta + zeta(2.0, b + ux + k) - zeta(2.0, b)
     d2A2 = np.array([[a * a * ta + a * da, a * b * ta], [a * b * ta, b * b * tb + b * db]])
     zero = np.zeros(len(gx))
@@ -137,26 +137,26 @@ def bg_family_negll(theta: np.ndarray, d: RFMData, modified: bool, order: int = 
     A1 = gammaln(r + ux) - gammaln(r) + r * np.log(alpha)
     # A3 summed per distinct T
     laT_u = np.log(alpha + d.uT)
-    RW = r * g.WT + g.WXT                                  # Σ w (r + x) per distinct T
+    RW = r * g.WT + g.WXT  # Σ w (r + x) per distinct T
     A3sum = -wsum(RW, laT_u)
     # per row with an A4 term: z = c_x + (r + x) D, D = ln(α+T) − ln(α+t_x) >= 0
     D = laT_u[g.iT] - np.log(alpha + d.utx)[g.itx]
     xr = g.x + r
     z = c[g.ig] + xr * D
     e = np.exp(-np.abs(z))
-    sp = np.maximum(z, 0.0) + np.log1p(e)                # softplus(z) = ln(1 + e^z)
+    sp = np.maximum(z, 0.0) + np.log1p(e)  # softplus(z) = ln(1 + e^z)
     ll = float(wsum(wx, A1 + A2) + A3sum + wsum(g.w, sp))
     if order == 0:
         return -ll
     inv1e = 1.0 / (1.0 + e)
-    p = np.where(z >= 0, 1.0, e) * inv1e                 # logistic(z): the share of the "dropped out" term
+    p = np.where(z >= 0, 1.0, e) * inv1e  # logistic(z): the share of the "dropped out" term
     wp = g.w * p
     iaT_u = 1.0 / (alpha + d.uT)
     iaT = iaT_u[g.iT]
     iatx = 1.0 / (alpha + d.utx)[g.itx]
-    E = iatx - iaT                                         # 1/(α+t_x) − 1/(α+T) >= 0
-    u1 = r * D                                             # ∂z/∂ln r
-    u2 = -alpha * xr * E                                   # ∂z/∂ln α
+    E = iatx - iaT  # 1/(α+t_x) − 1/(α+T) >= 0
+    u1 = r * D  # ∂z/∂ln r
+    u2 = -alpha * xr * E  # ∂z/∂ln α
     m = len(theta)
     grad = np.empty(m)
     psi_rx = digamma(r + ux)
@@ -167,16 +167,22 @@ def bg_family_negll(theta: np.ndarray, d: RFMData, modified: bool, order: int = 
     grad[2:] = dA2 @ wx + dc @ P
     if order == 1:
         return -ll, -grad
-    q = e * inv1e * inv1e                                  # π(1 − π), stable for large |z|
+    q = e * inv1e * inv1e  # π(1 − π), stable for large |z|
     wq = g.w * q
     wqu1 = wq * u1
     wqu2 = wq * u2
     H = np.empty((m, m))
-    H[0, 0] = (grad[0] - wsum(wp, u1) + r * r * wsum(wx, zeta(2.0, r + ux) - zeta(2.0, r))
-               + wsum(wqu1, u1) + wsum(wp, u1))
+    H[0, 0] = (
+        grad[0] - wsum(wp, u1) + r * r * wsum(wx, zeta(2.0, r + ux) - zeta(2.0, r)) + wsum(wqu1, u1) + wsum(wp, u1)
+    )
     H[0, 1] = r * d.total - r * alpha * wsum(g.WT, iaT_u) + wsum(wqu1, u2) - r * alpha * wsum(wp, E)
-    H[1, 1] = (-alpha * wsum(RW, iaT_u) + alpha * alpha * wsum(RW, iaT_u * iaT_u)
-               + wsum(wqu2, u2) + wsum(wp, u2) + alpha * alpha * wsum(wp * xr, E * (iatx + iaT)))
+    H[1, 1] = (
+        -alpha * wsum(RW, iaT_u)
+        + alpha * alpha * wsum(RW, iaT_u * iaT_u)
+        + wsum(wqu2, u2)
+        + wsum(wp, u2)
+        + alpha * alpha * wsum(wp * xr, E * (iatx + iaT))
+    )
     H[1, 0] = H[0, 1]
     Q = g.per_x(wq)
     H[0, 2:] = H[2:, 0] = dc @ g.per_x(wqu1)
@@ -322,9 +328,15 @@ class BGNBD(PurchaseModel):
         restarts = [np.array([0.0, 0.0, 0.0]), np.array([np.log(0.5), np.log(5.0), -1.0])]
         mod = self._modified
         try:
-            return self._ml(d, start, restarts, names=("r", "alpha", "p"), to_params=_logit_params,
-                            negll=lambda th, dd: bg_family_negll(th, dd, mod, order=1, limit=True),
-                            hessian=lambda th, dd: bg_family_negll(th, dd, mod, order=2, limit=True))
+            return self._ml(
+                d,
+                start,
+                restarts,
+                names=("r", "alpha", "p"),
+                to_params=_logit_params,
+                negll=lambda th, dd: bg_family_negll(th, dd, mod, order=1, limit=True),
+                hessian=lambda th, dd: bg_family_negll(th, dd, mod, order=2, limit=True),
+            )
         except ConvergenceError:
             return None
 
@@ -332,23 +344,32 @@ class BGNBD(PurchaseModel):
         import warnings
 
         r, alpha, p = lim.params
-        msg = (f"{type(self).__name__}: the likelihood is highest at the boundary a, b -> infinity "
-               f"(no heterogeneity in the drop-out probability): every customer drops out after a "
-               f"purchase with the same probability p = a/(a+b) = {p:.4g}. Reported: that limiting "
-               f"model (a and b are inf; r, alpha and p with standard errors; log-likelihood "
-               f"{lim.log_likelihood:.2f}); predictions use its closed forms.")
+        msg = (
+            f"{type(self).__name__}: the likelihood is highest at the boundary a, b -> infinity "
+            f"(no heterogeneity in the drop-out probability): every customer drops out after a "
+            f"purchase with the same probability p = a/(a+b) = {p:.4g}. Reported: that limiting "
+            f"model (a and b are inf; r, alpha and p with standard errors; log-likelihood "
+            f"{lim.log_likelihood:.2f}); predictions use its closed forms."
+        )
         if score > 0:  # the interior fit failed although the likelihood rises into finite a, b
-            msg += (" The likelihood rises very slightly into finite a, b, but no interior maximum "
-                    "was found: the heterogeneity of p is not identified by these data.")
+            msg += (
+                " The likelihood rises very slightly into finite a, b, but no interior maximum "
+                "was found: the heterogeneity of p is not identified by these data."
+            )
         warnings.warn(msg, BoundaryWarning, stacklevel=4)
         se = lim.std_errors
         inf = float("inf")
         return FitResult(
-            theta=lim.theta, params=np.array([r, alpha, inf, inf]), log_likelihood=lim.log_likelihood,
-            std_errors=np.array([se[0], se[1], np.nan, np.nan]), covariance=lim.covariance,
-            converged=lim.converged, iterations=lim.iterations, message=lim.message,
-            boundary={"params": {"p": float(p)}, "std_errors": {"p": float(se[2])}, "message": msg,
-                      "score": score})
+            theta=lim.theta,
+            params=np.array([r, alpha, inf, inf]),
+            log_likelihood=lim.log_likelihood,
+            std_errors=np.array([se[0], se[1], np.nan, np.nan]),
+            covariance=lim.covariance,
+            converged=lim.converged,
+            iterations=lim.iterations,
+            message=lim.message,
+            boundary={"params": {"p": float(p)}, "std_errors": {"p": float(se[2])}, "message": msg, "score": score},
+        )
 
     def _boundary_note(self, name: str) -> str:
         return "fixed drop-out probability a/(a+b)" if name == "p" else "-> infinity (boundary)"
@@ -402,7 +423,7 @@ class BGNBD(PurchaseModel):
         r, alpha, a, b = self._p()
         if self._at_boundary:
             p = self.params_["p"]
-            share = (1.0 - p) if self._modified else 1.0   # MBG/NBD: may drop out at the first purchase
+            share = (1.0 - p) if self._modified else 1.0  # MBG/NBD: may drop out at the first purchase
             return share / p * -np.expm1(-r * np.log1p(p * t / alpha))
         if self._modified:
             hyp = hyp2f1(r, b + 1, a + b, t / (alpha + t))
@@ -412,8 +433,18 @@ class BGNBD(PurchaseModel):
         return (a + b - 1) / (a - 1) * (1 - hyp * (alpha / (alpha + t)) ** r)
 
 
-def sample(n: int, T: Any, *, r: float, alpha: float, a: float | None = None, b: float | None = None,
-           seed: int = 0, modified: bool = False, p: float | None = None):
+def sample(
+    n: int,
+    T: Any,
+    *,
+    r: float,
+    alpha: float,
+    a: float | None = None,
+    b: float | None = None,
+    seed: int = 0,
+    modified: bool = False,
+    p: float | None = None,
+):
     """Simulate ``n`` customers from the BG/NBD (or, ``modified=True``, the MBG/NBD).
 
     Each customer buys at Poisson rate λ ~ Gamma(r, scale 1/α) while alive and drops out
@@ -447,5 +478,14 @@ def sample(n: int, T: Any, *, r: float, alpha: float, a: float | None = None, b:
     pos = x > 0
     tx[pos] = TT[pos] * rng.beta(x[pos], N[pos] - x[pos] + 1)
     alive = N < J
-    return pd.DataFrame({"customer_id": np.arange(n), "frequency": x.astype(float), "recency": tx,
-                         "T": TT, "lambda_": lam, "p_": p, "alive": alive})
+    return pd.DataFrame(
+        {
+            "customer_id": np.arange(n),
+            "frequency": x.astype(float),
+            "recency": tx,
+            "T": TT,
+            "lambda_": lam,
+            "p_": p,
+            "alive": alive,
+        }
+    )

@@ -35,20 +35,25 @@ def calibration_holdout(model: Any, summary: "pd.DataFrame", *, max_frequency: i
     need = ["frequency", "recency", "T", "frequency_holdout", "duration_holdout"]
     missing = [c for c in need if c not in summary.columns]
     if missing:
-        raise InputError(f"calibration/holdout check: the summary lacks {missing}; build it with an "
-                         "observation_end after calibration_end (--calibration-end DATE)")
+        raise InputError(
+            f"calibration/holdout check: the summary lacks {missing}; build it with an "
+            "observation_end after calibration_end (--calibration-end DATE)"
+        )
     x = summary["frequency"].to_numpy(float)
     expected = np.empty(len(x))
     durations = summary["duration_holdout"].to_numpy(float)
     for dur in np.unique(durations):
         sel = durations == dur
-        expected[sel] = model.expected_purchases(float(dur), x[sel], summary["recency"].to_numpy(float)[sel],
-                                                 summary["T"].to_numpy(float)[sel])
+        expected[sel] = model.expected_purchases(
+            float(dur), x[sel], summary["recency"].to_numpy(float)[sel], summary["T"].to_numpy(float)[sel]
+        )
     group = np.minimum(x, max_frequency).astype(int)
-    df = pd.DataFrame({"group": group, "actual": summary["frequency_holdout"].to_numpy(float),
-                       "expected": expected})
-    out = df.groupby("group", sort=True).agg(n_customers=("actual", "size"), actual=("actual", "mean"),
-                                             expected=("expected", "mean")).reset_index()
+    df = pd.DataFrame({"group": group, "actual": summary["frequency_holdout"].to_numpy(float), "expected": expected})
+    out = (
+        df.groupby("group", sort=True)
+        .agg(n_customers=("actual", "size"), actual=("actual", "mean"), expected=("expected", "mean"))
+        .reset_index()
+    )
     out["frequency"] = [f"{g}+" if g == max_frequency else str(g) for g in out["group"]]
     return out[["frequency", "n_customers", "actual", "expected"]]
 

@@ -75,7 +75,8 @@ class GammaGamma(BaseModel):
             i = int(np.flatnonzero(bad)[0])
             raise InputError(
                 f"Gamma-Gamma: monetary_value must be > 0 for customers with frequency > 0; "
-                f"{int(bad.sum())} customer(s) have {m[i]!r} (drop them or fix the amounts)")
+                f"{int(bad.sum())} customer(s) have {m[i]!r} (drop them or fix the amounts)"
+            )
         (ux, um), uw, _ = collapse(x, m, weights=w)
         total = float(uw.sum())
         mean = float(np.average(um, weights=uw))
@@ -88,8 +89,14 @@ class GammaGamma(BaseModel):
         def negll(theta):
             return _negll(theta, ux, um, uw)
 
-        res = maximise(negll, start, names=self.param_names, model="GammaGamma", total_weight=total,
-                       restarts=[np.log([1.0, 1.0, 1.0]), np.log([5.0, 3.0, mean])])
+        res = maximise(
+            negll,
+            start,
+            names=self.param_names,
+            model="GammaGamma",
+            total_weight=total,
+            restarts=[np.log([1.0, 1.0, 1.0]), np.log([5.0, 3.0, mean])],
+        )
         self._set_result(res, total, len(ux))
         return self
 
@@ -97,8 +104,10 @@ class GammaGamma(BaseModel):
         """E[mean transaction value] per customer; the population mean pγ/(q−1) when x = 0."""
         p, q, g = self._p()
         if q <= 1:
-            raise ModelError(f"GammaGamma: q = {q:.4g} <= 1, so the mean spend is infinite; "
-                             "the data are too heavy-tailed for this model")
+            raise ModelError(
+                f"GammaGamma: q = {q:.4g} <= 1, so the mean spend is infinite; "
+                "the data are too heavy-tailed for this model"
+            )
         x, m, _ = _arrays(frequency, monetary_value)
         m = np.where(x > 0, m, 0.0)
         return (g + x * m) * p / (p * x + q - 1)
@@ -118,8 +127,15 @@ class GammaGamma(BaseModel):
 
 def _ll_rows(p, q, g, x, m):
     px = p * x
-    return (gammaln(px + q) - gammaln(px) - gammaln(q) + q * np.log(g) + (px - 1) * np.log(m)
-            + px * np.log(x) - (px + q) * np.log(g + x * m))
+    return (
+        gammaln(px + q)
+        - gammaln(px)
+        - gammaln(q)
+        + q * np.log(g)
+        + (px - 1) * np.log(m)
+        + px * np.log(x)
+        - (px + q) * np.log(g + x * m)
+    )
 
 
 def _negll(theta, x, m, w):

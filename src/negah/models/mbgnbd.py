@@ -36,7 +36,16 @@ class MBGNBD(BGNBD):
     _modified = True
 
 
-def sample(n: int, T: Any, *, r: float, alpha: float, a: float | None = None, b: float | None = None,
-           seed: int = 0, p: float | None = None):
+def sample(
+    n: int,
+    T: Any,
+    *,
+    r: float,
+    alpha: float,
+    a: float | None = None,
+    b: float | None = None,
+    seed: int = 0,
+    p: float | None = None,
+):
     """Simulate ``n`` customers from the MBG/NBD (see :func:`negah.models.bgnbd.sample`)."""
     return _bg_sample(n, T, r=r, alpha=alpha, a=a, b=b, seed=seed, modified=True, p=p)

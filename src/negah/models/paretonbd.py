@@ -124,8 +124,7 @@ def f21_series(b: np.ndarray, c: np.ndarray, z: np.ndarray, *, tol: float = 1e-1
     return F, Fb, Fc, Fz, ok
 
 
-def log_h_and_grad(tau: np.ndarray, x: np.ndarray, r: float, alpha: float, s: float, beta: float,
-                   grad: bool = True):
+def log_h_and_grad(tau: np.ndarray, x: np.ndarray, r: float, alpha: float, s: float, beta: float, grad: bool = True):
     """log h(τ) (module docstring) and its gradient in (r, α, s, β), shape (4, len(τ)).
 
     Exact: the ₂F₁ factor and its parameter derivatives come from :func:`f21_series`.
@@ -185,25 +184,31 @@ def _negll_and_grad(theta: np.ndarray, d: RFMData, pairs: _Pairs) -> tuple[float
     x = d.x
     ux = d.ux
     A0 = gammaln(r + ux) - gammaln(r) + r * np.log(alpha) + s * np.log(beta)
-    dA0 = np.array([wsum(d.wx, digamma(r + ux)) - d.total * (digamma(r) - np.log(alpha)),
-                    d.total * r / alpha, d.total * np.log(beta), d.total * s / beta])
+    dA0 = np.array(
+        [
+            wsum(d.wx, digamma(r + ux)) - d.total * (digamma(r) - np.log(alpha)),
+            d.total * r / alpha,
+            d.total * np.log(beta),
+            d.total * s / beta,
+        ]
+    )
     lh1, G1 = log_h_and_grad(pairs.t1, pairs.x1, r, alpha, s, beta)
     lh2, G2 = log_h_and_grad(pairs.t2, pairs.x2, r, alpha, s, beta)
     h1, h2 = lh1[pairs.i1], lh2[pairs.i2]
     dlt = np.minimum(h2 - h1, 0.0)
-    q = np.exp(dlt)                       # h(T) / h(t_x) in [0, 1]
+    q = np.exp(dlt)  # h(T) / h(t_x) in [0, 1]
     one_q = -np.expm1(dlt)
     n = r + s + x
     with np.errstate(divide="ignore"):
         logI = h1 + np.log(one_q) - np.log(n)
-    B = np.log(s) + logI                   # log(s · I)
+    B = np.log(s) + logI  # log(s · I)
     laT = np.log(alpha + d.uT)[d.iT]
     lbT = np.log(beta + d.uT)[d.iT]
     logS = -(r + x) * laT - s * lbT
     lse = np.logaddexp(logS, B)
     ll = wsum(d.wx, A0) + wsum(d.w, lse)
     pS = np.exp(logS - lse)
-    wI = d.w * np.exp(B - lse)             # weight × share of "died in (t_x, T]"
+    wI = d.w * np.exp(B - lse)  # weight × share of "died in (t_x, T]"
     safe = one_q > 0
     inv1q = np.where(safe, 1.0 / np.where(safe, one_q, 1.0), 0.0)
     wS = d.w * pS
@@ -305,5 +310,14 @@ def sample(n: int, T: Any, *, r: float, alpha: float, s: float, beta: float, see
     tx = np.zeros(n)
     pos = x > 0
     tx[pos] = span[pos] * rng.random(int(pos.sum())) ** (1.0 / x[pos])
-    return pd.DataFrame({"customer_id": np.arange(n), "frequency": x.astype(float), "recency": tx,
-                         "T": TT, "lambda_": lam, "mu_": mu, "alive": tau > TT})
+    return pd.DataFrame(
+        {
+            "customer_id": np.arange(n),
+            "frequency": x.astype(float),
+            "recency": tx,
+            "T": TT,
+            "lambda_": lam,
+            "mu_": mu,
+            "alive": tau > TT,
+        }
+    )

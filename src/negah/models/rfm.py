@@ -88,13 +88,17 @@ def _weights(weights: Any, n: int) -> np.ndarray | None:
     return w
 
 
-_SIGN_RULES = {"frequency": "must be >= 0", "recency": "must be >= 0",
-               "T": "must be >= 0 (customer age at the end of calibration)"}
+_SIGN_RULES = {
+    "frequency": "must be >= 0",
+    "recency": "must be >= 0",
+    "T": "must be >= 0 (customer age at the end of calibration)",
+}
 _WHOLE = "must be a whole number (repeat purchase count)"
 
 
-def rfm_arrays(frequency: Any, recency: Any = None, T: Any = None,
-               weights: Any = None) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+def rfm_arrays(
+    frequency: Any, recency: Any = None, T: Any = None, weights: Any = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
     """Validate (x, t_x, T[, weights]); ``frequency`` may be a DataFrame with the columns.
 
     ``weights`` comes back as None when none were given (every row one customer).
@@ -177,8 +181,9 @@ def _dense(ic: np.ndarray, vals: np.ndarray | None = None) -> tuple[np.ndarray, 
     return lut[ic], values
 
 
-def group(codes: Sequence[np.ndarray], sizes: Sequence[int], weights: np.ndarray | None = None,
-          inverse: bool = True) -> tuple[list[np.ndarray], np.ndarray, np.ndarray | None]:
+def group(
+    codes: Sequence[np.ndarray], sizes: Sequence[int], weights: np.ndarray | None = None, inverse: bool = True
+) -> tuple[list[np.ndarray], np.ndarray, np.ndarray | None]:
     """Distinct combinations of integer codes (code k of column j in ``range(sizes[j])``).
 
     Returns ``(codes_of_each_distinct_row, weights, inverse)``, sorted by the combined
@@ -224,8 +229,9 @@ def group(codes: Sequence[np.ndarray], sizes: Sequence[int], weights: np.ndarray
     return list(reversed(out)), w, inv
 
 
-def collapse(*columns: np.ndarray, weights: np.ndarray | None = None,
-             inverse: bool = True) -> tuple[list[np.ndarray], np.ndarray, np.ndarray | None]:
+def collapse(
+    *columns: np.ndarray, weights: np.ndarray | None = None, inverse: bool = True
+) -> tuple[list[np.ndarray], np.ndarray, np.ndarray | None]:
     """Collapse identical rows of ``columns`` into distinct rows with summed weights.
 
     Returns ``(distinct_columns, weights, inverse)``: ``distinct_columns[k][inverse]``
@@ -254,8 +260,16 @@ class RFMData:
     (x, t_x, T). Models keep their own precomputed index arrays in ``cache``.
     """
 
-    def __init__(self, x: np.ndarray, tx: np.ndarray, T: np.ndarray, w: np.ndarray, *, collapsed: bool = False,
-                 index: tuple[np.ndarray, ...] | None = None):
+    def __init__(
+        self,
+        x: np.ndarray,
+        tx: np.ndarray,
+        T: np.ndarray,
+        w: np.ndarray,
+        *,
+        collapsed: bool = False,
+        index: tuple[np.ndarray, ...] | None = None,
+    ):
         if not collapsed:
             (x, tx, T), w, _ = collapse(x, tx, T, weights=w, inverse=False)
             index = None
@@ -289,8 +303,9 @@ class RFMData:
             w = rng.binomial(self.w.astype(np.int64), frac).astype(np.float64)
         else:
             w = rng.poisson(self.w * frac).astype(np.float64)
-        return RFMData(self.x, self.tx, self.T, w, collapsed=True,
-                       index=(self.ux, self.ix, self.utx, self.itx, self.uT, self.iT))
+        return RFMData(
+            self.x, self.tx, self.T, w, collapsed=True, index=(self.ux, self.ix, self.utx, self.itx, self.uT, self.iT)
+        )
 
 
 def rfm_data(frequency: Any, recency: Any = None, T: Any = None, weights: Any = None) -> RFMData:

@@ -45,7 +45,9 @@ def _survivors(survivors: Any) -> list[np.ndarray]:
         try:
             survivors = [float(v) for v in survivors.replace(" ", "").split(",") if v != ""]
         except ValueError:
-            raise InputError(f"survivors: expected comma-separated counts like 1000,631,468; received {survivors!r}") from None
+            raise InputError(
+                f"survivors: expected comma-separated counts like 1000,631,468; received {survivors!r}"
+            ) from None
     arr = survivors
     if hasattr(arr, "columns"):
         arr = [np.asarray(arr[c], dtype=float) for c in arr.columns]
@@ -60,10 +62,14 @@ def _survivors(survivors: Any) -> list[np.ndarray]:
         s = s[~np.isnan(s)]
         name = f"survivors series {k}" if len(arr) > 1 else "survivors"
         if len(s) < 2:
-            raise InputError(f"{name}: need the counts at the start of at least 2 periods (N0,N1,...); received {s.tolist()}")
+            raise InputError(
+                f"{name}: need the counts at the start of at least 2 periods (N0,N1,...); received {s.tolist()}"
+            )
         if np.any(s < 0) or np.any(np.diff(s) > 0):
-            raise InputError(f"{name}: counts must be >= 0 and never increase (customers alive at the start "
-                             f"of each period); received {s.tolist()}")
+            raise InputError(
+                f"{name}: counts must be >= 0 and never increase (customers alive at the start "
+                f"of each period); received {s.tolist()}"
+            )
         if s[0] <= 0:
             raise InputError(f"{name}: the first count N0 must be > 0; received {s.tolist()}")
         out.append(s)
@@ -107,15 +113,23 @@ class ShiftedBetaGeometric(BaseModel):
             lab = betaln(a, b)
             ll = np.dot(n, betaln(a + 1, b + t - 1) - lab) + np.dot(cn, betaln(a, b + ct) - lab)
             pab = digamma(a + b)
-            da = np.dot(n, digamma(a + 1) - digamma(a + b + t) - digamma(a) + pab) \
-                + np.dot(cn, -digamma(a + b + ct) + pab)
-            db = np.dot(n, digamma(b + t - 1) - digamma(a + b + t) - digamma(b) + pab) \
-                + np.dot(cn, digamma(b + ct) - digamma(a + b + ct) - digamma(b) + pab)
+            da = np.dot(n, digamma(a + 1) - digamma(a + b + t) - digamma(a) + pab) + np.dot(
+                cn, -digamma(a + b + ct) + pab
+            )
+            db = np.dot(n, digamma(b + t - 1) - digamma(a + b + t) - digamma(b) + pab) + np.dot(
+                cn, digamma(b + ct) - digamma(a + b + ct) - digamma(b) + pab
+            )
             return -float(ll), -np.array([da * a, db * b])
 
         start = self._theta0({"alpha": 1.0, "beta": 1.0})
-        res = maximise(negll, start, names=self.param_names, model="ShiftedBetaGeometric",
-                       total_weight=total, restarts=[np.log([0.5, 2.0]), np.log([5.0, 5.0])])
+        res = maximise(
+            negll,
+            start,
+            names=self.param_names,
+            model="ShiftedBetaGeometric",
+            total_weight=total,
+            restarts=[np.log([0.5, 2.0]), np.log([5.0, 5.0])],
+        )
         self._set_result(res, total, len(t))
         return self
 
@@ -133,9 +147,15 @@ class ShiftedBetaGeometric(BaseModel):
         for name, series in items:
             s = np.asarray(series, dtype=float)
             m = cls(**kw).fit(s[~np.isnan(s)])
-            rows.append({"cohort": name, **m.params_,
-                         **{f"{k}_se": v for k, v in m.std_errors_.items()},
-                         "log_likelihood": m.log_likelihood_, "n_customers": m.n_customers_})
+            rows.append(
+                {
+                    "cohort": name,
+                    **m.params_,
+                    **{f"{k}_se": v for k, v in m.std_errors_.items()},
+                    "log_likelihood": m.log_likelihood_,
+                    "n_customers": m.n_customers_,
+                }
+            )
         return pd.DataFrame(rows).set_index("cohort")
 
     # -- predictions ------------------------------------------------------------------
@@ -174,8 +194,7 @@ class ShiftedBetaGeometric(BaseModel):
         rr = np.full(len(t), np.nan)
         rr[1:] = self.retention_rate(t[1:])
         S = self.survival(t)
-        return pd.DataFrame({"period": t.astype(int), "survival": S, "retention_rate": rr,
-                             "expected_alive": n0 * S})
+        return pd.DataFrame({"period": t.astype(int), "survival": S, "retention_rate": rr, "expected_alive": n0 * S})
 
     def discounted_expected_lifetime(self, discount_rate: float) -> float:
         """DEL(d) = ₂F₁(1, β; α+β; 1/(1+d)): discounted expected periods paid by a new customer."""
@@ -192,8 +211,9 @@ class ShiftedBetaGeometric(BaseModel):
             raise InputError("renewals must be >= 0")
         return (b + n) / (a + b + n) * hyp2f1(1.0, b + n + 1, a + b + n + 1, 1.0 / (1.0 + discount_rate))
 
-    def clv(self, value_per_period: Any, discount_rate: float, *, renewals: Any = None,
-            margin: float = 1.0) -> np.ndarray:
+    def clv(
+        self, value_per_period: Any, discount_rate: float, *, renewals: Any = None, margin: float = 1.0
+    ) -> np.ndarray:
         """CLV of a subscriber: margin × value per period × DEL (new) or × DERL (after n renewals)."""
         v = np.asarray(value_per_period, dtype=float)
         if renewals is None:

@@ -38,8 +38,14 @@ from negah.errors import InputError
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-__all__ = ["summary_from_orders", "summary_from_store", "summary_from_days", "day_rollup_expr", "read_summary",
-           "TIME_UNITS"]
+__all__ = [
+    "summary_from_orders",
+    "summary_from_store",
+    "summary_from_days",
+    "day_rollup_expr",
+    "read_summary",
+    "TIME_UNITS",
+]
 
 TIME_UNITS = {"day": 1.0, "week": 7.0}
 COLUMNS = ["customer_id", "frequency", "recency", "T", "monetary_value"]
@@ -70,9 +76,17 @@ def _unit(time_unit: str) -> float:
 # from a pandas DataFrame of orders
 # ------------------------------------------------------------------------------------
 
-def summary_from_orders(orders: "pd.DataFrame", *, calibration_end: Any = None, observation_end: Any = None,
-                        time_unit: str = "day", customer_id: str = "customer_id", order_date: str = "order_date",
-                        amount: str = "amount") -> "pd.DataFrame":
+
+def summary_from_orders(
+    orders: "pd.DataFrame",
+    *,
+    calibration_end: Any = None,
+    observation_end: Any = None,
+    time_unit: str = "day",
+    customer_id: str = "customer_id",
+    order_date: str = "order_date",
+    amount: str = "amount",
+) -> "pd.DataFrame":
     """The summary from a DataFrame of order lines (canonical ``orders`` columns).
 
     Parameters
@@ -110,16 +124,23 @@ def summary_from_orders(orders: "pd.DataFrame", *, calibration_end: Any = None, 
         raise InputError(f"orders column {order_date!r}: not dates ({e})") from None
     if getattr(day.dt, "tz", None) is not None:
         day = day.dt.tz_localize(None)
-    df = pd.DataFrame({"customer_id": orders[customer_id].astype("string").to_numpy()[keep],
-                       "day": day.to_numpy()[keep], "amount": amt.to_numpy(dtype=float)[keep]})
+    df = pd.DataFrame(
+        {
+            "customer_id": orders[customer_id].astype("string").to_numpy()[keep],
+            "day": day.to_numpy()[keep],
+            "amount": amt.to_numpy(dtype=float)[keep],
+        }
+    )
     days = df.groupby(["customer_id", "day"], sort=True, as_index=False)["amount"].sum()
-    return summary_from_days(days, calibration_end=calibration_end, observation_end=observation_end,
-                             time_unit=time_unit)
+    return summary_from_days(
+        days, calibration_end=calibration_end, observation_end=observation_end, time_unit=time_unit
+    )
 
 
 # ------------------------------------------------------------------------------------
 # from a store (Ibis)
 # ------------------------------------------------------------------------------------
+
 
 def day_rollup_expr(orders: Any, observation_end: Any = None):
     """Ibis expression: purchase days per customer, ``customer_id, day, amount`` (exact sum, then float64)."""
@@ -134,35 +155,42 @@ def day_rollup_expr(orders: Any, observation_end: Any = None):
     end = _as_date(observation_end, "observation_end")
     if end is not None:
         t = t.filter(t.order_date <= end)
-    return (t.group_by([t.customer_id.cast("string").name("customer_id"), t.order_date.name("day")])
-            .aggregate(amount=t.amount.sum().cast("float64")))
+    return t.group_by([t.customer_id.cast("string").name("customer_id"), t.order_date.name("day")]).aggregate(
+        amount=t.amount.sum().cast("float64")
+    )
 
 
-def summary_from_store(store: Any, *, calibration_end: Any = None, observation_end: Any = None,
-                       time_unit: str = "day") -> "pd.DataFrame":
+def summary_from_store(
+    store: Any, *, calibration_end: Any = None, observation_end: Any = None, time_unit: str = "day"
+) -> "pd.DataFrame":
     """The summary from a negah Store (or an Ibis orders table): roll-up in the engine, finish in pandas."""
     import pandas as pd
 
     if hasattr(store, "table") and hasattr(store, "execute"):
         orders = store.table("orders")
         if orders is None:
-            raise InputError(f"store {getattr(store, 'location', store)!r} has no orders table: "
-                             "import orders first (negah import orders.csv)")
+            raise InputError(
+                f"store {getattr(store, 'location', store)!r} has no orders table: "
+                "import orders first (negah import orders.csv)"
+            )
         days = store.execute(day_rollup_expr(orders, observation_end))
     else:  # an Ibis table
         days = day_rollup_expr(store, observation_end).execute()
     days["day"] = pd.to_datetime(days["day"])
     days = days.sort_values(["customer_id", "day"], kind="mergesort").reset_index(drop=True)
-    return summary_from_days(days, calibration_end=calibration_end, observation_end=observation_end,
-                             time_unit=time_unit)
+    return summary_from_days(
+        days, calibration_end=calibration_end, observation_end=observation_end, time_unit=time_unit
+    )
 
 
 # ------------------------------------------------------------------------------------
 # the shared finish
 # ------------------------------------------------------------------------------------
 
-def summary_from_days(days: "pd.DataFrame", *, calibration_end: Any = None, observation_end: Any = None,
-                      time_unit: str = "day") -> "pd.DataFrame":
+
+def summary_from_days(
+    days: "pd.DataFrame", *, calibration_end: Any = None, observation_end: Any = None, time_unit: str = "day"
+) -> "pd.DataFrame":
     """Finish the summary from purchase days ``customer_id, day, amount`` (one row per customer-day)."""
     import pandas as pd
 
@@ -179,8 +207,10 @@ def summary_from_days(days: "pd.DataFrame", *, calibration_end: Any = None, obse
         raise InputError(f"observation_end {obs} is before calibration_end {cal}")
     first_day = day.min()
     if cal < first_day:
-        raise InputError(f"calibration_end {cal} is before the first purchase ({first_day}; the purchases run "
-                         f"to {last_day}): choose a calibration end inside that range")
+        raise InputError(
+            f"calibration_end {cal} is before the first purchase ({first_day}; the purchases run "
+            f"to {last_day}): choose a calibration end inside that range"
+        )
     cust = days["customer_id"].astype(str).to_numpy()
     amount = days["amount"].to_numpy(dtype=float)
     order = np.lexsort((day, cust))
@@ -208,13 +238,15 @@ def summary_from_days(days: "pd.DataFrame", *, calibration_end: Any = None, obse
     with np.errstate(invalid="ignore", divide="ignore"):
         monetary = np.where(freq > 0, (total - first_amt) / np.maximum(freq, 1), 0.0)
     cal_i = cal.astype(np.int64)
-    out = pd.DataFrame({
-        "customer_id": ids[present],
-        "frequency": freq[present],
-        "recency": (last_i - first_i)[present] / unit,
-        "T": (cal_i - first_i)[present] / unit,
-        "monetary_value": monetary[present],
-    })
+    out = pd.DataFrame(
+        {
+            "customer_id": ids[present],
+            "frequency": freq[present],
+            "recency": (last_i - first_i)[present] / unit,
+            "T": (cal_i - first_i)[present] / unit,
+            "monetary_value": monetary[present],
+        }
+    )
     out.attrs.update({"calibration_end": str(cal), "time_unit": time_unit})
     if obs > cal:
         hold = (day > cal) & (day <= obs)
@@ -241,6 +273,8 @@ def read_summary(path: str) -> "pd.DataFrame":
         raise InputError(f"summary file {path!r} does not exist") from None
     missing = [c for c in ("customer_id", "frequency", "recency", "T") if c not in df.columns]
     if missing:
-        raise InputError(f"summary file {path!r}: missing column(s) {missing}; expected customer_id, frequency, "
-                         f"recency, T and optional monetary_value; received {list(df.columns)}")
+        raise InputError(
+            f"summary file {path!r}: missing column(s) {missing}; expected customer_id, frequency, "
+            f"recency, T and optional monetary_value; received {list(df.columns)}"
+        )
     return df

@@ -17,8 +17,17 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["ChurnModel", "train_table", "train_store", "score_store", "evaluate_store", "build_features",
-           "build_labels", "evaluate", "load_model"]
+__all__ = [
+    "ChurnModel",
+    "train_table",
+    "train_store",
+    "score_store",
+    "evaluate_store",
+    "build_features",
+    "build_labels",
+    "evaluate",
+    "load_model",
+]
 
 
 def __getattr__(name: str) -> Any:

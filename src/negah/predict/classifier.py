@@ -40,10 +40,22 @@ from negah.errors import InputError, ModelError
 config.quiet_openmp()  # before LightGBM or scikit-learn load their OpenMP runtime
 
 LGBM_CANDIDATES: list[dict[str, Any]] = [
-    {"name": "lightgbm_small", "num_leaves": 7, "learning_rate": 0.03, "min_data_in_leaf": 50,
-     "lambda_l2": 5.0, "feature_fraction": 0.8},
-    {"name": "lightgbm_medium", "num_leaves": 15, "learning_rate": 0.05, "min_data_in_leaf": 30,
-     "lambda_l2": 1.0, "feature_fraction": 0.9},
+    {
+        "name": "lightgbm_small",
+        "num_leaves": 7,
+        "learning_rate": 0.03,
+        "min_data_in_leaf": 50,
+        "lambda_l2": 5.0,
+        "feature_fraction": 0.8,
+    },
+    {
+        "name": "lightgbm_medium",
+        "num_leaves": 15,
+        "learning_rate": 0.05,
+        "min_data_in_leaf": 30,
+        "lambda_l2": 1.0,
+        "feature_fraction": 0.9,
+    },
     {"name": "lightgbm_default", "num_leaves": 31, "learning_rate": 0.1, "min_data_in_leaf": 20},
 ]
 CONTRIBUTION_METHODS = ("shap", "path")
@@ -81,9 +93,16 @@ class ChurnClassifier:
         LightGBM threads (0: every core); the trees do not depend on it.
     """
 
-    def __init__(self, model: str = "auto", folds: int = 3, max_rounds: int = 1000,
-                 select_rows: int = 200_000, seed: int = 0, num_threads: int = 0,
-                 early_stopping: int = 50):
+    def __init__(
+        self,
+        model: str = "auto",
+        folds: int = 3,
+        max_rounds: int = 1000,
+        select_rows: int = 200_000,
+        seed: int = 0,
+        num_threads: int = 0,
+        early_stopping: int = 50,
+    ):
         if model not in ("auto", "lightgbm", "logistic"):
             raise InputError(f"model must be auto, lightgbm or logistic, received {model!r}")
         self.model = model
@@ -97,19 +116,33 @@ class ChurnClassifier:
     def __repr__(self) -> str:
         if not hasattr(self, "kind_"):
             return f"ChurnClassifier(model={self.model!r}, folds={self.folds}) (not fitted)"
-        return (f"ChurnClassifier(kind={self.kind_!r}, settings={self.settings_['name']!r}, "
-                f"cv_auc={self.cv_auc_:.4f})")
+        return f"ChurnClassifier(kind={self.kind_!r}, settings={self.settings_['name']!r}, cv_auc={self.cv_auc_:.4f})"
 
     # ------------------------------------------------------------------------------
     def _lgb_params(self, cand: dict[str, Any]) -> dict[str, Any]:
         p = {k: v for k, v in cand.items() if k != "name"}
-        p.update(objective="binary", metric=["binary_logloss"], verbose=-1, seed=self.seed,
-                 deterministic=True, force_col_wise=True, num_threads=self.num_threads,
-                 feature_fraction_seed=self.seed, bagging_seed=self.seed, data_random_seed=self.seed)
+        p.update(
+            objective="binary",
+            metric=["binary_logloss"],
+            verbose=-1,
+            seed=self.seed,
+            deterministic=True,
+            force_col_wise=True,
+            num_threads=self.num_threads,
+            feature_fraction_seed=self.seed,
+            bagging_seed=self.seed,
+            data_random_seed=self.seed,
+        )
         return p
 
-    def fit(self, X: np.ndarray, y: Sequence[int], names: Sequence[str],
-            categorical: Sequence[int] = (), groups: Sequence[Any] | None = None) -> "ChurnClassifier":
+    def fit(
+        self,
+        X: np.ndarray,
+        y: Sequence[int],
+        names: Sequence[str],
+        categorical: Sequence[int] = (),
+        groups: Sequence[Any] | None = None,
+    ) -> "ChurnClassifier":
         """Choose settings by cross-validation, calibrate, refit on all rows; returns self."""
         X = np.asarray(X, dtype=np.float64)
         y = np.asarray(y, dtype=np.int8)
@@ -120,7 +153,8 @@ class ChurnClassifier:
         if pos < self.folds or n - pos < self.folds:
             raise InputError(
                 f"training data has {pos} churned and {n - pos} kept rows; need at least {self.folds} "
-                "of each (use a longer horizon, more cut-offs or a larger table)")
+                "of each (use a longer horizon, more cut-offs or a larger table)"
+            )
         self.names_ = [str(v) for v in names]
         self.categorical_ = [int(i) for i in categorical]
         rng = np.random.default_rng(self.seed)
@@ -142,8 +176,13 @@ class ChurnClassifier:
             oof, rounds = (self._cv_lgbm if cand["kind"] == "lightgbm" else self._cv_logit)(Xs, ys, splits, cand)
             fold_auc = [roc_auc(ys[te], oof[te]) for _, te in splits]
             auc = float(np.nanmean(fold_auc))
-            row = {"name": cand["name"], "kind": cand["kind"], "cv_auc": round(auc, 6),
-                   "oof_auc": round(roc_auc(ys, oof), 6), "rounds": rounds}
+            row = {
+                "name": cand["name"],
+                "kind": cand["kind"],
+                "cv_auc": round(auc, 6),
+                "oof_auc": round(roc_auc(ys, oof), 6),
+                "rounds": rounds,
+            }
             results.append(row)
             if best is None or auc > best[0] + 1e-12:
                 best = (auc, cand, oof, rounds)
@@ -179,11 +218,21 @@ class ChurnClassifier:
         """
         import lightgbm as lgb
 
-        return lgb.Dataset(X, label=y, feature_name=[f"f{i}" for i in range(X.shape[1])],
-                           categorical_feature=self.categorical_ or "auto", free_raw_data=False,
-                           reference=reference,
-                           params={"verbose": -1, "max_bin": 255, "feature_pre_filter": False,
-                                   "data_random_seed": self.seed, "num_threads": self.num_threads})
+        return lgb.Dataset(
+            X,
+            label=y,
+            feature_name=[f"f{i}" for i in range(X.shape[1])],
+            categorical_feature=self.categorical_ or "auto",
+            free_raw_data=False,
+            reference=reference,
+            params={
+                "verbose": -1,
+                "max_bin": 255,
+                "feature_pre_filter": False,
+                "data_random_seed": self.seed,
+                "num_threads": self.num_threads,
+            },
+        )
 
     def _cv_lgbm(self, X, y, splits, cand) -> tuple[np.ndarray, int]:
         import lightgbm as lgb
@@ -191,9 +240,14 @@ class ChurnClassifier:
         if getattr(self, "_cv_set", None) is None:
             self._cv_set = self._dataset(X, y).construct()
         params = self._lgb_params(cand)
-        res = lgb.cv(params, self._cv_set, num_boost_round=self.max_rounds, folds=splits,
-                     callbacks=[lgb.early_stopping(self.early_stopping, verbose=False)],
-                     return_cvbooster=True)
+        res = lgb.cv(
+            params,
+            self._cv_set,
+            num_boost_round=self.max_rounds,
+            folds=splits,
+            callbacks=[lgb.early_stopping(self.early_stopping, verbose=False)],
+            return_cvbooster=True,
+        )
         cvb = res["cvbooster"]
         rounds = int(cvb.best_iteration) if cvb.best_iteration > 0 else len(res["valid binary_logloss-mean"])
         oof = np.zeros(len(y))
@@ -240,8 +294,13 @@ class ChurnClassifier:
                 m = float(np.nanmean(x)) if (~np.isnan(x)).any() else 0.0
                 fill[j] = m
                 owner.append(j)
-        spec: dict[str, Any] = {"cat_levels": cat_levels, "fill": fill, "owner": owner,
-                                "mean": np.zeros(len(owner)), "scale": np.ones(len(owner))}
+        spec: dict[str, Any] = {
+            "cat_levels": cat_levels,
+            "fill": fill,
+            "owner": owner,
+            "mean": np.zeros(len(owner)),
+            "scale": np.ones(len(owner)),
+        }
         Z = self._expand(X, spec)
         sd = Z.std(axis=0)
         spec["mean"] = Z.mean(axis=0)
@@ -320,8 +379,9 @@ class ChurnClassifier:
         ``"shap"`` they come with the patterns when checked equal to LightGBM's to the bit)."""
         X = self._check(X)
         if method not in CONTRIBUTION_METHODS:
-            raise InputError(f"contribution method must be one of {', '.join(CONTRIBUTION_METHODS)}, "
-                             f"received {method!r}")
+            raise InputError(
+                f"contribution method must be one of {', '.join(CONTRIBUTION_METHODS)}, received {method!r}"
+            )
         if self.kind_ == "lightgbm":
             if method == "path":
                 return self._path_contributions(X), self.raw_score(X)
@@ -388,13 +448,12 @@ class ChurnClassifier:
         contrib = np.zeros((X.shape[0], table.shape[1]))
         block = 32_768  # leaf indices take rows x trees: keep them small
         for start in range(0, X.shape[0], block):
-            leaves = self.booster_.predict(X[start:start + block], pred_leaf=True, num_threads=self.num_threads)
+            leaves = self.booster_.predict(X[start : start + block], pred_leaf=True, num_threads=self.num_threads)
             leaves = np.asarray(leaves, dtype=np.int32).reshape(min(block, X.shape[0] - start), -1)
             n, t = leaves.shape
             ids = (leaves + offsets[None, :t].astype(np.int32)).ravel()
-            onehot = sparse.csr_matrix((np.ones(n * t), ids, np.arange(0, n * t + 1, t)),
-                                       shape=(n, table.shape[0]))
-            contrib[start:start + n] = onehot @ table
+            onehot = sparse.csr_matrix((np.ones(n * t), ids, np.arange(0, n * t + 1, t)), shape=(n, table.shape[0]))
+            contrib[start : start + n] = onehot @ table
         return contrib, contrib.sum(axis=1) + bias
 
     def importance(self) -> list[tuple[str, float]]:
@@ -411,20 +470,35 @@ class ChurnClassifier:
     def to_dict(self) -> tuple[dict[str, Any], str | None]:
         """(JSON-able state, LightGBM model text or None)."""
         d: dict[str, Any] = {
-            "settings": {"model": self.model, "folds": self.folds, "max_rounds": self.max_rounds,
-                         "select_rows": self.select_rows, "seed": self.seed, "num_threads": self.num_threads,
-                         "early_stopping": self.early_stopping},
-            "kind": self.kind_, "chosen": self.settings_, "rounds": self.rounds_, "cv": self.cv_results_,
-            "cv_auc": self.cv_auc_, "names": self.names_, "categorical": self.categorical_,
+            "settings": {
+                "model": self.model,
+                "folds": self.folds,
+                "max_rounds": self.max_rounds,
+                "select_rows": self.select_rows,
+                "seed": self.seed,
+                "num_threads": self.num_threads,
+                "early_stopping": self.early_stopping,
+            },
+            "kind": self.kind_,
+            "chosen": self.settings_,
+            "rounds": self.rounds_,
+            "cv": self.cv_results_,
+            "cv_auc": self.cv_auc_,
+            "names": self.names_,
+            "categorical": self.categorical_,
             "calibration": {k: v.tolist() for k, v in self.calibration_.items()},
         }
         if self.kind_ == "logistic":
             spec = self.logit_["spec"]
             d["logistic"] = {
-                "coef": self.logit_["coef"].tolist(), "intercept": self.logit_["intercept"],
+                "coef": self.logit_["coef"].tolist(),
+                "intercept": self.logit_["intercept"],
                 "cat_levels": {str(k): v for k, v in spec["cat_levels"].items()},
-                "fill": {str(k): v for k, v in spec["fill"].items()}, "owner": spec["owner"],
-                "mean": spec["mean"].tolist(), "scale": spec["scale"].tolist()}
+                "fill": {str(k): v for k, v in spec["fill"].items()},
+                "owner": spec["owner"],
+                "mean": spec["mean"].tolist(),
+                "scale": spec["scale"].tolist(),
+            }
         text = self.booster_.model_to_string() if self.kind_ == "lightgbm" else None
         return d, text
 
@@ -445,8 +519,12 @@ class ChurnClassifier:
             m.booster_ = lgb.Booster(model_str=booster_text)
         else:
             lg = d["logistic"]
-            spec = {"cat_levels": {int(k): v for k, v in lg["cat_levels"].items()},
-                    "fill": {int(k): v for k, v in lg["fill"].items()}, "owner": lg["owner"],
-                    "mean": np.asarray(lg["mean"]), "scale": np.asarray(lg["scale"])}
+            spec = {
+                "cat_levels": {int(k): v for k, v in lg["cat_levels"].items()},
+                "fill": {int(k): v for k, v in lg["fill"].items()},
+                "owner": lg["owner"],
+                "mean": np.asarray(lg["mean"]),
+                "scale": np.asarray(lg["scale"]),
+            }
             m.logit_ = {"spec": spec, "coef": np.asarray(lg["coef"]), "intercept": lg["intercept"]}
         return m

@@ -47,12 +47,19 @@ def evaluate(y: Sequence[int], p: Sequence[float], bins: int = 10) -> dict[str, 
         edges = np.linspace(0, n, bins + 1).round().astype(int)
         asc = order[::-1]
         for b in range(bins):
-            idx = asc[edges[b]:edges[b + 1]]
+            idx = asc[edges[b] : edges[b + 1]]
             if len(idx) == 0:
                 continue
-            table.append({"bin": b + 1, "rows": int(len(idx)), "mean_predicted": _r(p[idx].mean()),
-                          "observed_rate": _r(y[idx].mean()), "min_predicted": _r(p[idx].min()),
-                          "max_predicted": _r(p[idx].max())})
+            table.append(
+                {
+                    "bin": b + 1,
+                    "rows": int(len(idx)),
+                    "mean_predicted": _r(p[idx].mean()),
+                    "observed_rate": _r(y[idx].mean()),
+                    "min_predicted": _r(p[idx].min()),
+                    "max_predicted": _r(p[idx].max()),
+                }
+            )
     out["calibration"] = table
     return out
 

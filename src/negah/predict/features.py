@@ -71,18 +71,52 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from negah.store.connect import Store
 
-RESPONSIVE_OUTCOMES = ("answered", "opened", "replied", "clicked", "responded", "converted", "read", "yes",
-                       "reached", "accepted")
+RESPONSIVE_OUTCOMES = (
+    "answered",
+    "opened",
+    "replied",
+    "clicked",
+    "responded",
+    "converted",
+    "read",
+    "yes",
+    "reached",
+    "accepted",
+)
 BASE_FEATURES = [
-    "recency_days", "frequency", "purchase_days", "monetary_total", "avg_order_value", "tenure_days",
-    "orders_recent", "orders_prior", "purchase_trend", "spend_recent", "spend_prior", "spend_change",
-    "returns", "return_rate",
-    "complaints_total", "complaints_recent", "days_since_complaint",
-    "nps_last", "nps_change", "days_since_nps", "nps_responses",
-    "contacts_recent", "contact_response_rate", "days_since_contact",
-    "subscriptions_active", "mrr_now", "mrr_change", "subscription_tenure_days", "plan_changes",
-    "loyalty_member", "loyalty_days",
-    "p_alive", "expected_purchases",
+    "recency_days",
+    "frequency",
+    "purchase_days",
+    "monetary_total",
+    "avg_order_value",
+    "tenure_days",
+    "orders_recent",
+    "orders_prior",
+    "purchase_trend",
+    "spend_recent",
+    "spend_prior",
+    "spend_change",
+    "returns",
+    "return_rate",
+    "complaints_total",
+    "complaints_recent",
+    "days_since_complaint",
+    "nps_last",
+    "nps_change",
+    "days_since_nps",
+    "nps_responses",
+    "contacts_recent",
+    "contact_response_rate",
+    "days_since_contact",
+    "subscriptions_active",
+    "mrr_now",
+    "mrr_change",
+    "subscription_tenure_days",
+    "plan_changes",
+    "loyalty_member",
+    "loyalty_days",
+    "p_alive",
+    "expected_purchases",
 ]
 TEXT_FEATURES = ["plan_now", "country", "acquisition_channel", "customer_plan"]
 LABEL_KINDS = ("orders", "subscriptions")
@@ -145,6 +179,7 @@ def label_kind(store: "Store", label: str = "auto") -> str:
 # ------------------------------------------------------------------------------------
 # Ibis pieces (each returns customer_id + columns, reading only rows before as_of)
 # ------------------------------------------------------------------------------------
+
 
 def _days(as_of: "ir.Value", d: "ir.Value") -> "ir.Value":
     return as_of.delta(d, unit="day").cast("float64")
@@ -271,8 +306,9 @@ def response_features(store: "Store", as_of: _dt.date) -> "ir.Table | None":
         _last_date=r.response_date.max(),
         nps_responses=r.count().cast("float64"),
     )
-    return agg.mutate(nps_change=agg.nps_last - agg._prev,
-                      days_since_nps=_days(ibis.date(as_of), agg._last_date)).drop("_prev", "_last_date")
+    return agg.mutate(nps_change=agg.nps_last - agg._prev, days_since_nps=_days(ibis.date(as_of), agg._last_date)).drop(
+        "_prev", "_last_date"
+    )
 
 
 def contact_features(store: "Store", as_of: _dt.date, window: int) -> "ir.Table | None":
@@ -316,9 +352,16 @@ def subscription_features(store: "Store", as_of: _dt.date, window: int) -> "ir.T
     before = as_of - _dt.timedelta(days=window + 1)  # the day before as_of − w
     active = s._end.isnull()
     active_before = (s.start_date <= before) & (s._end.isnull() | (s._end > before))
-    w = ibis.window(group_by=s.customer_id, order_by=[ibis.desc(ibis.ifelse(active, 1, 0)), ibis.desc(s._mrr),
-                                                        ibis.desc(s.start_date), ibis.ifelse(s._plan.isnull(), 1, 0),
-                                                        s._plan])  # NULLs sort differently per engine: said explicitly
+    w = ibis.window(
+        group_by=s.customer_id,
+        order_by=[
+            ibis.desc(ibis.ifelse(active, 1, 0)),
+            ibis.desc(s._mrr),
+            ibis.desc(s.start_date),
+            ibis.ifelse(s._plan.isnull(), 1, 0),
+            s._plan,
+        ],
+    )  # NULLs sort differently per engine: said explicitly
     s = s.mutate(_rn=ibis.row_number().over(w), _active=active, _active_before=active_before)
     agg = s.group_by("customer_id").aggregate(
         subscriptions_active=s._active.sum().cast("float64"),
@@ -352,8 +395,7 @@ def customer_features(store: "Store", as_of: _dt.date) -> "ir.Table | None":
         cols["loyalty_days"] = ibis.ifelse(joined, _days(d0, c.loyalty_joined), None)
     elif "loyalty_member" in c.columns:
         cols["loyalty_member"] = ibis.ifelse(c.loyalty_member, 1.0, 0.0)  # no boolean casts on PostgreSQL
-    for src, dst in (("country", "country"), ("acquisition_channel", "acquisition_channel"),
-                     ("plan", "customer_plan")):
+    for src, dst in (("country", "country"), ("acquisition_channel", "acquisition_channel"), ("plan", "customer_plan")):
         if src in c.columns:
             cols[dst] = c[src].cast("string")
     if not cols:
@@ -369,11 +411,17 @@ def no_population(store: "Store", as_of: _dt.date, label: str) -> str:
     from negah.calendars import to_date
     from negah.metrics.base import is_missing
 
-    t, col, what = ((store.table("orders"), "order_date", "nobody bought before it") if label == "orders" else
-                    (store.table("subscriptions"), "start_date", "no subscription was running at it"))
+    t, col, what = (
+        (store.table("orders"), "order_date", "nobody bought before it")
+        if label == "orders"
+        else (store.table("subscriptions"), "start_date", "no subscription was running at it")
+    )
     span = store.execute(t.aggregate(lo=t[col].min(), hi=t[col].max())).iloc[0]
-    dates = "" if is_missing(span["lo"]) else \
-        f" (the data run from {to_date(span['lo']).isoformat()} to {to_date(span['hi']).isoformat()})"
+    dates = (
+        ""
+        if is_missing(span["lo"])
+        else f" (the data run from {to_date(span['lo']).isoformat()} to {to_date(span['hi']).isoformat()})"
+    )
     return f"no customers at the cut-off {as_of.isoformat()}: {what}{dates}; choose a later --as-of"
 
 
@@ -392,8 +440,9 @@ def population(store: "Store", as_of: _dt.date, label: str) -> "ir.Table":
     return s.select("customer_id").distinct()
 
 
-def feature_expr(store: "Store", as_of: Any, *, label: str = "auto", window: int = 90,
-                 reasons: Sequence[str] | None = None) -> tuple["ir.Table", list[str]]:
+def feature_expr(
+    store: "Store", as_of: Any, *, label: str = "auto", window: int = 90, reasons: Sequence[str] | None = None
+) -> tuple["ir.Table", list[str]]:
     """The Ibis expression of the features at ``as_of`` (without the BTYD columns).
 
     Returns ``(expression, reasons)``: ``reasons`` is the complaint-reason vocabulary used
@@ -409,9 +458,14 @@ def feature_expr(store: "Store", as_of: Any, *, label: str = "auto", window: int
         reasons = complaint_reasons(store, as_of)
     pop = population(store, as_of, kind)
     t = pop
-    parts = [order_features(store, as_of, window), complaint_features(store, as_of, window, reasons),
-             response_features(store, as_of), contact_features(store, as_of, window),
-             subscription_features(store, as_of, window), customer_features(store, as_of)]
+    parts = [
+        order_features(store, as_of, window),
+        complaint_features(store, as_of, window, reasons),
+        response_features(store, as_of),
+        contact_features(store, as_of, window),
+        subscription_features(store, as_of, window),
+        customer_features(store, as_of),
+    ]
     for part in parts:
         if part is None:
             continue
@@ -421,10 +475,25 @@ def feature_expr(store: "Store", as_of: Any, *, label: str = "auto", window: int
     cols = t.columns
     d0 = ibis.date(as_of)
     mut: dict[str, Any] = {}
-    zero_fill = ["frequency", "purchase_days", "monetary_total", "orders_recent", "orders_prior", "spend_recent",
-                 "spend_prior", "returns", "complaints_total", "complaints_recent", "nps_responses",
-                 "contacts_recent", "subscriptions_active", "mrr_now", "mrr_change", "plan_changes",
-                 "purchase_trend"] + reason_features(reasons)
+    zero_fill = [
+        "frequency",
+        "purchase_days",
+        "monetary_total",
+        "orders_recent",
+        "orders_prior",
+        "spend_recent",
+        "spend_prior",
+        "returns",
+        "complaints_total",
+        "complaints_recent",
+        "nps_responses",
+        "contacts_recent",
+        "subscriptions_active",
+        "mrr_now",
+        "mrr_change",
+        "plan_changes",
+        "purchase_trend",
+    ] + reason_features(reasons)
     for name in zero_fill:
         if name in cols:
             mut[name] = t[name].fill_null(0.0)
@@ -434,12 +503,20 @@ def feature_expr(store: "Store", as_of: Any, *, label: str = "auto", window: int
     if starts:
         # the earliest known start; MySQL's LEAST is NULL when any argument is, so each
         # argument falls back to the others (DuckDB, PostgreSQL and Spark skip NULLs)
-        first = starts[0] if len(starts) == 1 else ibis.least(
-            *[ibis.coalesce(s, *[o for o in starts if o is not s]) for s in starts])
+        first = (
+            starts[0]
+            if len(starts) == 1
+            else ibis.least(*[ibis.coalesce(s, *[o for o in starts if o is not s]) for s in starts])
+        )
         mut["tenure_days"] = _days(d0, first)
     t = t.mutate(**mut) if mut else t
-    want = (["customer_id"] + [c for c in BASE_FEATURES if c not in ("p_alive", "expected_purchases")]
-            + reason_features(reasons) + TEXT_FEATURES + ["_T", "_tx"])
+    want = (
+        ["customer_id"]
+        + [c for c in BASE_FEATURES if c not in ("p_alive", "expected_purchases")]
+        + reason_features(reasons)
+        + TEXT_FEATURES
+        + ["_T", "_tx"]
+    )
     sel = {}
     for c in want:
         if c in t.columns:
@@ -451,8 +528,16 @@ def feature_expr(store: "Store", as_of: Any, *, label: str = "auto", window: int
     return t.select(**sel), list(reasons)
 
 
-def build_features(store: "Store", as_of: Any, *, label: str = "auto", window: int = 90, horizon: int = 90,
-                   reasons: Sequence[str] | None = None, btyd: bool = True) -> tuple["pd.DataFrame", list[str]]:
+def build_features(
+    store: "Store",
+    as_of: Any,
+    *,
+    label: str = "auto",
+    window: int = 90,
+    horizon: int = 90,
+    reasons: Sequence[str] | None = None,
+    btyd: bool = True,
+) -> tuple["pd.DataFrame", list[str]]:
     """Features at ``as_of`` as a pandas DataFrame ordered by customer_id; see :func:`feature_expr`.
 
     ``btyd=True`` adds ``p_alive`` and ``expected_purchases`` (next ``horizon`` days) from a
@@ -470,7 +555,7 @@ def build_features(store: "Store", as_of: Any, *, label: str = "auto", window: i
             df[c] = df[c].astype("float64")
         elif c in TEXT_FEATURES:
             df[c] = df[c].astype(object).where(df[c].notna(), None)
-    p_alive, expected = (btyd_features(df, horizon) if btyd else (None, None))
+    p_alive, expected = btyd_features(df, horizon) if btyd else (None, None)
     df["p_alive"] = np.nan if p_alive is None else p_alive
     df["expected_purchases"] = np.nan if expected is None else expected
     df = df.drop(columns=["_T", "_tx"])
@@ -489,8 +574,9 @@ def btyd_features(df: "pd.DataFrame", horizon: int) -> tuple[np.ndarray | None, 
     try:
         from negah.models.bgnbd import BGNBD
     except ImportError:  # pragma: no cover - models land with the rest of negah
-        warnings.warn("negah.models.bgnbd is not available: p_alive and expected_purchases are left empty",
-                      stacklevel=2)
+        warnings.warn(
+            "negah.models.bgnbd is not available: p_alive and expected_purchases are left empty", stacklevel=2
+        )
         return None, None
     ok = df["_T"].notna().to_numpy() & df["purchase_days"].notna().to_numpy()
     x = np.maximum(df["purchase_days"].to_numpy()[ok] - 1, 0)
@@ -506,7 +592,8 @@ def btyd_features(df: "pd.DataFrame", horizon: int) -> tuple[np.ndarray | None, 
         expected[ok] = m.expected_purchases(horizon / 7.0, x, tx, T)
     except Exception as e:  # ConvergenceError, too little data
         first = str(e).splitlines()[0] if str(e) else type(e).__name__
-        warnings.warn(f"BG/NBD fit failed at this cut-off ({first}); p_alive and expected_purchases are left empty",
-                      stacklevel=2)
+        warnings.warn(
+            f"BG/NBD fit failed at this cut-off ({first}); p_alive and expected_purchases are left empty", stacklevel=2
+        )
         return None, None
     return np.round(p_alive, 10), np.round(expected, 10)

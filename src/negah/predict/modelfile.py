@@ -68,8 +68,9 @@ class ChurnModel:
         self.meta = meta
 
     def __repr__(self) -> str:
-        return (f"<negah ChurnModel {self.meta.get('mode')} {self.classifier.kind_} "
-                f"features={len(self.preparer.features)}>")
+        return (
+            f"<negah ChurnModel {self.meta.get('mode')} {self.classifier.kind_} features={len(self.preparer.features)}>"
+        )
 
     @property
     def feature_names(self) -> list[str]:
@@ -84,8 +85,16 @@ class ChurnModel:
     def predict_proba(self, df: "pd.DataFrame", as_of: Any = None) -> np.ndarray:
         return self.classifier.predict_proba(self.matrix(df, as_of))
 
-    def score(self, df: "pd.DataFrame", *, lang: str = "en", reasons: int = 3,
-              id_values: Any = None, explain: str = "shap", as_of: Any = None) -> "pd.DataFrame":
+    def score(
+        self,
+        df: "pd.DataFrame",
+        *,
+        lang: str = "en",
+        reasons: int = 3,
+        id_values: Any = None,
+        explain: str = "shap",
+        as_of: Any = None,
+    ) -> "pd.DataFrame":
         """One row per input row: id, ``churn_probability``, ``reason_1`` … ``reason_k``.
 
         ``explain`` picks the contributions behind the reasons (see
@@ -122,8 +131,14 @@ class ChurnModel:
         """The one-file model as bytes (what :meth:`save` writes; the same data and
         settings give the same bytes)."""
         state, booster = self.classifier.to_dict()
-        doc = {"format": FORMAT, "format_version": FORMAT_VERSION, "versions": library_versions(),
-               "meta": self.meta, "preparer": self.preparer.to_dict(), "classifier": state}
+        doc = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "versions": library_versions(),
+            "meta": self.meta,
+            "preparer": self.preparer.to_dict(),
+            "classifier": state,
+        }
         buf = io.BytesIO()
         with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as z:
             _write(z, META_NAME, json.dumps(doc, indent=1, sort_keys=True, default=_json_default))
@@ -142,8 +157,9 @@ class ChurnModel:
         """Read a model file written by :meth:`save` (see the module docstring for the checks)."""
         path = Path(path)
         if not path.exists():
-            raise InputError(f"model file {str(path)!r} does not exist; train one with "
-                             "`negah predict train ... --out MODEL`")
+            raise InputError(
+                f"model file {str(path)!r} does not exist; train one with `negah predict train ... --out MODEL`"
+            )
         return cls.from_bytes(path.read_bytes(), f"model file {str(path)!r}")
 
     @classmethod
@@ -154,8 +170,10 @@ class ChurnModel:
                 doc = json.loads(z.read(META_NAME).decode("utf-8"))
                 booster = z.read(BOOSTER_NAME).decode("utf-8") if BOOSTER_NAME in z.namelist() else None
         except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, UnicodeDecodeError):
-            raise ModelError(f"{what} is not a negah model file (expected a zip with {META_NAME}, "
-                             "as written by `negah predict train --out`)") from None
+            raise ModelError(
+                f"{what} is not a negah model file (expected a zip with {META_NAME}, "
+                "as written by `negah predict train --out`)"
+            ) from None
         if doc.get("format") != FORMAT:
             raise ModelError(f"{what} is not a negah churn model (format {doc.get('format')!r})")
         fv = doc.get("format_version")
@@ -163,11 +181,13 @@ class ChurnModel:
         if not isinstance(fv, int) or fv > FORMAT_VERSION or fv < 1:
             raise ModelError(
                 f"{what} has format version {fv} (written by negah {made_by}); this negah "
-                f"reads format {FORMAT_VERSION}: upgrade negah to load it, or retrain the model with this one")
+                f"reads format {FORMAT_VERSION}: upgrade negah to load it, or retrain the model with this one"
+            )
         if fv not in READS:  # pragma: no cover - every older format is read today
             raise ModelError(
                 f"{what} has the old format version {fv} (written by negah {made_by}); "
-                f"this negah reads format {FORMAT_VERSION}: retrain the model (`negah predict train`)")
+                f"this negah reads format {FORMAT_VERSION}: retrain the model (`negah predict train`)"
+            )
         lgb_made = doc.get("versions", {}).get("lightgbm", "")
         if booster is not None:
             try:
@@ -182,7 +202,8 @@ class ChurnModel:
             if want > have:
                 raise ModelError(
                     f"{what} was trained with LightGBM {lgb_made}, newer than the installed "
-                    f"{lightgbm.__version__}: upgrade LightGBM (pip install -U lightgbm) or retrain")
+                    f"{lightgbm.__version__}: upgrade LightGBM (pip install -U lightgbm) or retrain"
+                )
         try:
             clf = ChurnClassifier.from_dict(doc["classifier"], booster)
             prep = Preparer.from_dict(doc["preparer"])

@@ -41,8 +41,18 @@ TRUE_TEXT = {"yes", "y", "true", "t", "1", "1.0", "churn", "churned", "left", "l
 FALSE_TEXT = {"no", "n", "false", "f", "0", "0.0", "stay", "stayed", "active", "retained", "kept", "خیر", "نه"}
 OTHER = "(other)"
 _DIGIT_TABLE = str.maketrans(PERSIAN_DIGITS + ARABIC_DIGITS + "٫٬", "0123456789" * 2 + ".,")
-ID_NAMES = ("customer_id", "customerid", "customer", "client_id", "clientid", "account_id", "accountid",
-            "user_id", "userid", "id")
+ID_NAMES = (
+    "customer_id",
+    "customerid",
+    "customer",
+    "client_id",
+    "clientid",
+    "account_id",
+    "accountid",
+    "user_id",
+    "userid",
+    "id",
+)
 
 
 def norm_name(name: Any) -> str:
@@ -110,8 +120,9 @@ def bool_values(text: "pd.Series") -> "pd.Series | None":
 def is_numeric_dtype(s: "pd.Series") -> bool:
     import pandas as pd
 
-    return (pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)) and not \
-        isinstance(s.dtype, pd.CategoricalDtype)
+    return (pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype)) and not isinstance(
+        s.dtype, pd.CategoricalDtype
+    )
 
 
 @dataclass
@@ -119,14 +130,13 @@ class ColumnSpec:
     """What :class:`Preparer` learned about one column."""
 
     name: str
-    kind: str                      # numeric | bool | categorical | dropped
+    kind: str  # numeric | bool | categorical | dropped
     vocab: list[str] = field(default_factory=list)
     median: float | None = None
     why: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "kind": self.kind, "vocab": self.vocab, "median": self.median,
-                "why": self.why}
+        return {"name": self.name, "kind": self.kind, "vocab": self.vocab, "median": self.median, "why": self.why}
 
 
 class Preparer:
@@ -169,7 +179,8 @@ class Preparer:
         if not self.features:
             raise InputError(
                 "no usable feature columns: every column is an identifier, free text or empty "
-                f"(columns: {', '.join(map(str, df.columns))})")
+                f"(columns: {', '.join(map(str, df.columns))})"
+            )
         if as_of is not None:
             self.as_of = reference_date(as_of).isoformat()
         elif latest:
@@ -240,7 +251,8 @@ class Preparer:
         if missing:
             raise InputError(
                 f"table lacks {len(missing)} column(s) the model was trained on: {', '.join(missing[:20])}; "
-                "score a table with the same columns as the training table")
+                "score a table with the same columns as the training table"
+            )
         out = np.empty((len(df), len(self.features)), dtype=np.float64)
         for j, c in enumerate(self.features):
             out[:, j] = self.column_values(c, df[c.name], as_of)
@@ -287,9 +299,13 @@ class Preparer:
 
     # ------------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        return {"max_categories": self.max_categories, "numeric_share": self.numeric_share,
-                "date_order": self.date_order, "as_of": self.as_of,
-                "columns": [c.as_dict() for c in self.columns_]}
+        return {
+            "max_categories": self.max_categories,
+            "numeric_share": self.numeric_share,
+            "date_order": self.date_order,
+            "as_of": self.as_of,
+            "columns": [c.as_dict() for c in self.columns_],
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "Preparer":
@@ -354,14 +370,16 @@ def parse_labels(values: "pd.Series", column: str, positive: str | None = None) 
         rows = (np.flatnonzero(blank.to_numpy())[:5] + 1).tolist()
         raise InputError(
             f"label column {column!r} has {int(blank.sum())} blank cell(s) (data rows {rows}); "
-            "every training row needs a label: remove those rows or fill them in")
+            "every training row needs a label: remove those rows or fill them in"
+        )
     low = text.str.lower()
     vals = sorted(set(low.unique()))
     if positive is not None:
         pos = str(positive).strip().lower()
         if pos not in vals:
-            raise InputError(f"label column {column!r}: --positive {positive!r} is not one of its values "
-                             f"{', '.join(vals[:10])}")
+            raise InputError(
+                f"label column {column!r}: --positive {positive!r} is not one of its values {', '.join(vals[:10])}"
+            )
         return (low == pos).astype("int8").to_numpy()
     num = parse_numbers(text)
     if num.notna().all() and set(num.unique()) <= {0.0, 1.0}:
@@ -371,7 +389,8 @@ def parse_labels(values: "pd.Series", column: str, positive: str | None = None) 
     raise InputError(
         f"label column {column!r}: cannot tell churned from kept in values {', '.join(vals[:10])}"
         f"{' …' if len(vals) > 10 else ''}; expected Yes/No, 1/0, true/false or churned/active, "
-        "or name the churn value with --positive VALUE")
+        "or name the churn value with --positive VALUE"
+    )
 
 
 def guess_id_column(columns: Sequence[Any], df: "pd.DataFrame") -> str | None:

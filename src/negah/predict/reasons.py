@@ -50,40 +50,84 @@ STORE_PHRASES: dict[str, tuple[Callable[[float], str], str, str, str, str]] = {
     "tenure_days": (_n, "customer for {v} days", "{v} روز سابقه مشتری", "", ""),
     "orders_recent": (_n, "{v} orders in the last {w} days", "{v} سفارش در {w} روز اخیر", "", ""),
     "orders_prior": (_n, "{v} orders in the {w} days before that", "{v} سفارش در {w} روز پیش از آن", "", ""),
-    "purchase_trend": (_signed, "orders changed by {v} in the last {w} days vs the {w} before",
-                       "تغییر تعداد سفارش در {w} روز اخیر نسبت به {w} روز قبل: {v}", "", ""),
+    "purchase_trend": (
+        _signed,
+        "orders changed by {v} in the last {w} days vs the {w} before",
+        "تغییر تعداد سفارش در {w} روز اخیر نسبت به {w} روز قبل: {v}",
+        "",
+        "",
+    ),
     "spend_recent": (_n, "spent {v} in the last {w} days", "خرید {v} در {w} روز اخیر", "", ""),
     "spend_prior": (_n, "spent {v} in the {w} days before that", "خرید {v} در {w} روز پیش از آن", "", ""),
-    "spend_change": (lambda v: _signed(round(100 * v)), "spending changed by {v}% in the last {w} days vs the {w} before",
-                     "تغییر مبلغ خرید در {w} روز اخیر نسبت به {w} روز قبل: {v}%",
-                     "no spending in the {w} days before the last {w}", "بدون خرید در {w} روز پیش از {w} روز اخیر"),
+    "spend_change": (
+        lambda v: _signed(round(100 * v)),
+        "spending changed by {v}% in the last {w} days vs the {w} before",
+        "تغییر مبلغ خرید در {w} روز اخیر نسبت به {w} روز قبل: {v}%",
+        "no spending in the {w} days before the last {w}",
+        "بدون خرید در {w} روز پیش از {w} روز اخیر",
+    ),
     "returns": (_n, "{v} returns", "{v} مرجوعی", "", ""),
     "return_rate": (_pct, "{v}% of spending returned", "{v}% از خرید مرجوع شده", "", ""),
     "complaints_total": (_n, "{v} complaints", "{v} شکایت", "", ""),
     "complaints_recent": (_n, "{v} complaints in the last {w} days", "{v} شکایت در {w} روز اخیر", "", ""),
-    "days_since_complaint": (_n, "last complaint {v} days ago", "آخرین شکایت {v} روز پیش",
-                             "no complaints", "بدون شکایت"),
+    "days_since_complaint": (
+        _n,
+        "last complaint {v} days ago",
+        "آخرین شکایت {v} روز پیش",
+        "no complaints",
+        "بدون شکایت",
+    ),
     "nps_last": (_n, "last NPS score {v}", "آخرین امتیاز NPS: {v}", "no survey answer", "بدون پاسخ به نظرسنجی"),
-    "nps_change": (_signed, "NPS score changed by {v}", "تغییر امتیاز NPS: {v}",
-                   "only one survey answer", "تنها یک پاسخ به نظرسنجی"),
-    "days_since_nps": (_n, "last survey answer {v} days ago", "آخرین پاسخ به نظرسنجی {v} روز پیش",
-                       "no survey answer", "بدون پاسخ به نظرسنجی"),
+    "nps_change": (
+        _signed,
+        "NPS score changed by {v}",
+        "تغییر امتیاز NPS: {v}",
+        "only one survey answer",
+        "تنها یک پاسخ به نظرسنجی",
+    ),
+    "days_since_nps": (
+        _n,
+        "last survey answer {v} days ago",
+        "آخرین پاسخ به نظرسنجی {v} روز پیش",
+        "no survey answer",
+        "بدون پاسخ به نظرسنجی",
+    ),
     "nps_responses": (_n, "{v} survey answers", "{v} پاسخ به نظرسنجی", "", ""),
     "contacts_recent": (_n, "contacted {v} times in the last {w} days", "{v} تماس در {w} روز اخیر", "", ""),
-    "contact_response_rate": (_pct, "responded to {v}% of contacts", "پاسخ به {v}% از تماس‌ها",
-                              "never contacted", "بدون تماس"),
+    "contact_response_rate": (
+        _pct,
+        "responded to {v}% of contacts",
+        "پاسخ به {v}% از تماس‌ها",
+        "never contacted",
+        "بدون تماس",
+    ),
     "days_since_contact": (_n, "last contact {v} days ago", "آخرین تماس {v} روز پیش", "never contacted", "بدون تماس"),
     "subscriptions_active": (_n, "{v} active subscriptions", "{v} اشتراک فعال", "", ""),
     "mrr_now": (_n, "monthly revenue {v}", "درآمد ماهانه {v}", "", ""),
-    "mrr_change": (_signed, "monthly revenue changed by {v} in the last {w} days",
-                   "تغییر درآمد ماهانه در {w} روز اخیر: {v}", "", ""),
+    "mrr_change": (
+        _signed,
+        "monthly revenue changed by {v} in the last {w} days",
+        "تغییر درآمد ماهانه در {w} روز اخیر: {v}",
+        "",
+        "",
+    ),
     "subscription_tenure_days": (_n, "subscriber for {v} days", "{v} روز اشتراک", "never subscribed", "بدون اشتراک"),
     "plan_changes": (_n, "{v} plan changes", "{v} بار تغییر طرح", "", ""),
-    "loyalty_days": (_n, "loyalty member for {v} days", "{v} روز عضویت در باشگاه مشتریان",
-                     "not a loyalty member", "عضو باشگاه مشتریان نیست"),
+    "loyalty_days": (
+        _n,
+        "loyalty member for {v} days",
+        "{v} روز عضویت در باشگاه مشتریان",
+        "not a loyalty member",
+        "عضو باشگاه مشتریان نیست",
+    ),
     "p_alive": (_pct, "{v}% chance of still being active (BTYD model)", "احتمال فعال بودن {v}% (مدل BTYD)", "", ""),
-    "expected_purchases": (lambda v: format_number(round(v, 1)), "{v} purchases expected in the next {h} days",
-                           "{v} خرید مورد انتظار در {h} روز آینده", "", ""),
+    "expected_purchases": (
+        lambda v: format_number(round(v, 1)),
+        "{v} purchases expected in the next {h} days",
+        "{v} خرید مورد انتظار در {h} روز آینده",
+        "",
+        "",
+    ),
 }
 STORE_TEXT_PHRASES = {  # categorical store features: name -> (en, fa) with {v} the category
     "plan_now": ("plan {v}", "طرح {v}"),
@@ -176,8 +220,11 @@ class Describer:
         if x != x:
             return f"{name} خالی است" if fa else f"{name} is blank"
         if spec.kind == "categorical":
-            return f"{name}: {self.preparer.display_value(j, x)}" if fa else \
-                f"{name} is {self.preparer.display_value(j, x)}"
+            return (
+                f"{name}: {self.preparer.display_value(j, x)}"
+                if fa
+                else f"{name} is {self.preparer.display_value(j, x)}"
+            )
         if spec.kind == "bool":
             yes = x >= 0.5
             return f"{name}: {'بله' if yes else 'خیر'}" if fa else f"{name}: {'yes' if yes else 'no'}"

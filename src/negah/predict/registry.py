@@ -45,10 +45,13 @@ def _writable(store: "Store") -> Any:
     if store.kind != "duckdb":
         raise StoreError(
             f"store {store.location!r} is a {store.kind} database, read in place: negah never writes into it. "
-            "Save models in an embedded store (--store PATH.duckdb) or to a file (--out FILE)")
+            "Save models in an embedded store (--store PATH.duckdb) or to a file (--out FILE)"
+        )
     if store.read_only:
-        raise StoreError(f"store {store.location!r} is open read-only; open it read-write to save or delete "
-                         "models (a --data folder cannot keep models: use --store PATH.duckdb or --out FILE)")
+        raise StoreError(
+            f"store {store.location!r} is open read-only; open it read-write to save or delete "
+            "models (a --data folder cannot keep models: use --store PATH.duckdb or --out FILE)"
+        )
     return store.con.con
 
 
@@ -57,23 +60,30 @@ def _readable(store: "Store") -> Any | None:
     if store.kind != "duckdb" or store.con is None:
         return None
     raw = store.con.con
-    found = raw.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
-                        [S.MODELS_TABLE]).fetchone()[0]
+    found = raw.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [S.MODELS_TABLE]
+    ).fetchone()[0]
     return raw if found else None
 
 
 def _record(row: tuple) -> dict[str, Any]:
     model_id, name, kind, mode, created, as_of, horizon, metrics, meta, size = row
-    return {"model_id": model_id, "name": name, "kind": kind, "mode": mode,
-            "created_at": created.isoformat(timespec="seconds") if created is not None else None,
-            "as_of": as_of.isoformat() if as_of is not None else None,
-            "horizon_days": horizon, "metrics": json.loads(metrics) if metrics else {},
-            "meta": json.loads(meta) if meta else {}, "size_bytes": int(size)}
+    return {
+        "model_id": model_id,
+        "name": name,
+        "kind": kind,
+        "mode": mode,
+        "created_at": created.isoformat(timespec="seconds") if created is not None else None,
+        "as_of": as_of.isoformat() if as_of is not None else None,
+        "horizon_days": horizon,
+        "metrics": json.loads(metrics) if metrics else {},
+        "meta": json.loads(meta) if meta else {},
+        "size_bytes": int(size),
+    }
 
 
 def _records(raw: Any, where: str = "", params: list | None = None) -> list[dict[str, Any]]:
-    rows = raw.execute(f"SELECT {_COLUMNS} FROM {S.MODELS_TABLE} {where} ORDER BY seq DESC",
-                       params or []).fetchall()
+    rows = raw.execute(f"SELECT {_COLUMNS} FROM {S.MODELS_TABLE} {where} ORDER BY seq DESC", params or []).fetchall()
     return [_record(r) for r in rows]
 
 
@@ -117,8 +127,20 @@ def save(store: "Store", model: "ChurnModel", name: str | None = None) -> dict[s
             raw.execute(
                 f"INSERT INTO {S.MODELS_TABLE} (model_id, name, kind, mode, created_at, as_of, horizon_days, "
                 "metrics, meta, file, seq) VALUES (?, ?, ?, ?, ?, CAST(? AS DATE), ?, ?, ?, ?, ?)",
-                [model_id, (str(name).strip() if name is not None else _default_name(model)), KIND, mode, now,
-                 as_of, horizon, _dumps(meta.get("metrics", {})), _dumps(record_meta), data, seq])
+                [
+                    model_id,
+                    (str(name).strip() if name is not None else _default_name(model)),
+                    KIND,
+                    mode,
+                    now,
+                    as_of,
+                    horizon,
+                    _dumps(meta.get("metrics", {})),
+                    _dumps(record_meta),
+                    data,
+                    seq,
+                ],
+            )
         raw.execute("COMMIT")
     except BaseException:
         raw.execute("ROLLBACK")
@@ -146,8 +168,10 @@ def _find(store: "Store", raw: Any | None, key: str) -> dict[str, Any]:
 
 def _not_found(store: "Store", recs: list[dict[str, Any]], what: str) -> str:
     if not recs:
-        return (f"{what}: store {store.location!r} keeps no trained models; train and save one with "
-                "`negah predict train --store S ... --save [NAME]`")
+        return (
+            f"{what}: store {store.location!r} keeps no trained models; train and save one with "
+            "`negah predict train --store S ... --save [NAME]`"
+        )
     listed = ", ".join(f"{r['model_id']} ({r['name']}, {r['mode']})" for r in recs[:20])
     return f"{what} in store {store.location!r}; the stored models are: {listed}"
 
@@ -200,8 +224,9 @@ def carrying(raw: Any, first_seen: _dt.date | None) -> list[dict[str, Any]]:
             why = f"trained on this store's rows before {r['as_of']}, which included the customer's"
         else:
             continue
-        out.append({"model_id": r["model_id"], "name": r["name"], "mode": r["mode"],
-                    "created_at": r["created_at"], "why": why})
+        out.append(
+            {"model_id": r["model_id"], "name": r["name"], "mode": r["mode"], "created_at": r["created_at"], "why": why}
+        )
     return out
 
 

@@ -60,8 +60,9 @@ def read_table(path: str | Path, *, text_columns: tuple[str, ...] = ()) -> "pd.D
         raise InputError(f"table {str(p)!r} does not exist")
     suffix = p.suffix.lower()
     if suffix not in TABLE_SUFFIXES:
-        raise InputError(f"table {str(p)!r}: unsupported file type {suffix or '(none)'}; "
-                         f"expected one of {', '.join(TABLE_SUFFIXES)}")
+        raise InputError(
+            f"table {str(p)!r}: unsupported file type {suffix or '(none)'}; expected one of {', '.join(TABLE_SUFFIXES)}"
+        )
     try:
         if suffix in (".parquet", ".pq"):
             df = pd.read_parquet(p)
@@ -70,8 +71,15 @@ def read_table(path: str | Path, *, text_columns: tuple[str, ...] = ()) -> "pd.D
         else:
             if p.stat().st_size == 0:
                 raise InputError(f"table {str(p)!r} is empty (no header, no rows)")
-            df = pd.read_csv(p, sep=_delimiter(p), encoding="utf-8-sig", keep_default_na=False,
-                             na_values=[""], dtype={c: str for c in text_columns}, low_memory=False)
+            df = pd.read_csv(
+                p,
+                sep=_delimiter(p),
+                encoding="utf-8-sig",
+                keep_default_na=False,
+                na_values=[""],
+                dtype={c: str for c in text_columns},
+                low_memory=False,
+            )
     except InputError:
         raise
     except Exception as e:
@@ -92,9 +100,21 @@ def _column(df: "pd.DataFrame", name: str, what: str) -> str:
     raise InputError(f"{what} column {name!r} is not in the table; columns: {', '.join(map(str, df.columns[:30]))}")
 
 
-def train_table(df: "pd.DataFrame", target: str, *, id_column: str | None = None, positive: str | None = None,
-                model: str = "auto", seed: int = 0, folds: int = 3, max_rounds: int = 1000,
-                num_threads: int = 0, source: str = "", as_of: Any = None, date_order: str = "dmy") -> ChurnModel:
+def train_table(
+    df: "pd.DataFrame",
+    target: str,
+    *,
+    id_column: str | None = None,
+    positive: str | None = None,
+    model: str = "auto",
+    seed: int = 0,
+    folds: int = 3,
+    max_rounds: int = 1000,
+    num_threads: int = 0,
+    source: str = "",
+    as_of: Any = None,
+    date_order: str = "dmy",
+) -> ChurnModel:
     """Fit a churn model on a one-row-per-customer table with a label column ``target``.
 
     Date columns become days to ``as_of`` (default: the latest date in them), which the
@@ -112,10 +132,18 @@ def train_table(df: "pd.DataFrame", target: str, *, id_column: str | None = None
     clf.fit(X, y, prep.feature_names, prep.categorical_indices)
     # out-of-fold metrics of the chosen settings (calibrated on the same out-of-fold scores)
     meta = {
-        "mode": "snapshot", "id_column": id_column, "target": target, "positive": positive,
-        "training": {"rows": int(len(y)), "churned": int(y.sum()), "churn_rate": round(float(y.mean()), 6),
-                     "source": source, "as_of": prep.as_of,
-                     "date_columns": [c.name for c in prep.features if c.kind == "date"]},
+        "mode": "snapshot",
+        "id_column": id_column,
+        "target": target,
+        "positive": positive,
+        "training": {
+            "rows": int(len(y)),
+            "churned": int(y.sum()),
+            "churn_rate": round(float(y.mean()), 6),
+            "source": source,
+            "as_of": prep.as_of,
+            "date_columns": [c.name for c in prep.features if c.kind == "date"],
+        },
         "features": [c.as_dict() for c in prep.columns_],
         "chosen": {"kind": clf.kind_, "settings": clf.settings_, "rounds": clf.rounds_, "cv": clf.cv_results_},
         "metrics": {"cv_auc": round(clf.cv_auc_, 6)},
@@ -124,8 +152,15 @@ def train_table(df: "pd.DataFrame", target: str, *, id_column: str | None = None
     return ChurnModel(prep, clf, meta)
 
 
-def score_table(model: ChurnModel, df: "pd.DataFrame", *, lang: str = "en", reasons: int = 3,
-                explain: str = "shap", as_of: Any = None) -> "pd.DataFrame":
+def score_table(
+    model: ChurnModel,
+    df: "pd.DataFrame",
+    *,
+    lang: str = "en",
+    reasons: int = 3,
+    explain: str = "shap",
+    as_of: Any = None,
+) -> "pd.DataFrame":
     """Probabilities and reasons for every row of ``df`` (see :meth:`ChurnModel.score`)."""
     return model.score(df, lang=lang, reasons=reasons, explain=explain, as_of=as_of)
 
@@ -156,9 +191,16 @@ def iter_table(path: str | Path, chunk_rows: int, text_columns: tuple[str, ...] 
             yield batch.to_pandas()
     elif suffix in (".csv", ".tsv", ".txt") and p.exists() and p.stat().st_size > 0:
         try:
-            reader = pd.read_csv(p, sep=_delimiter(p), encoding="utf-8-sig", keep_default_na=False,
-                                 na_values=[""], dtype={c: str for c in text_columns}, chunksize=chunk_rows,
-                                 low_memory=False)
+            reader = pd.read_csv(
+                p,
+                sep=_delimiter(p),
+                encoding="utf-8-sig",
+                keep_default_na=False,
+                na_values=[""],
+                dtype={c: str for c in text_columns},
+                chunksize=chunk_rows,
+                low_memory=False,
+            )
             for chunk in reader:
                 chunk.columns = [str(c).strip() for c in chunk.columns]
                 yield chunk
@@ -170,9 +212,19 @@ def iter_table(path: str | Path, chunk_rows: int, text_columns: tuple[str, ...] 
         yield read_table(p, text_columns=text_columns)
 
 
-def score_file(model: ChurnModel, path: str | Path, out: TextIO | None = None, *, fmt: str = "csv",
-               lang: str = "en", reasons: int = 3, chunk_rows: int = 500_000, explain: str = "shap",
-               as_of: Any = None, workers: int = 0) -> int:
+def score_file(
+    model: ChurnModel,
+    path: str | Path,
+    out: TextIO | None = None,
+    *,
+    fmt: str = "csv",
+    lang: str = "en",
+    reasons: int = 3,
+    chunk_rows: int = 500_000,
+    explain: str = "shap",
+    as_of: Any = None,
+    workers: int = 0,
+) -> int:
     """Score a table file chunk by chunk, writing CSV or JSON to ``out`` (stdout); returns rows.
 
     ``as_of``: the reference date of date columns (default: the model's). A table of more
@@ -213,8 +265,9 @@ def score_file(model: ChurnModel, path: str | Path, out: TextIO | None = None, *
     if fmt == "json":
         out.write("[]\n" if first else "\n]\n")
     elif first:
-        out.write(",".join([id_col or "row", "churn_probability"] +
-                           [f"reason_{i}" for i in range(1, reasons + 1)]) + "\n")
+        out.write(
+            ",".join([id_col or "row", "churn_probability"] + [f"reason_{i}" for i in range(1, reasons + 1)]) + "\n"
+        )
     return n
 
 
@@ -232,8 +285,9 @@ def _worker_score(chunk: "pd.DataFrame", kw: dict[str, Any]) -> "pd.DataFrame":
     return _WORKER_MODEL.score(chunk, **kw)
 
 
-def _score_parallel(model: ChurnModel, chunks: Any, kw: dict[str, Any], id_col: str | None, procs: int,
-                    emit: Any) -> None:
+def _score_parallel(
+    model: ChurnModel, chunks: Any, kw: dict[str, Any], id_col: str | None, procs: int, emit: Any
+) -> None:
     """Chunks scored by ``procs`` fresh processes (spawned: no forked OpenMP or DuckDB
     state), at most ``procs + 1`` in flight, written in their order."""
     import multiprocessing
@@ -241,8 +295,7 @@ def _score_parallel(model: ChurnModel, chunks: Any, kw: dict[str, Any], id_col: 
     from concurrent.futures import ProcessPoolExecutor
 
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(procs, mp_context=ctx, initializer=_worker_init,
-                             initargs=(model.to_bytes(),)) as pool:
+    with ProcessPoolExecutor(procs, mp_context=ctx, initializer=_worker_init, initargs=(model.to_bytes(),)) as pool:
         pending: deque = deque()
         for chunk in chunks:
             pending.append((pool.submit(_worker_score, chunk, kw), not (id_col and id_col in chunk.columns)))
@@ -265,5 +318,4 @@ def _write_json_rows(out: TextIO, res: "pd.DataFrame", first: bool) -> None:
     out.write(("[\n" if first else ",\n") + ",\n".join(parts))
 
 
-__all__ = ["read_table", "train_table", "score_table", "evaluate_table", "score_file", "iter_table",
-           "library_versions"]
+__all__ = ["read_table", "train_table", "score_table", "evaluate_table", "score_file", "iter_table", "library_versions"]

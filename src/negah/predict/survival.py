@@ -25,7 +25,6 @@ a segment without events does not make the fit diverge).
 
 from __future__ import annotations
 
-import datetime as _dt
 from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
@@ -42,8 +41,9 @@ if TYPE_CHECKING:  # pragma: no cover
 DEFAULT_TIMES = (30, 90, 180, 365)
 
 
-def survival_frame(store: "Store", as_of: Any, *, horizon: int = 90, label: str = "auto",
-                   segments: Sequence[str] = ()) -> "pd.DataFrame":
+def survival_frame(
+    store: "Store", as_of: Any, *, horizon: int = 90, label: str = "auto", segments: Sequence[str] = ()
+) -> "pd.DataFrame":
     """customer_id, duration, event and the ``segments`` columns (see the module docstring)."""
     import ibis
 
@@ -57,20 +57,25 @@ def survival_frame(store: "Store", as_of: Any, *, horizon: int = 90, label: str 
         o = o.filter(~ret)
         g = o.group_by("customer_id").aggregate(first=o.order_date.min(), last=o.order_date.max())
         churned = d0.delta(g["last"], unit="day") >= horizon
-        t = g.select("customer_id", event=ibis.ifelse(churned, 1, 0),
-                     duration=ibis.ifelse(churned, g["last"].delta(g["first"], unit="day"),
-                                          d0.delta(g["first"], unit="day")))
+        t = g.select(
+            "customer_id",
+            event=ibis.ifelse(churned, 1, 0),
+            duration=ibis.ifelse(churned, g["last"].delta(g["first"], unit="day"), d0.delta(g["first"], unit="day")),
+        )
     else:
         s = store.table("subscriptions")
         s = s.filter(s.start_date < as_of)
         end = s.end_date if "end_date" in s.columns else ibis.null().cast("date")
         s = s.mutate(_end=ibis.ifelse(end < as_of, end, ibis.null().cast("date")))
-        g = s.group_by("customer_id").aggregate(first=s.start_date.min(), active=s._end.isnull().sum(),
-                                                last_end=s._end.max())
+        g = s.group_by("customer_id").aggregate(
+            first=s.start_date.min(), active=s._end.isnull().sum(), last_end=s._end.max()
+        )
         churned = g.active == 0
-        t = g.select("customer_id", event=ibis.ifelse(churned, 1, 0),
-                     duration=ibis.ifelse(churned, g.last_end.delta(g["first"], unit="day"),
-                                          d0.delta(g["first"], unit="day")))
+        t = g.select(
+            "customer_id",
+            event=ibis.ifelse(churned, 1, 0),
+            duration=ibis.ifelse(churned, g.last_end.delta(g["first"], unit="day"), d0.delta(g["first"], unit="day")),
+        )
     segs = list(segments)
     if segs:
         c = store.table("customers")
@@ -78,8 +83,9 @@ def survival_frame(store: "Store", as_of: Any, *, horizon: int = 90, label: str 
             raise InputError(f"segments {', '.join(segs)} need the customers table, which the store lacks")
         missing = [s for s in segs if s not in c.columns]
         if missing:
-            raise InputError(f"segment column(s) {', '.join(missing)} not in the customers table; "
-                             f"columns: {', '.join(c.columns)}")
+            raise InputError(
+                f"segment column(s) {', '.join(missing)} not in the customers table; columns: {', '.join(c.columns)}"
+            )
         cc = c.select("customer_id", *[c[s].cast("string").name(s) for s in segs])
         cc = cc.group_by("customer_id").aggregate(**{s: cc[s].min() for s in segs})
         t = t.left_join(cc, "customer_id")
@@ -98,8 +104,9 @@ def survival_frame(store: "Store", as_of: Any, *, horizon: int = 90, label: str 
     return df.sort_values("customer_id", kind="mergesort").reset_index(drop=True)
 
 
-def table_frame(df: "pd.DataFrame", duration: str, event: str, segments: Sequence[str] = (),
-                positive: str | None = None) -> "pd.DataFrame":
+def table_frame(
+    df: "pd.DataFrame", duration: str, event: str, segments: Sequence[str] = (), positive: str | None = None
+) -> "pd.DataFrame":
     """A survival frame from a one-row-per-customer table (duration column, event column)."""
     import pandas as pd
 
@@ -118,19 +125,27 @@ def table_frame(df: "pd.DataFrame", duration: str, event: str, segments: Sequenc
     return out
 
 
-def kaplan_meier(frame: "pd.DataFrame", segment: str | None = None,
-                 times: Sequence[float] = DEFAULT_TIMES) -> list[dict[str, Any]]:
+def kaplan_meier(
+    frame: "pd.DataFrame", segment: str | None = None, times: Sequence[float] = DEFAULT_TIMES
+) -> list[dict[str, Any]]:
     """Per segment (or overall): customers, churned, median lifetime and retention at ``times``."""
     from lifelines import KaplanMeierFitter
 
-    groups = [("all", frame)] if segment is None else \
-        [(str(k), g) for k, g in sorted(frame.groupby(segment, sort=False), key=lambda kv: str(kv[0]))]
+    groups = (
+        [("all", frame)]
+        if segment is None
+        else [(str(k), g) for k, g in sorted(frame.groupby(segment, sort=False), key=lambda kv: str(kv[0]))]
+    )
     rows = []
     for name, g in groups:
         km = KaplanMeierFitter().fit(g["duration"], g["event"])
         med = km.median_survival_time_
-        row = {"segment": name, "customers": int(len(g)), "churned": int(g["event"].sum()),
-               "median_days": None if not np.isfinite(med) else float(med)}
+        row = {
+            "segment": name,
+            "customers": int(len(g)),
+            "churned": int(g["event"].sum()),
+            "median_days": None if not np.isfinite(med) else float(med),
+        }
         sf = km.survival_function_at_times(list(times)).to_numpy()
         for t, v in zip(times, sf):
             row[f"retained_{int(t)}d"] = round(float(v), 6)
@@ -148,8 +163,15 @@ def survival_curve(frame: "pd.DataFrame", segment: str | None = None) -> "pd.Dat
     for name, g in groups:
         km = KaplanMeierFitter().fit(g["duration"], g["event"])
         sf = km.survival_function_
-        parts.append(pd.DataFrame({"segment": str(name), "day": sf.index.to_numpy(dtype=float),
-                                   "retained": np.round(sf.iloc[:, 0].to_numpy(), 6)}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "segment": str(name),
+                    "day": sf.index.to_numpy(dtype=float),
+                    "retained": np.round(sf.iloc[:, 0].to_numpy(), 6),
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -163,11 +185,21 @@ def logrank(frame: "pd.DataFrame", segment: str) -> dict[str, Any]:
     pw = pairwise_logrank_test(frame["duration"], frame[segment], frame["event"])
     pairs = []
     for (a, b), r in pw.summary.sort_index().iterrows():
-        pairs.append({"a": str(a), "b": str(b), "statistic": round(float(r["test_statistic"]), 6),
-                      "p_value": float(f"{float(r['p']):.6g}")})
-    return {"segment": segment, "statistic": round(float(res.test_statistic), 6),
-            "degrees_of_freedom": int(res.degrees_of_freedom), "p_value": float(f"{float(res.p_value):.6g}"),
-            "pairs": pairs}
+        pairs.append(
+            {
+                "a": str(a),
+                "b": str(b),
+                "statistic": round(float(r["test_statistic"]), 6),
+                "p_value": float(f"{float(r['p']):.6g}"),
+            }
+        )
+    return {
+        "segment": segment,
+        "statistic": round(float(res.test_statistic), 6),
+        "degrees_of_freedom": int(res.degrees_of_freedom),
+        "p_value": float(f"{float(res.p_value):.6g}"),
+        "pairs": pairs,
+    }
 
 
 def cox(frame: "pd.DataFrame", covariates: Sequence[str], penalizer: float = 0.01) -> list[dict[str, Any]]:
@@ -203,14 +235,21 @@ def cox(frame: "pd.DataFrame", covariates: Sequence[str], penalizer: float = 0.0
     try:
         m = CoxPHFitter(penalizer=penalizer).fit(X, duration_col="duration", event_col="event")
     except Exception as e:  # lifelines ConvergenceError and friends
-        raise ModelError(f"the Cox model did not converge ({str(e).splitlines()[0]}); try fewer covariates, "
-                         "merge rare segment values, or a larger penalizer") from None
+        raise ModelError(
+            f"the Cox model did not converge ({str(e).splitlines()[0]}); try fewer covariates, "
+            "merge rare segment values, or a larger penalizer"
+        ) from None
     s = m.summary
     rows = []
     for name, r in s.iterrows():
-        rows.append({"covariate": str(name), "coef": round(float(r["coef"]), 6),
-                     "hazard_ratio": round(float(r["exp(coef)"]), 6),
-                     "hr_lower_95": round(float(r["exp(coef) lower 95%"]), 6),
-                     "hr_upper_95": round(float(r["exp(coef) upper 95%"]), 6),
-                     "p_value": float(f"{float(r['p']):.6g}")})
+        rows.append(
+            {
+                "covariate": str(name),
+                "coef": round(float(r["coef"]), 6),
+                "hazard_ratio": round(float(r["exp(coef)"]), 6),
+                "hr_lower_95": round(float(r["exp(coef) lower 95%"]), 6),
+                "hr_upper_95": round(float(r["exp(coef) upper 95%"]), 6),
+                "p_value": float(f"{float(r['p']):.6g}"),
+            }
+        )
     return rows

@@ -82,16 +82,20 @@ class _Tree:
         self.known: np.ndarray | None = None
         self._leaf_tables: tuple[np.ndarray, np.ndarray] | None = None  # small trees: leaf by pattern
         self.codes = np.zeros(0, dtype=np.intp)  # larger trees: patterns met (sorted) ...
-        self.values = np.zeros((0, 0))            # ... their values (patterns x (p + 1)) ...
-        self.leaf_values = np.zeros(0)            # ... and leaf values
+        self.values = np.zeros((0, 0))  # ... their values (patterns x (p + 1)) ...
+        self.leaf_values = np.zeros(0)  # ... and leaf values
 
     def _walk(self, node: dict[str, Any], path: list[tuple[int, bool]]) -> None:
         if "split_feature" not in node:
             self.leaf_paths.append((int(node.get("leaf_index", 0)), float(node["leaf_value"]), list(path)))
             return
         k = len(self.nodes)
-        spec = {"feature": int(node["split_feature"]), "default_left": bool(node.get("default_left", False)),
-                "missing": str(node.get("missing_type", "None")), "categorical": node["decision_type"] == "=="}
+        spec = {
+            "feature": int(node["split_feature"]),
+            "default_left": bool(node.get("default_left", False)),
+            "missing": str(node.get("missing_type", "None")),
+            "categorical": node["decision_type"] == "==",
+        }
         if spec["categorical"]:
             spec["cats"] = np.array(sorted(int(c) for c in str(node["threshold"]).split("||")), dtype=np.float64)
         else:
@@ -229,6 +233,7 @@ class PatternShap:
 
     def _fresh(self, t: _Tree, X: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """LightGBM's SHAP values (k, p + 1) of tree ``t`` alone for the given rows."""
-        fresh = self.booster.predict(X[rows], pred_contrib=True, start_iteration=t.index, num_iteration=1,
-                                     num_threads=self.num_threads)
+        fresh = self.booster.predict(
+            X[rows], pred_contrib=True, start_iteration=t.index, num_iteration=1, num_threads=self.num_threads
+        )
         return np.asarray(fresh).reshape(len(rows), -1)

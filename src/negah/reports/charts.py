@@ -25,8 +25,7 @@ def series(key: str, values: list, fmt: str = "num") -> dict:
 def chart(cid: str, title: str, kind: str, x: list, series_: list[dict], x_format: str = "period") -> dict:
     """A chart spec; ``x_format`` says how to show the x labels (``period``, ``label``,
     ``segment``, ``text``)."""
-    return {"id": cid, "title": title, "type": kind, "x": [str(v) for v in x], "series": series_,
-            "x_format": x_format}
+    return {"id": cid, "title": title, "type": kind, "x": [str(v) for v in x], "series": series_, "x_format": x_format}
 
 
 def histogram(cid: str, values: list[float], bins: int = 20) -> dict:
@@ -41,6 +40,7 @@ def histogram(cid: str, values: list[float], bins: int = 20) -> dict:
 
 def heatmap_from_records(cid: str, rows: list[dict]) -> dict:
     """Cohort records (``cohort``, ``age`` / ``period_index``, ``value`` / ``retention``) as a heatmap."""
+
     def pick(r: dict, names: tuple[str, ...]) -> Any:
         for n in names:
             if n in r:
@@ -64,16 +64,22 @@ def heatmap_from_records(cid: str, rows: list[dict]) -> dict:
     except TypeError:
         pass
     z = [[cells.get((y, x)) for x in xs] for y in ys]
-    return {"id": cid, "title": cid, "type": "heatmap", "x": [str(x) for x in xs], "y": ys, "z": z,
-            "format": "pct"}
+    return {"id": cid, "title": cid, "type": "heatmap", "x": [str(x) for x in xs], "y": ys, "z": z, "format": "pct"}
 
 
 # ------------------------------------------------------------------------------------
 # SVG (report)
 # ------------------------------------------------------------------------------------
 
-def svg(spec: dict, fmt: Callable[[Any, str], str], label: Callable[[str], str],
-        width: int = 720, height: int = 260, rtl: bool = False) -> str:
+
+def svg(
+    spec: dict,
+    fmt: Callable[[Any, str], str],
+    label: Callable[[str], str],
+    width: int = 720,
+    height: int = 260,
+    rtl: bool = False,
+) -> str:
     """The chart as an inline SVG string; ``fmt(value, format)`` and ``label(key)`` localise."""
     if spec["type"] == "heatmap":
         return _svg_heatmap(spec, fmt, label, rtl)
@@ -90,8 +96,10 @@ def svg(spec: dict, fmt: Callable[[Any, str], str], label: Callable[[str], str],
     n = len(x)
     fx = lambda i: left + (i + 0.5) * pw / n  # noqa: E731
     fy = lambda v: top + ph - (v - lo) / (hi - lo) * ph  # noqa: E731
-    out = [f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" '
-           f'xmlns="http://www.w3.org/2000/svg" font-size="11">']
+    out = [
+        f'<svg class="chart" viewBox="0 0 {width} {height}" width="100%" role="img" '
+        f'xmlns="http://www.w3.org/2000/svg" font-size="11">'
+    ]
     f0 = ser[0]["format"]
     for k in range(5):
         v = lo + (hi - lo) * k / 4
@@ -100,8 +108,10 @@ def svg(spec: dict, fmt: Callable[[Any, str], str], label: Callable[[str], str],
         out.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="#555">{escape(fmt(v, f0))}</text>')
     step = max(1, n // 12)
     for i in range(0, n, step):
-        out.append(f'<text x="{fx(i):.1f}" y="{height - bottom + 16}" text-anchor="middle" fill="#555" '
-                   f'transform="rotate(30 {fx(i):.1f} {height - bottom + 16})">{escape(fmt(x[i], _x_kind(spec)))}</text>')
+        out.append(
+            f'<text x="{fx(i):.1f}" y="{height - bottom + 16}" text-anchor="middle" fill="#555" '
+            f'transform="rotate(30 {fx(i):.1f} {height - bottom + 16})">{escape(fmt(x[i], _x_kind(spec)))}</text>'
+        )
     bw = pw / n / (len(ser) + 1)
     for si, s in enumerate(ser):
         color = PALETTE[si % len(PALETTE)]
@@ -110,8 +120,10 @@ def svg(spec: dict, fmt: Callable[[Any, str], str], label: Callable[[str], str],
                 if isinstance(v, (int, float)):
                     x0 = left + i * pw / n + bw * (si + 0.5)
                     y0, y1 = fy(max(v, 0)), fy(min(v, 0))
-                    out.append(f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{bw:.1f}" height="{max(y1 - y0, 0.5):.1f}" '
-                               f'fill="{color}"/>')
+                    out.append(
+                        f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{bw:.1f}" height="{max(y1 - y0, 0.5):.1f}" '
+                        f'fill="{color}"/>'
+                    )
         else:
             pts, path = [], []
             for i, v in enumerate(s["values"]):
@@ -127,8 +139,10 @@ def svg(spec: dict, fmt: Callable[[Any, str], str], label: Callable[[str], str],
     lx = left
     for si, s in enumerate(ser):
         color = PALETTE[si % len(PALETTE)]
-        out.append(f'<rect x="{lx}" y="{height - 14}" width="10" height="10" fill="{color}"/>'
-                   f'<text x="{lx + 14}" y="{height - 5}" fill="#333">{escape(label(s["key"]))}</text>')
+        out.append(
+            f'<rect x="{lx}" y="{height - 14}" width="10" height="10" fill="{color}"/>'
+            f'<text x="{lx + 14}" y="{height - 5}" fill="#333">{escape(label(s["key"]))}</text>'
+        )
         lx += 30 + 7 * len(label(s["key"]))
     out.append("</svg>")
     return "".join(out)
@@ -140,16 +154,22 @@ def _x_kind(spec: dict) -> str:
 
 
 def _svg_heatmap(spec: dict, fmt, label, rtl: bool) -> str:
-    rows = ["<table class='heatmap'><tr><th>" + escape(label("cohort")) + "</th>"
-            + "".join(f"<th>{escape(fmt(x, 'text'))}</th>" for x in spec["x"])
-            + "</tr>"]
+    rows = [
+        "<table class='heatmap'><tr><th>"
+        + escape(label("cohort"))
+        + "</th>"
+        + "".join(f"<th>{escape(fmt(x, 'text'))}</th>" for x in spec["x"])
+        + "</tr>"
+    ]
     for y, zs in zip(spec["y"], spec["z"]):
         cells = []
         for v in zs:
             if isinstance(v, (int, float)):
                 a = max(0.0, min(1.0, float(v)))
-                cells.append(f"<td style='background:rgba(37,99,235,{a:.2f});color:{'#fff' if a > .5 else '#111'}'>"
-                             f"{escape(fmt(v, spec.get('format', 'pct')))}</td>")
+                cells.append(
+                    f"<td style='background:rgba(37,99,235,{a:.2f});color:{'#fff' if a > 0.5 else '#111'}'>"
+                    f"{escape(fmt(v, spec.get('format', 'pct')))}</td>"
+                )
             else:
                 cells.append("<td></td>")
         rows.append(f"<tr><th>{escape(fmt(y, 'period'))}</th>{''.join(cells)}</tr>")

@@ -18,8 +18,18 @@ from negah.reports import charts as C
 from negah.reports import i18n
 from negah.reports import pages as P
 
-REPORT_PAGES = ["overview", "trends", "cohorts", "revenue", "growth", "nps", "clv", "at_risk", "complaints",
-                "contact_plan"]
+REPORT_PAGES = [
+    "overview",
+    "trends",
+    "cohorts",
+    "revenue",
+    "growth",
+    "nps",
+    "clv",
+    "at_risk",
+    "complaints",
+    "contact_plan",
+]
 
 CSS = """
 body{font-family:%(font)s;color:#111827;margin:24px auto;max-width:980px;padding:0 16px}
@@ -45,13 +55,21 @@ def _font_face() -> str:
     out = []
     for weight, name in ((400, "Vazirmatn-Regular.woff2"), (700, "Vazirmatn-Bold.woff2")):
         data = base64.b64encode((base / name).read_bytes()).decode()
-        out.append(f"@font-face{{font-family:'Vazirmatn';font-weight:{weight};"
-                   f"src:url(data:font/woff2;base64,{data}) format('woff2')}}")
+        out.append(
+            f"@font-face{{font-family:'Vazirmatn';font-weight:{weight};"
+            f"src:url(data:font/woff2;base64,{data}) format('woff2')}}"
+        )
     return "".join(out)
 
 
-def render_report(store: Any, *, lang: str = "en", period: str = "month", calendar: str = "gregorian",
-                  generated: _dt.datetime | None = None) -> str:
+def render_report(
+    store: Any,
+    *,
+    lang: str = "en",
+    period: str = "month",
+    calendar: str = "gregorian",
+    generated: _dt.datetime | None = None,
+) -> str:
     """The report as an HTML string."""
     lang = i18n.check_lang(lang)
     tr = lambda k: i18n.t(k, lang)  # noqa: E731
@@ -66,7 +84,9 @@ def render_report(store: Any, *, lang: str = "en", period: str = "month", calend
         if kind == "reasons":
             return ("، " if lang == "fa" else ", ").join(
                 i18n.ui("reason", r.split(":")[0], lang) + (f" ({tr(r.split(':', 1)[1])})" if ":" in r else "")
-                for r in str(v).split("; ") if r)
+                for r in str(v).split("; ")
+                if r
+            )
         if kind in ("period", "period_short"):
             return i18n.period_label(v, lang, calendar, compact=kind == "period_short")
         if kind == "hour":
@@ -77,10 +97,12 @@ def render_report(store: Any, *, lang: str = "en", period: str = "month", calend
 
     params = P.Params(period=period, calendar=calendar)
     gen = generated or _dt.datetime.now().replace(microsecond=0)
-    body: list[str] = [f"<h1>{escape(tr('report_title'))}</h1>",
-                       f"<p class='meta'>{escape(tr('store'))}: <bdi>{escape(str(store.location))}</bdi> · "
-                       f"{escape(tr('generated'))}: {escape(i18n.fmt_date(gen.date(), lang))} · "
-                       f"{escape(tr('period'))}: {escape(tr(period))} · {escape(tr('calendar'))}: {escape(tr(calendar))}</p>"]
+    body: list[str] = [
+        f"<h1>{escape(tr('report_title'))}</h1>",
+        f"<p class='meta'>{escape(tr('store'))}: <bdi>{escape(str(store.location))}</bdi> · "
+        f"{escape(tr('generated'))}: {escape(i18n.fmt_date(gen.date(), lang))} · "
+        f"{escape(tr('period'))}: {escape(tr(period))} · {escape(tr('calendar'))}: {escape(tr(calendar))}</p>",
+    ]
     for name in REPORT_PAGES:
         page = P.PAGES[name](store, params)
         body.append(f"<section id='{name}'><h2>{escape(tr(name))}</h2>")
@@ -90,22 +112,28 @@ def render_report(store: Any, *, lang: str = "en", period: str = "month", calend
             body.append("<div class='kpis'>")
             for k in page["kpis"]:
                 cls = f" alert-{k['alert']}" if k.get("alert") else ""
-                body.append(f"<div class='kpi{cls}' data-key='{escape(k['key'])}'><span class='label'>{escape(tr(k['key']))}"
-                            f"</span><span class='value'>{escape(fmt(k['value'], k['format']))}</span>"
-                            + (f"<span class='period'>{escape(fmt(k['period'], 'period'))}</span>" if k.get("period") else "")
-                            + "</div>")
+                body.append(
+                    f"<div class='kpi{cls}' data-key='{escape(k['key'])}'><span class='label'>{escape(tr(k['key']))}"
+                    f"</span><span class='value'>{escape(fmt(k['value'], k['format']))}</span>"
+                    + (f"<span class='period'>{escape(fmt(k['period'], 'period'))}</span>" if k.get("period") else "")
+                    + "</div>"
+                )
             body.append("</div>")
         for ch in page["charts"]:
-            body.append(f"<figure><figcaption>{escape(i18n.ui('chart', ch['title'], lang))}</figcaption>"
-                        f"{C.svg(ch, fmt, tr, rtl=lang == 'fa')}</figure>")
+            body.append(
+                f"<figure><figcaption>{escape(i18n.ui('chart', ch['title'], lang))}</figcaption>"
+                f"{C.svg(ch, fmt, tr, rtl=lang == 'fa')}</figure>"
+            )
         for tb in page["tables"]:
             body.append(_table(tb, fmt, lang))
         body.append("</section>")
     font = "'Vazirmatn',Tahoma,sans-serif" if lang == "fa" else "system-ui,-apple-system,'Segoe UI',Roboto,sans-serif"
     css = (_font_face() if lang == "fa" else "") + CSS % {"font": font}
-    return (f"<!doctype html><html lang='{lang}' dir='{'rtl' if lang == 'fa' else 'ltr'}'><head><meta charset='utf-8'>"
-            f"<meta name='viewport' content='width=device-width,initial-scale=1'><title>{escape(tr('report_title'))}</title>"
-            f"<style>{css}</style></head><body>{''.join(body)}</body></html>")
+    return (
+        f"<!doctype html><html lang='{lang}' dir='{'rtl' if lang == 'fa' else 'ltr'}'><head><meta charset='utf-8'>"
+        f"<meta name='viewport' content='width=device-width,initial-scale=1'><title>{escape(tr('report_title'))}</title>"
+        f"<style>{css}</style></head><body>{''.join(body)}</body></html>"
+    )
 
 
 def _table(tb: dict, fmt, lang: str, max_rows: int = 60) -> str:
@@ -118,21 +146,31 @@ def _table(tb: dict, fmt, lang: str, max_rows: int = 60) -> str:
         if rows and all(v is None or v == "" for v in vals):
             continue
         if c["format"] == "label" and len(rows) > 3 and all(v == vals[0] for v in vals):
-            notes.append(f"<p class='caption'>{escape(i18n.ui('col', c['key'], lang))}: {escape(fmt(vals[0], 'label'))}</p>")
+            notes.append(
+                f"<p class='caption'>{escape(i18n.ui('col', c['key'], lang))}: {escape(fmt(vals[0], 'label'))}</p>"
+            )
             continue
         cols.append(c)
-    out = [f"<h3>{escape(i18n.ui('table', tb['id'], lang))}</h3>{''.join(notes)}<table><tr>"
-           + "".join(f"<th>{escape(i18n.ui('col', c['key'], lang))}</th>" for c in cols) + "</tr>"]
+    out = [
+        f"<h3>{escape(i18n.ui('table', tb['id'], lang))}</h3>{''.join(notes)}<table><tr>"
+        + "".join(f"<th>{escape(i18n.ui('col', c['key'], lang))}</th>" for c in cols)
+        + "</tr>"
+    ]
     for row in tb["rows"][:max_rows]:
         cells = []
         for c in cols:
             v = row.get(c["key"])
             kind = c["format"]
             if kind == "auto":
-                kind = ("pct" if P.fmt_of(row["metric"]) == "pct" else P.fmt_of(row["metric"])) if c["key"] == "value" \
-                    and row.get("metric") else ("num" if isinstance(v, (int, float)) and not isinstance(v, bool) else "text")
+                kind = (
+                    ("pct" if P.fmt_of(row["metric"]) == "pct" else P.fmt_of(row["metric"]))
+                    if c["key"] == "value" and row.get("metric")
+                    else ("num" if isinstance(v, (int, float)) and not isinstance(v, bool) else "text")
+                )
             num = kind not in ("text", "label", "date", "customer", "segment", "reasons", "period")
-            cells.append(f"<td{' class=num' if num else ''}>{escape(fmt(v, kind)) if not isinstance(v, (dict, list)) else escape(str(v))}</td>")
+            cells.append(
+                f"<td{' class=num' if num else ''}>{escape(fmt(v, kind)) if not isinstance(v, (dict, list)) else escape(str(v))}</td>"
+            )
         out.append("<tr>" + "".join(cells) + "</tr>")
     out.append("</table>")
     return "".join(out)

@@ -25,10 +25,21 @@ from negah.reports.sources import Unavailable, attempt, frame_records, metric_re
 
 RATE = "pct"
 FORMATS = {
-    "active_customers": "int", "new_customers": "int", "churned_customers": "int",
-    "reactivated_customers": "int", "net_customer_adds": "int", "nps": "pts", "arpu": "money",
-    "clv": "money", "time_between_purchases_days": "num", "mrr": "money", "mrr_new": "money",
-    "mrr_expansion": "money", "mrr_contraction": "money", "mrr_churned": "money", "quick_ratio": "num",
+    "active_customers": "int",
+    "new_customers": "int",
+    "churned_customers": "int",
+    "reactivated_customers": "int",
+    "net_customer_adds": "int",
+    "nps": "pts",
+    "arpu": "money",
+    "clv": "money",
+    "time_between_purchases_days": "num",
+    "mrr": "money",
+    "mrr_new": "money",
+    "mrr_expansion": "money",
+    "mrr_contraction": "money",
+    "mrr_churned": "money",
+    "quick_ratio": "num",
 }
 
 
@@ -58,8 +69,9 @@ def _note(page: dict, u: Unavailable) -> None:
         page["notes"].append(u.message)
 
 
-def metric_records_for(store, p: Params, names: list[str] | None = None,
-                       basis: str = "orders") -> list[dict] | Unavailable:
+def metric_records_for(
+    store, p: Params, names: list[str] | None = None, basis: str = "orders"
+) -> list[dict] | Unavailable:
     """The metric records ``names`` (default: the spec's set) for ``p``.
 
     Every page reads them from one computation of the whole default set per (store
@@ -75,8 +87,12 @@ def metric_records_for(store, p: Params, names: list[str] | None = None,
     have = {r["metric"] for r in recs}
     missing = [n for n in names if n not in have]
     if missing:
-        more = shared(store, "records", tuple(args.items()) + (("metrics", tuple(missing)),),
-                      lambda: metric_records(store, metrics=missing, **args))
+        more = shared(
+            store,
+            "records",
+            tuple(args.items()) + (("metrics", tuple(missing)),),
+            lambda: metric_records(store, metrics=missing, **args),
+        )
         if not isinstance(more, Unavailable):
             recs = recs + more
     want = set(names)
@@ -125,26 +141,42 @@ def _add_latest_kpis(page: dict, bm: dict[str, list[dict]], names: list[str] | t
     for name in names:
         last = _latest(bm.get(name, []))
         if last:
-            page["kpis"].append({"key": name, "value": py(last["value"]), "format": fmt_of(name),
-                                 "period": last["period"]})
+            page["kpis"].append(
+                {"key": name, "value": py(last["value"]), "format": fmt_of(name), "period": last["period"]}
+            )
 
 
 # ------------------------------------------------------------------------------------
 # store summary (computed here: counts and sums of the store's own tables)
 # ------------------------------------------------------------------------------------
 
+
 def store_summary(store) -> dict[str, Any]:
     """Customers, order lines, revenue and date range of the store (the header KPIs)."""
-    out: dict[str, Any] = {"tables": {}, "customers": None, "orders": None, "revenue": None,
-                           "first": None, "last": None}
+    out: dict[str, Any] = {
+        "tables": {},
+        "customers": None,
+        "orders": None,
+        "revenue": None,
+        "first": None,
+        "last": None,
+    }
     for name in store.list_tables():
         out["tables"][name] = store.row_count(name)
     o = store.table("orders")
     if o is not None:
-        row = store.execute(o.aggregate(n=o.count(), c=o.customer_id.nunique(), rev=o.amount.sum(),
-                                        lo=o.order_date.min(), hi=o.order_date.max())).iloc[0]
-        out.update(orders=int(row["n"]), customers=int(row["c"]), revenue=py(row["rev"]),
-                   first=(py(row["lo"]) or "")[:10] or None, last=(py(row["hi"]) or "")[:10] or None)
+        row = store.execute(
+            o.aggregate(
+                n=o.count(), c=o.customer_id.nunique(), rev=o.amount.sum(), lo=o.order_date.min(), hi=o.order_date.max()
+            )
+        ).iloc[0]
+        out.update(
+            orders=int(row["n"]),
+            customers=int(row["c"]),
+            revenue=py(row["rev"]),
+            first=(py(row["lo"]) or "")[:10] or None,
+            last=(py(row["hi"]) or "")[:10] or None,
+        )
     return out
 
 
@@ -152,8 +184,17 @@ def store_summary(store) -> dict[str, Any]:
 # pages
 # ------------------------------------------------------------------------------------
 
-HEADLINE = ["churn_rate", "retention_rate", "active_customers", "new_customers", "revenue_churn_net",
-            "repeat_purchase_rate", "nps", "arpu", "clv"]
+HEADLINE = [
+    "churn_rate",
+    "retention_rate",
+    "active_customers",
+    "new_customers",
+    "revenue_churn_net",
+    "repeat_purchase_rate",
+    "nps",
+    "arpu",
+    "clv",
+]
 
 
 def overview(store, p: Params) -> dict:
@@ -182,12 +223,17 @@ def overview(store, p: Params) -> dict:
         _note(page, bench)
     else:
         for b in bench:
-            kpi = {"key": "yearly_churn" if b["metric"] == "yearly_churn" else b["metric"], "value": py(b["value"]),
-                   "format": RATE, "period": b.get("period"),
-                   "band": {"low": b.get("range_low"), "high": b.get("range_high"), "industry": b.get("industry")},
-                   "alert": None if b["value"] is None else ("alert" if b.get("alert") else
-                                                             "warn" if b.get("position") == "above" else "ok"),
-                   "message": b.get("message")}
+            kpi = {
+                "key": "yearly_churn" if b["metric"] == "yearly_churn" else b["metric"],
+                "value": py(b["value"]),
+                "format": RATE,
+                "period": b.get("period"),
+                "band": {"low": b.get("range_low"), "high": b.get("range_high"), "industry": b.get("industry")},
+                "alert": None
+                if b["value"] is None
+                else ("alert" if b.get("alert") else "warn" if b.get("position") == "above" else "ok"),
+                "message": b.get("message"),
+            }
             page["kpis"].append(kpi)
     _add_charts(page, bm, [("churn_rate", ["churn_rate", "retention_rate"], "line")])
     return page
@@ -195,17 +241,33 @@ def overview(store, p: Params) -> dict:
 
 def trends(store, p: Params) -> dict:
     page = _page("trends", p)
-    recs = metric_records_for(store, p, ["churn_rate", "retention_rate", "active_customers", "new_customers",
-                               "churned_customers", "repeat_purchase_rate", "loyal_customer_rate",
-                               "product_return_rate"])
+    recs = metric_records_for(
+        store,
+        p,
+        [
+            "churn_rate",
+            "retention_rate",
+            "active_customers",
+            "new_customers",
+            "churned_customers",
+            "repeat_purchase_rate",
+            "loyal_customer_rate",
+            "product_return_rate",
+        ],
+    )
     if isinstance(recs, Unavailable):
         _note(page, recs)
         return page
     bm = _by_metric(recs)
-    _add_charts(page, bm, [("churn_rate", ["churn_rate", "retention_rate"], "line"),
-                           ("active_customers", ["active_customers", "new_customers", "churned_customers"], "bar"),
-                           ("repeat_purchase_rate", ["repeat_purchase_rate", "loyal_customer_rate",
-                                                     "product_return_rate"], "line")])
+    _add_charts(
+        page,
+        bm,
+        [
+            ("churn_rate", ["churn_rate", "retention_rate"], "line"),
+            ("active_customers", ["active_customers", "new_customers", "churned_customers"], "bar"),
+            ("repeat_purchase_rate", ["repeat_purchase_rate", "loyal_customer_rate", "product_return_rate"], "line"),
+        ],
+    )
     _add_latest_kpis(page, bm, ("churn_rate", "retention_rate", "active_customers"))
     page["tables"].append(_metric_table("metrics", recs))
     return page
@@ -221,8 +283,11 @@ def _metric_table(tid: str, recs: list[dict]) -> dict:
         if r["metric"] not in names:
             names.append(r["metric"])
         rows.setdefault(r["period"], {"period": r["period"]})[r["metric"]] = py(r["value"])
-    return {"id": tid, "columns": [{"key": "period", "format": "period"}]
-            + [{"key": n, "format": fmt_of(n)} for n in names], "rows": list(rows.values())}
+    return {
+        "id": tid,
+        "columns": [{"key": "period", "format": "period"}] + [{"key": n, "format": fmt_of(n)} for n in names],
+        "rows": list(rows.values()),
+    }
 
 
 def cohorts(store, p: Params) -> dict:
@@ -250,18 +315,27 @@ def revenue(store, p: Params) -> dict:
         _note(page, recs)
     else:
         bm = _by_metric(recs)
-        _add_charts(page, bm, [("revenue_churn_net", ["revenue_churn_gross", "revenue_churn_net",
-                                                      "net_revenue_retention"], "line")])
+        _add_charts(
+            page,
+            bm,
+            [("revenue_churn_net", ["revenue_churn_gross", "revenue_churn_net", "net_revenue_retention"], "line")],
+        )
         _add_latest_kpis(page, bm, ("revenue_churn_gross", "revenue_churn_net", "net_revenue_retention", "arpu"))
     if store.has("subscriptions"):
-        mrr = metric_records_for(store, p, ["mrr", "mrr_new", "mrr_expansion", "mrr_contraction", "mrr_churned"],
-                       basis="subscriptions")
+        mrr = metric_records_for(
+            store, p, ["mrr", "mrr_new", "mrr_expansion", "mrr_contraction", "mrr_churned"], basis="subscriptions"
+        )
         if isinstance(mrr, Unavailable):
             _note(page, mrr)
         else:
-            _add_charts(page, _by_metric(mrr), [("mrr", ["mrr"], "line"),
-                                                ("mrr_movements", ["mrr_new", "mrr_expansion", "mrr_contraction",
-                                                                   "mrr_churned"], "bar")])
+            _add_charts(
+                page,
+                _by_metric(mrr),
+                [
+                    ("mrr", ["mrr"], "line"),
+                    ("mrr_movements", ["mrr_new", "mrr_expansion", "mrr_contraction", "mrr_churned"], "bar"),
+                ],
+            )
     return page
 
 
@@ -272,8 +346,14 @@ def growth(store, p: Params) -> dict:
         _note(page, recs)
         return page
     bm = _by_metric(recs)
-    _add_charts(page, bm, [("new_customers", ["new_customers", "churned_customers"], "bar"),
-                           ("customer_growth_rate", ["customer_growth_rate", "churn_rate"], "line")])
+    _add_charts(
+        page,
+        bm,
+        [
+            ("new_customers", ["new_customers", "churned_customers"], "bar"),
+            ("customer_growth_rate", ["customer_growth_rate", "churn_rate"], "line"),
+        ],
+    )
     _add_latest_kpis(page, bm, ("customer_growth_rate", "churn_rate"))
     return page
 
@@ -293,18 +373,32 @@ def nps(store, p: Params) -> dict:
         _add_latest_kpis(page, bm, ["nps"])
     dist = store.execute(r.group_by("score").aggregate(n=r.count()).order_by("score"))
     counts = {int(s): int(n) for s, n in zip(dist["score"], dist["n"])}
-    page["charts"].append(C.chart("score_distribution", "score_distribution", "bar",
-                                  [str(i) for i in range(11)],
-                                  [C.series("responses", [counts.get(i, 0) for i in range(11)], "int")],
-                                  x_format="text"))
+    page["charts"].append(
+        C.chart(
+            "score_distribution",
+            "score_distribution",
+            "bar",
+            [str(i) for i in range(11)],
+            [C.series("responses", [counts.get(i, 0) for i in range(11)], "int")],
+            x_format="text",
+        )
+    )
     page["kpis"].append({"key": "responses", "value": sum(counts.values()), "format": "int"})
     if "comment" in r.columns:
         q = r.filter(r.comment.notnull()).order_by([r.response_date.desc(), r.customer_id]).limit(20)
         rows = frame_records(store.execute(q.select("response_date", "customer_id", "score", "comment")))
-        page["tables"].append({"id": "comments", "columns": [{"key": "response_date", "format": "date"},
-                                                            {"key": "customer_id", "format": "customer"},
-                                                            {"key": "score", "format": "int"},
-                                                            {"key": "comment", "format": "text"}], "rows": rows})
+        page["tables"].append(
+            {
+                "id": "comments",
+                "columns": [
+                    {"key": "response_date", "format": "date"},
+                    {"key": "customer_id", "format": "customer"},
+                    {"key": "score", "format": "int"},
+                    {"key": "comment", "format": "text"},
+                ],
+                "rows": rows,
+            }
+        )
     return page
 
 
@@ -332,9 +426,16 @@ def clv(store, p: Params) -> dict:
         _note(page, segs)
     else:
         page["tables"].append({"id": "segments", "columns": _columns(segs), "rows": segs})
-        page["charts"].append(C.chart("segments", "segments", "bar", [r["segment"] for r in segs],
-                                      [C.series("customers", [r["customers"] for r in segs], "int")],
-                                      x_format="segment"))
+        page["charts"].append(
+            C.chart(
+                "segments",
+                "segments",
+                "bar",
+                [r["segment"] for r in segs],
+                [C.series("customers", [r["customers"] for r in segs], "int")],
+                x_format="segment",
+            )
+        )
     return page
 
 
@@ -358,8 +459,13 @@ def at_risk_table(store):
         # the RFM/CLV table (and its model fits) and the contact plan are shared with other pages
         table = rfm_table(store)
         plan = contact_plan_table(store) if store.has("contacts") else None
-        return attempt("at-risk", build, store, rfm_table=None if isinstance(table, Unavailable) else table,
-                       plan=None if isinstance(plan, Unavailable) else plan)
+        return attempt(
+            "at-risk",
+            build,
+            store,
+            rfm_table=None if isinstance(table, Unavailable) else table,
+            plan=None if isinstance(plan, Unavailable) else plan,
+        )
 
     return shared(store, "at_risk", (), make)
 
@@ -406,15 +512,28 @@ def complaints(store, p: Params) -> dict:
     keys = ["reason"] + (["product_id"] if "product_id" in c.columns else [])
     q = c.group_by(keys).aggregate(count=c.count()).order_by([C_desc("count")] + keys)
     rows = frame_records(store.execute(q))
-    page["tables"].append({"id": "reasons", "columns": [{"key": k, "format": "label" if k == "reason" else "text"}
-                                                        for k in keys] + [{"key": "count", "format": "int"}],
-                           "rows": rows})
+    page["tables"].append(
+        {
+            "id": "reasons",
+            "columns": [{"key": k, "format": "label" if k == "reason" else "text"} for k in keys]
+            + [{"key": "count", "format": "int"}],
+            "rows": rows,
+        }
+    )
     by_reason: dict[str, int] = {}
     for r in rows:
         by_reason[r["reason"]] = by_reason.get(r["reason"], 0) + int(r["count"])
     labels = sorted(by_reason, key=lambda k: (-by_reason[k], str(k)))
-    page["charts"].append(C.chart("complaints", "complaints", "bar", labels,
-                                  [C.series("count", [by_reason[k] for k in labels], "int")], x_format="label"))
+    page["charts"].append(
+        C.chart(
+            "complaints",
+            "complaints",
+            "bar",
+            labels,
+            [C.series("count", [by_reason[k] for k in labels], "int")],
+            x_format="label",
+        )
+    )
     from negah.actions.reasons import spikes as find_spikes
 
     spikes = records(attempt("complaint spikes", find_spikes, store, period=p.period, calendar=p.calendar))
@@ -449,13 +568,37 @@ def contact_plan(store, p: Params) -> dict:
 
 # display formats of the library's table columns (anything else: "auto", by value)
 COLUMN_FORMATS = {
-    "customer_id": "customer", "rank": "int", "churn_probability": "pct", "clv": "money", "value_at_risk": "money",
-    "revenue": "money", "clv_mean": "money", "clv_total": "money", "profitable": "pct", "segment": "segment",
-    "reasons": "reasons", "next_step": "label", "method": "label", "channel": "label", "best_channel": "label",
-    "second_channel": "label", "channel_rate": "pct", "hour_rate": "pct", "weekday_rate": "pct",
-    "best_weekday": "label", "best_hour": "hour", "confidence": "label", "customers": "int", "contacts": "int",
-    "responses": "int", "channel_contacts": "int", "count": "int", "reason": "label", "period": "period",
-    "response_date": "date", "complaint_date": "date",
+    "customer_id": "customer",
+    "rank": "int",
+    "churn_probability": "pct",
+    "clv": "money",
+    "value_at_risk": "money",
+    "revenue": "money",
+    "clv_mean": "money",
+    "clv_total": "money",
+    "profitable": "pct",
+    "segment": "segment",
+    "reasons": "reasons",
+    "next_step": "label",
+    "method": "label",
+    "channel": "label",
+    "best_channel": "label",
+    "second_channel": "label",
+    "channel_rate": "pct",
+    "hour_rate": "pct",
+    "weekday_rate": "pct",
+    "best_weekday": "label",
+    "best_hour": "hour",
+    "confidence": "label",
+    "customers": "int",
+    "contacts": "int",
+    "responses": "int",
+    "channel_contacts": "int",
+    "count": "int",
+    "reason": "label",
+    "period": "period",
+    "response_date": "date",
+    "complaint_date": "date",
 }
 
 
@@ -469,8 +612,16 @@ def _columns(rows: list[dict]) -> list[dict]:
 
 
 PAGES: dict[str, Callable[..., dict]] = {
-    "overview": overview, "trends": trends, "cohorts": cohorts, "revenue": revenue, "growth": growth,
-    "nps": nps, "clv": clv, "at_risk": at_risk, "complaints": complaints, "contact_plan": contact_plan,
+    "overview": overview,
+    "trends": trends,
+    "cohorts": cohorts,
+    "revenue": revenue,
+    "growth": growth,
+    "nps": nps,
+    "clv": clv,
+    "at_risk": at_risk,
+    "complaints": complaints,
+    "contact_plan": contact_plan,
 }
 
 
@@ -513,17 +664,24 @@ def customer_profile(store, customer_id: str, limit: int = 500) -> dict | None:
             k = kind
             if kind == "order":
                 amt, qty = r.get("amount"), r.get("quantity")
-                if (r.get("kind") or "").lower() == "return" or (amt is not None and amt < 0) or \
-                        (qty is not None and qty < 0):
+                if (
+                    (r.get("kind") or "").lower() == "return"
+                    or (amt is not None and amt < 0)
+                    or (qty is not None and qty < 0)
+                ):
                     k = "return"
             when = str(r.pop(dcol))[:19]
-            events.append({"date": when[:10] if when.endswith("00:00:00") else when, "kind": k,
-                           "detail": {c: v for c, v in r.items() if v is not None}})
+            events.append(
+                {
+                    "date": when[:10] if when.endswith("00:00:00") else when,
+                    "kind": k,
+                    "detail": {c: v for c, v in r.items() if v is not None},
+                }
+            )
     if not found:
         return None
     events.sort(key=lambda e: (e["date"], e["kind"]), reverse=True)
-    out: dict[str, Any] = {"customer_id": str(customer_id), "customer": info, "timeline": events[:limit],
-                           "notes": []}
+    out: dict[str, Any] = {"customer_id": str(customer_id), "customer": info, "timeline": events[:limit], "notes": []}
     orders = [e for e in events if e["kind"] in ("order", "return")]
     out["summary"] = {
         "orders": len({(e["detail"].get("order_id") or e["date"]) for e in orders if e["kind"] == "order"}),
@@ -540,12 +698,20 @@ def customer_profile(store, customer_id: str, limit: int = 500) -> dict | None:
         hit = _customer_rows(risk, customer_id)
         if len(hit):
             row = frame_records(hit.head(1))[0]
-            out["risk"] = {"risk": row.get("churn_probability"), "rank": row.get("rank"),
-                           "value_at_risk": row.get("value_at_risk"), "next_step": row.get("next_step"),
-                           "segment": row.get("segment"), "method": row.get("method")}
+            out["risk"] = {
+                "risk": row.get("churn_probability"),
+                "rank": row.get("rank"),
+                "value_at_risk": row.get("value_at_risk"),
+                "next_step": row.get("next_step"),
+                "segment": row.get("segment"),
+                "method": row.get("method"),
+            }
             reasons = _neutral_reasons(row).get("reasons")
-            out["reasons"] = [{"reason": r} for r in reasons] if isinstance(reasons, list) else \
-                ([{"reason": reasons}] if reasons else [])
+            out["reasons"] = (
+                [{"reason": r} for r in reasons]
+                if isinstance(reasons, list)
+                else ([{"reason": reasons}] if reasons else [])
+            )
     table = rfm_table(store)
     if not isinstance(table, Unavailable):
         hit = _customer_rows(table, customer_id)
@@ -570,7 +736,7 @@ def _customer_rows(table, customer_id: str):
             _INDEX.clear()
         got = _INDEX[id(table)] = (table, index)
     i = got[1].get(str(customer_id))
-    return table.iloc[0:0] if i is None else table.iloc[i:i + 1]
+    return table.iloc[0:0] if i is None else table.iloc[i : i + 1]
 
 
 def complaint_reasons(store) -> list[str]:

@@ -45,16 +45,35 @@ def attempt(what: str, fn: Callable[..., Any], *args: Any, reraise: tuple = (), 
         return Unavailable(what, str(e))
 
 
-def metric_records(store: Any, *, period: str = "month", calendar: str = "gregorian",
-                   metrics: Sequence[str] | None = None, segment: str | None = None,
-                   start: Any = None, end: Any = None, basis: str = "orders") -> list[dict] | Unavailable:
+def metric_records(
+    store: Any,
+    *,
+    period: str = "month",
+    calendar: str = "gregorian",
+    metrics: Sequence[str] | None = None,
+    segment: str | None = None,
+    start: Any = None,
+    end: Any = None,
+    basis: str = "orders",
+) -> list[dict] | Unavailable:
     """The spec's metric records (``negah metrics --format json``); an invalid parameter
     (unknown metric or segment column) raises InputError."""
     from negah.errors import InputError
     from negah.metrics import compute_records
 
-    return attempt("metrics", compute_records, store, reraise=(InputError,), period=period, calendar=calendar,
-                   metrics=list(metrics) if metrics else None, segment=segment, start=start, end=end, basis=basis)
+    return attempt(
+        "metrics",
+        compute_records,
+        store,
+        reraise=(InputError,),
+        period=period,
+        calendar=calendar,
+        metrics=list(metrics) if metrics else None,
+        segment=segment,
+        start=start,
+        end=end,
+        basis=basis,
+    )
 
 
 def records(value: Any) -> list[dict] | Unavailable:

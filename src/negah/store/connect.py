@@ -57,8 +57,7 @@ class Store:
     context manager) to release the DuckDB file lock.
     """
 
-    def __init__(self, con: Any, kind: str, location: str, *, read_only: bool = False,
-                 spark: Any = None):
+    def __init__(self, con: Any, kind: str, location: str, *, read_only: bool = False, spark: Any = None):
         self.con = con
         self.kind = kind  # duckdb | postgres | mysql | spark
         self.location = location
@@ -263,7 +262,8 @@ class Store:
             rows = cur.execute(
                 "SELECT row_group_num_rows, stats_min_value, stats_max_value "
                 f"FROM parquet_metadata([{', '.join(ql(f) for f in files)}]) "
-                f"WHERE path_in_schema = {ql(col)}").fetchall()
+                f"WHERE path_in_schema = {ql(col)}"
+            ).fetchall()
         except Exception:  # noqa: BLE001 - statistics are an optimisation only
             return None
         finally:
@@ -310,10 +310,16 @@ def _execute_on(con: Any, cur: Any, expr: "ir.Expr") -> Any:
         cur.register(op.name, op.data.to_pyarrow(op.schema))
     table = cur.sql(con.compile(expr.as_table())).to_arrow_table()
     # as the backend converts its results
-    df = pd.DataFrame({
-        name: (col.to_pylist() if pat.is_nested(col.type) or pat.is_dictionary(col.type) or col.null_count
-               else col.to_pandas())
-        for name, col in zip(table.column_names, table.columns)})
+    df = pd.DataFrame(
+        {
+            name: (
+                col.to_pylist()
+                if pat.is_nested(col.type) or pat.is_dictionary(col.type) or col.null_count
+                else col.to_pandas()
+            )
+            for name, col in zip(table.column_names, table.columns)
+        }
+    )
     df = DuckDBPandasData.convert_table(df, expr.as_table().schema())
     return expr.__pandas_result__(df)
 
@@ -357,6 +363,7 @@ def canonical(t: "ir.Table", name: str, kind: str = "duckdb") -> "ir.Table":
 # opening
 # ------------------------------------------------------------------------------------
 
+
 def store_kind(target: str | Path | None) -> str:
     """``duckdb``, ``postgres`` or ``mysql`` for a store argument."""
     if target is None:
@@ -374,8 +381,9 @@ def store_kind(target: str | Path | None) -> str:
     return "duckdb"
 
 
-def open_store(target: str | Path | None = None, *, read_only: bool = False,
-               create: bool = True, wait: float = 10.0) -> Store:
+def open_store(
+    target: str | Path | None = None, *, read_only: bool = False, create: bool = True, wait: float = 10.0
+) -> Store:
     """Open the store ``target`` (a DuckDB path or a database URL).
 
     Parameters
@@ -403,7 +411,7 @@ def _open_duckdb(path: str, *, read_only: bool, create: bool, wait: float) -> St
     import ibis
 
     if path.startswith("duckdb://"):
-        path = path[len("duckdb://"):]
+        path = path[len("duckdb://") :]
     p = Path(path)
     if path != ":memory:":
         if not p.exists() and (read_only or not create):
@@ -479,9 +487,7 @@ def _open_url(url: str, kind: str) -> Store:
                 con = ibis.connect(re.sub(r"^mariadb", "mysql", url))
     except ImportError as e:
         extra = "postgres" if kind == "postgres" else "mysql"
-        raise StoreError(
-            f"store {url!r} needs the {extra} driver: pip install 'negah[{extra}]' ({e})"
-        ) from None
+        raise StoreError(f"store {url!r} needs the {extra} driver: pip install 'negah[{extra}]' ({e})") from None
     except Exception as e:
         raise StoreError(f"store {url!r} could not be reached: {e}") from None
     return Store(con, kind, _redact(url), read_only=True)

@@ -21,6 +21,7 @@ ARABIC_DIGITS = "٠١٢٣٤٥٦٧٨٩"
 # small SQL helpers (identifiers and literals are escaped, never pasted raw)
 # ------------------------------------------------------------------------------------
 
+
 def qi(name: str) -> str:
     """Quote an identifier for DuckDB."""
     return '"' + str(name).replace('"', '""') + '"'
@@ -40,9 +41,11 @@ def _norm_header(name: str) -> str:
 def _digits(expr: str) -> str:
     """SQL: Persian and Arabic-Indic digits (and separators) in ``expr`` (already trimmed) to ASCII."""
     # translate() is slow on every row; only non-ASCII text (bytes != characters) needs it.
-    return (f"CASE WHEN strlen({expr}) = length({expr}) THEN {expr} ELSE "
-            f"translate({expr}, {ql(PERSIAN_DIGITS + ARABIC_DIGITS + '٫٬')}, "
-            f"{ql('0123456789' * 2 + '.,')}) END")
+    return (
+        f"CASE WHEN strlen({expr}) = length({expr}) THEN {expr} ELSE "
+        f"translate({expr}, {ql(PERSIAN_DIGITS + ARABIC_DIGITS + '٫٬')}, "
+        f"{ql('0123456789' * 2 + '.,')}) END"
+    )
 
 
 # ------------------------------------------------------------------------------------
@@ -59,9 +62,11 @@ def _date_parts(expr: str, date_order: str) -> str:
     dmy = f"regexp_extract({s}, '^(\\d{{1,2}})[-/.](\\d{{1,2}})[-/.](\\d{{4}})(?:$|[T ])', ['a','b','y'])"
     first, second = ("a", "b") if date_order == "mdy" else ("b", "a")  # (month, day) groups
     t = f"regexp_extract({s}, '^[0-9/.\\-]+[T ](\\d{{1,2}}:\\d{{2}}(?::\\d{{2}}(?:\\.\\d+)?)?)', 1)"
-    return (f"struct_pack(y := coalesce(nullif({ymd}.y, ''), nullif({dmy}.y, '')), "
-            f"m := coalesce(nullif({ymd}.m, ''), nullif({dmy}.{first}, '')), "
-            f"d := coalesce(nullif({ymd}.d, ''), nullif({dmy}.{second}, '')), t := nullif({t}, ''))")
+    return (
+        f"struct_pack(y := coalesce(nullif({ymd}.y, ''), nullif({dmy}.y, '')), "
+        f"m := coalesce(nullif({ymd}.m, ''), nullif({dmy}.{first}, '')), "
+        f"d := coalesce(nullif({ymd}.d, ''), nullif({dmy}.{second}, '')), t := nullif({t}, ''))"
+    )
 
 
 def _date_sql(expr: str, parts: str, with_time: bool) -> str:
@@ -72,8 +77,7 @@ def _date_sql(expr: str, parts: str, with_time: bool) -> str:
     """
     y, m, d, t = (f"{parts}.y", f"{parts}.m", f"{parts}.d", f"{parts}.t")
     greg = f"try_strptime({y} || '-' || {m} || '-' || {d}, '%Y-%m-%d')"
-    day = (f"CASE WHEN try_cast({y} AS INTEGER) < 1700 THEN {_jalali_sql(y, m, d)} "
-           f"ELSE {greg} END")
+    day = f"CASE WHEN try_cast({y} AS INTEGER) < 1700 THEN {_jalali_sql(y, m, d)} ELSE {greg} END"
     # Fast path first: most exports use ISO dates; the general parse runs only where it fails
     # or where the year is below 1700 (a Jalali date written as YYYY-MM-DD).
     if not with_time:
@@ -116,8 +120,9 @@ _BOOL_TRUE = ("true", "t", "yes", "y", "1", "بله", "آری", "member")
 _BOOL_FALSE = ("false", "f", "no", "n", "0", "خیر", "نه", "")
 
 
-def _convert(col: S.Column, src: str, src_type: str, date_order: str,
-             pre: dict[str, str] | None = None) -> tuple[str, str, str]:
+def _convert(
+    col: S.Column, src: str, src_type: str, date_order: str, pre: dict[str, str] | None = None
+) -> tuple[str, str, str]:
     """(value SQL, bad-condition SQL, message) for one canonical column read from ``src``.
 
     Helper columns the value needs are added to ``pre`` (alias -> SQL), to be computed in a
@@ -136,15 +141,20 @@ def _convert(col: S.Column, src: str, src_type: str, date_order: str,
         value = _digits(v) if is_text else f"CAST({src} AS VARCHAR)"
         if src_type.upper() in ("DOUBLE", "FLOAT", "REAL"):
             # 7.0 -> '7': integer-valued floats (Excel, pandas with NaN) are ids without '.0'
-            value = (f"CASE WHEN {src} = floor({src}) THEN CAST(CAST({src} AS BIGINT) AS VARCHAR) "
-                     f"ELSE CAST({src} AS VARCHAR) END")
+            value = (
+                f"CASE WHEN {src} = floor({src}) THEN CAST(CAST({src} AS BIGINT) AS VARCHAR) "
+                f"ELSE CAST({src} AS VARCHAR) END"
+            )
         return value, "false", ""
     if col.kind == "text":
         if col.allowed:
             value = f"lower({vt})"
             allowed = ", ".join(ql(a) for a in col.allowed)
-            return value, f"({value} IS NOT NULL AND {value} NOT IN ({allowed}))", \
-                f"is not one of {', '.join(col.allowed)}"
+            return (
+                value,
+                f"({value} IS NOT NULL AND {value} NOT IN ({allowed}))",
+                f"is not one of {', '.join(col.allowed)}",
+            )
         return (v if is_text else f"CAST({src} AS VARCHAR)"), "false", ""
     if col.kind in ("date", "timestamp"):
         with_time = col.kind == "timestamp"
@@ -161,8 +171,7 @@ def _convert(col: S.Column, src: str, src_type: str, date_order: str,
             raise ValueError("text dates need a pre-stage dict")
         pre[parts] = _date_parts(vt, date_order)
         value = _date_sql(vt, parts, with_time)
-        return value, f"({vt} IS NOT NULL AND ({value}) IS NULL)", \
-            "is not a date" + (" and time" if with_time else "")
+        return value, f"({vt} IS NOT NULL AND ({value}) IS NULL)", "is not a date" + (" and time" if with_time else "")
     if col.kind in ("money", "number"):
         if is_text:
             txt = f"replace(replace({_digits(v)}, ',', ''), ' ', '')"
@@ -226,6 +235,8 @@ def _jalali_sql(y: str, m: str, d: str) -> str:
     month_len = f"CASE WHEN {mi} <= 6 THEN 31 WHEN {mi} <= 11 THEN 30 WHEN {leap} THEN 30 ELSE 29 END"
     offset = f"CASE WHEN {mi} <= 6 THEN ({mi} - 1) * 31 ELSE 186 + ({mi} - 7) * 30 END"
     days = f"(365 * {jy} + ({jy} // 33) * 8 + (({jy} % 33) + 3) // 4 + 79 + {offset} + {di} - 1)"
-    ok = (f"{yi} BETWEEN {JALALI_FIRST_YEAR} AND {JALALI_LAST_YEAR} AND {mi} BETWEEN 1 AND 12 "
-          f"AND {di} >= 1 AND {di} <= {month_len}")
+    ok = (
+        f"{yi} BETWEEN {JALALI_FIRST_YEAR} AND {JALALI_LAST_YEAR} AND {mi} BETWEEN 1 AND 12 "
+        f"AND {di} >= 1 AND {di} <= {month_len}"
+    )
     return f"CASE WHEN {ok} THEN CAST(DATE '1600-01-01' + CAST({days} AS INTEGER) AS TIMESTAMP) END"

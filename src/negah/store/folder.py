@@ -42,8 +42,7 @@ def table_files(path: str | Path) -> dict[str, list[Path]]:
             if parts:
                 out.setdefault(t, []).extend(parts)
     if not out:
-        raise InputError(f"--data {path}: no file named after a table ({', '.join(S.TABLES)}; "
-                         ".csv, .parquet or .xlsx)")
+        raise InputError(f"--data {path}: no file named after a table ({', '.join(S.TABLES)}; .csv, .parquet or .xlsx)")
     return out
 
 

@@ -21,14 +21,16 @@ def store_info(store) -> dict[str, Any]:
             agg["first"] = t[dc].min()
             agg["last"] = t[dc].max()
         row = store.execute(t.aggregate(**agg)).iloc[0].to_dict()
-        tables.append({
-            "table": name,
-            "rows": int(row["rows"]),
-            "customers": int(row["customers"]) if "customers" in row else None,
-            "first": _iso(row.get("first")),
-            "last": _iso(row.get("last")),
-            "columns": [c for c in t.columns],
-        })
+        tables.append(
+            {
+                "table": name,
+                "rows": int(row["rows"]),
+                "customers": int(row["customers"]) if "customers" in row else None,
+                "first": _iso(row.get("first")),
+                "last": _iso(row.get("last")),
+                "columns": [c for c in t.columns],
+            }
+        )
     version = None
     imports: list[dict[str, Any]] = []
     if store.kind == "duckdb":
@@ -39,11 +41,25 @@ def store_info(store) -> dict[str, Any]:
         if version is not None:
             for r in raw.execute(
                 f"SELECT import_id, table_name, source, rows, mode, imported_at FROM {S.IMPORTS_TABLE} "
-                "ORDER BY import_id").fetchall():
-                imports.append({"import_id": r[0], "table": r[1], "source": r[2], "rows": r[3], "mode": r[4],
-                                "imported_at": _iso(r[5])})
-    return {"location": store.location, "kind": store.kind, "schema_version": version or S.SCHEMA_VERSION,
-            "tables": tables, "imports": imports}
+                "ORDER BY import_id"
+            ).fetchall():
+                imports.append(
+                    {
+                        "import_id": r[0],
+                        "table": r[1],
+                        "source": r[2],
+                        "rows": r[3],
+                        "mode": r[4],
+                        "imported_at": _iso(r[5]),
+                    }
+                )
+    return {
+        "location": store.location,
+        "kind": store.kind,
+        "schema_version": version or S.SCHEMA_VERSION,
+        "tables": tables,
+        "imports": imports,
+    }
 
 
 def _iso(v: Any) -> str | None:

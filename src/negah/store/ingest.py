@@ -69,6 +69,7 @@ SUPPORTED = (".csv", ".tsv", ".txt", ".parquet", ".pq", ".xlsx")
 # reports
 # ------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with an input, located precisely."""
@@ -95,8 +96,14 @@ class Problem:
         return text
 
     def as_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "row": self.row, "column": self.column, "value": self.value,
-                "message": self.message, "fix": self.fix}
+        return {
+            "file": self.file,
+            "row": self.row,
+            "column": self.column,
+            "value": self.value,
+            "message": self.message,
+            "fix": self.fix,
+        }
 
 
 @dataclass
@@ -116,20 +123,33 @@ class ImportReport:
     seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in (
-            "table", "source", "rows", "rejected", "skipped", "import_id", "mode",
-            "rejects_file", "message", "replaced_rows")}
+        return {
+            k: getattr(self, k)
+            for k in (
+                "table",
+                "source",
+                "rows",
+                "rejected",
+                "skipped",
+                "import_id",
+                "mode",
+                "rejects_file",
+                "message",
+                "replaced_rows",
+            )
+        }
 
 
 # ------------------------------------------------------------------------------------
 # sources
 # ------------------------------------------------------------------------------------
 
+
 @dataclass
 class _Source:
-    label: str                 # how messages name it (file name)
-    relation: str              # SQL relation (temp table / view) with a _row column
-    columns: dict[str, str]    # source column -> DuckDB type
+    label: str  # how messages name it (file name)
+    relation: str  # SQL relation (temp table / view) with a _row column
+    columns: dict[str, str]  # source column -> DuckDB type
     sha256: str | None
     n_rows: int = 0
     cleanup: list[str] = field(default_factory=list)
@@ -163,11 +183,24 @@ def _sniff_delimiter(path: Path) -> str | None:
     return best if counts[best] > 0 else None
 
 
-def _open_csv(raw, path: Path, label: str, idx: int, delimiter: str | None,
-              spec: S.Table | None = None, mapping: dict[str, str] | None = None) -> _Source:
+def _open_csv(
+    raw,
+    path: Path,
+    label: str,
+    idx: int,
+    delimiter: str | None,
+    spec: S.Table | None = None,
+    mapping: dict[str, str] | None = None,
+) -> _Source:
     if path.stat().st_size == 0:
-        raise InputError(f"{label} is empty", [Problem(label, None, None, None, "is empty (no header, no rows)",
-                                                         "export the table again with a header row")])
+        raise InputError(
+            f"{label} is empty",
+            [
+                Problem(
+                    label, None, None, None, "is empty (no header, no rows)", "export the table again with a header row"
+                )
+            ],
+        )
     delim = delimiter or _sniff_delimiter(path)
     name = f"_negah_src_{idx}"
     opts = ["header = true", "null_padding = true", "strict_mode = false", "encoding = 'utf-8'"]
@@ -184,15 +217,21 @@ def _open_csv(raw, path: Path, label: str, idx: int, delimiter: str | None,
         struct = "{" + ", ".join(f"{ql(c)}: {ql(t)}" for c, t in types.items()) + "}"
         # (Errors must not abort the import's transaction, so rejected lines are recorded, not raised.)
         rej, scan = f"_negah_rej_{idx}", f"_negah_scan_{idx}"
-        raw.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {read}, types = {struct}, "
-                    f"dateformat = '%Y-%m-%d', store_rejects = true, rejects_table = {ql(rej)}, rejects_scan = {ql(scan)})")
+        raw.execute(
+            f"CREATE TEMP TABLE {name} AS SELECT * FROM {read}, types = {struct}, "
+            f"dateformat = '%Y-%m-%d', store_rejects = true, rejects_table = {ql(rej)}, rejects_scan = {ql(scan)})"
+        )
         n_rej = raw.execute(f"SELECT count(*) FROM {rej}").fetchone()[0]
         raw.execute(f"DROP TABLE IF EXISTS {rej}")
         raw.execute(f"DROP TABLE IF EXISTS {scan}")
         dates = [c for c, t in types.items() if t == "DATE"]
-        if not n_rej and dates and raw.execute(
+        if (
+            not n_rej
+            and dates
+            and raw.execute(
                 f"SELECT count(*) FROM {name} WHERE " + " OR ".join(f"{qi(c)} < DATE '1700-01-01'" for c in dates)
-        ).fetchone()[0]:
+            ).fetchone()[0]
+        ):
             n_rej = 1
         if n_rej:
             raw.execute(f"DROP TABLE IF EXISTS {name}")
@@ -203,10 +242,20 @@ def _open_csv(raw, path: Path, label: str, idx: int, delimiter: str | None,
             raw.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {read}, all_varchar = true)")
         except Exception as e:  # duckdb.Error
             msg = str(e).split("\n")[0]
-            raise InputError(f"{label} could not be read as CSV: {msg}", [Problem(
-                label, None, None, None, f"could not be read as CSV: {msg}",
-                "check that it is UTF-8 text with one header row; "
-                + _fix("name the delimiter with --delimiter", "--delimiter ';'", "save it comma-separated"))]) from None
+            raise InputError(
+                f"{label} could not be read as CSV: {msg}",
+                [
+                    Problem(
+                        label,
+                        None,
+                        None,
+                        None,
+                        f"could not be read as CSV: {msg}",
+                        "check that it is UTF-8 text with one header row; "
+                        + _fix("name the delimiter with --delimiter", "--delimiter ';'", "save it comma-separated"),
+                    )
+                ],
+            ) from None
         cols = {r[0]: "VARCHAR" for r in raw.execute(f"DESCRIBE {name}").fetchall()}
     view = f"_negah_rel_{idx}"
     # rowid follows file order; inside a transaction it starts at an offset, so count from the first.
@@ -243,13 +292,16 @@ def _open_parquet(raw, path: Path | list[Path], label: str, idx: int, temp: bool
         # Row numbers count within each file (the message names the file when there are several).
         raw.execute(
             f"CREATE {'TEMP ' if temp else ''}VIEW {view} AS SELECT file_row_number + 1 AS _row, * EXCLUDE (file_row_number) "
-            f"FROM read_parquet({files}, file_row_number = true, union_by_name = true)")
+            f"FROM read_parquet({files}, file_row_number = true, union_by_name = true)"
+        )
         cols = {r[0]: r[1] for r in raw.execute(f"DESCRIBE {view}").fetchall() if r[0] != "_row"}
         n = raw.execute(f"SELECT count(*) FROM read_parquet({files}, union_by_name = true)").fetchone()[0]
     except Exception as e:
         msg = str(e).split("\n")[0]
-        raise InputError(f"{label} could not be read as Parquet: {msg}", [Problem(
-            label, None, None, None, f"could not be read as Parquet: {msg}", "write the file again")]) from None
+        raise InputError(
+            f"{label} could not be read as Parquet: {msg}",
+            [Problem(label, None, None, None, f"could not be read as Parquet: {msg}", "write the file again")],
+        ) from None
     return _Source(label, view, cols, None, n, [f"VIEW {view}"])
 
 
@@ -260,8 +312,13 @@ def _open_frame(raw, df: "pd.DataFrame", label: str, idx: int) -> _Source:
     # Object columns with mixed values (Excel, JSON) become text; typed columns stay typed.
     for c in frame.columns:
         if frame[c].dtype == object:
-            frame[c] = frame[c].map(lambda v: None if v is None or (isinstance(v, float) and v != v)
-                                    else (v.isoformat() if hasattr(v, "isoformat") else str(v)))
+            frame[c] = frame[c].map(
+                lambda v: (
+                    None
+                    if v is None or (isinstance(v, float) and v != v)
+                    else (v.isoformat() if hasattr(v, "isoformat") else str(v))
+                )
+            )
         elif isinstance(frame[c].dtype, pd.StringDtype) or str(frame[c].dtype) in ("str", "string"):
             frame[c] = frame[c].astype(object).where(frame[c].notna(), None)
     frame.columns = [str(c) for c in frame.columns]
@@ -280,17 +337,22 @@ def _open_xlsx(raw, path: Path, label: str, idx: int) -> _Source:
     try:
         df = pd.read_excel(path, dtype=object, engine="openpyxl")
     except Exception as e:
-        raise InputError(f"{label} could not be read as Excel: {e}", [Problem(
-            label, None, None, None, f"could not be read as Excel (.xlsx): {e}", "save it again as .xlsx")]) from None
+        raise InputError(
+            f"{label} could not be read as Excel: {e}",
+            [Problem(label, None, None, None, f"could not be read as Excel (.xlsx): {e}", "save it again as .xlsx")],
+        ) from None
     if df.shape[1] == 0:
-        raise InputError(f"{label} is empty", [Problem(label, None, None, None, "has no header row",
-                                                         "put the column names in the first row")])
+        raise InputError(
+            f"{label} is empty",
+            [Problem(label, None, None, None, "has no header row", "put the column names in the first row")],
+        )
     return _open_frame(raw, df, label, idx)
 
 
 # ------------------------------------------------------------------------------------
 # the import
 # ------------------------------------------------------------------------------------
+
 
 def _raw(store: "Store"):
     if store.kind != "duckdb":
@@ -326,14 +388,29 @@ def _match_columns(spec: S.Table, src: _Source, mapping: dict[str, str]) -> tupl
     matched: dict[str, str] = {}
     for canon, theirs in mapping.items():
         if spec.column(canon) is None:
-            problems.append(Problem(src.label, None, canon, None,
-                                    f"is not a column of table {spec.name}",
-                                    f"--map takes canonical=theirs; {spec.name} has {', '.join(spec.names)}"))
+            problems.append(
+                Problem(
+                    src.label,
+                    None,
+                    canon,
+                    None,
+                    f"is not a column of table {spec.name}",
+                    f"--map takes canonical=theirs; {spec.name} has {', '.join(spec.names)}",
+                )
+            )
             continue
         hit = theirs if theirs in src.columns else by_norm.get(_norm_header(theirs))
         if hit is None:
-            problems.append(Problem(src.label, None, theirs, None, "is not in the file's header",
-                                    f"the header has {', '.join(src.columns)}"))
+            problems.append(
+                Problem(
+                    src.label,
+                    None,
+                    theirs,
+                    None,
+                    "is not in the file's header",
+                    f"the header has {', '.join(src.columns)}",
+                )
+            )
         else:
             matched[canon] = hit
     used = set(matched.values())
@@ -350,22 +427,35 @@ def _match_columns(spec: S.Table, src: _Source, mapping: dict[str, str]) -> tupl
         has = f"the header has {', '.join(header) if header else 'no columns'}"
         one = len(header) == 1 and any(d in header[0] for d in ";\t|,")
         for m in missing:
-            hint = f"{has}; " + _fix(f"rename the column or use --map {m}=THEIR_NAME", f"--map {m}=THEIR_NAME",
-                                     f"rename their column to {m} in the file")
+            hint = f"{has}; " + _fix(
+                f"rename the column or use --map {m}=THEIR_NAME",
+                f"--map {m}=THEIR_NAME",
+                f"rename their column to {m} in the file",
+            )
             if one:
                 d = next(d for d in ";\t|," if d in header[0])
-                hint = (f"the header is one column {header[0]!r}: the delimiter looks like {d!r}; "
-                        + _fix(f"use --delimiter {d!r}", f"--delimiter {d!r}", "save the file comma-separated"))
-            problems.append(Problem(src.label, None, m, None,
-                                    f"required column is missing (table {spec.name} needs {', '.join(spec.required)})",
-                                    hint))
+                hint = f"the header is one column {header[0]!r}: the delimiter looks like {d!r}; " + _fix(
+                    f"use --delimiter {d!r}", f"--delimiter {d!r}", "save the file comma-separated"
+                )
+            problems.append(
+                Problem(
+                    src.label,
+                    None,
+                    m,
+                    None,
+                    f"required column is missing (table {spec.name} needs {', '.join(spec.required)})",
+                    hint,
+                )
+            )
     return matched, problems
 
 
 def _existing_columns(raw, name: str) -> dict[str, str] | None:
     rows = raw.execute(
         "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = 'main' "
-        "AND table_name = ? ORDER BY ordinal_position", [name]).fetchall()
+        "AND table_name = ? ORDER BY ordinal_position",
+        [name],
+    ).fetchall()
     return {r[0]: r[1] for r in rows} if rows else None
 
 
@@ -429,10 +519,13 @@ def import_files(
     for p in paths:
         p = Path(p)
         if p.is_dir():
-            found = sorted(f for f in p.iterdir() if f.is_file() and table_for_path(f) and f.suffix.lower() in SUPPORTED)
+            found = sorted(
+                f for f in p.iterdir() if f.is_file() and table_for_path(f) and f.suffix.lower() in SUPPORTED
+            )
             if not found:
-                raise InputError(f"folder {p} has no file named after a table "
-                                 f"({', '.join(S.TABLES)}; .csv, .parquet or .xlsx)")
+                raise InputError(
+                    f"folder {p} has no file named after a table ({', '.join(S.TABLES)}; .csv, .parquet or .xlsx)"
+                )
             files.extend(found)
         elif not p.exists():
             raise InputError(f"{p}: no such file")
@@ -442,29 +535,50 @@ def import_files(
         t = table or table_for_path(f)
         if t is None:
             raise InputError(
-                f"{f.name}: unknown table: name the file after a table ({', '.join(S.TABLES)}) "
-                "or give --table NAME")
+                f"{f.name}: unknown table: name the file after a table ({', '.join(S.TABLES)}) or give --table NAME"
+            )
         S.table(t)
         if f.suffix.lower() not in SUPPORTED:
             raise InputError(f"{f.name}: unsupported file type {f.suffix!r}; use .csv, .parquet or .xlsx")
         items.append((f, t))
-    return _run_import(store, [(f, t, None) for f, t in items], mapping=mapping, mode=mode, key=key,
-                       skip_invalid=skip_invalid, rejects=rejects, delimiter=delimiter,
-                       date_order=date_order, progress=progress, max_problems=max_problems)
+    return _run_import(
+        store,
+        [(f, t, None) for f, t in items],
+        mapping=mapping,
+        mode=mode,
+        key=key,
+        skip_invalid=skip_invalid,
+        rejects=rejects,
+        delimiter=delimiter,
+        date_order=date_order,
+        progress=progress,
+        max_problems=max_problems,
+    )
 
 
-def attach_parquet(store: "Store", files: dict[str, list[Path]], *, progress: bool = False,
-                   max_problems: int = MAX_PROBLEMS) -> list[ImportReport]:
+def attach_parquet(
+    store: "Store", files: dict[str, list[Path]], *, progress: bool = False, max_problems: int = MAX_PROBLEMS
+) -> list[ImportReport]:
     """Make each table a validated *view* over its Parquet file(s), read in place.
 
     The same conversions and checks as an import run in one pass over the files; a problem
     raises :class:`InputError` with its location. Used by ``--data DIR`` for Parquet, so that
     large files are not copied before a query.
     """
-    return _run_import(store, [(fs if len(fs) > 1 else fs[0], t, None) for t, fs in files.items()],
-                       mapping=None, mode="append", key=None, skip_invalid=False, rejects=None,
-                       delimiter=None, date_order="dmy", progress=progress, max_problems=max_problems,
-                       as_views=True)
+    return _run_import(
+        store,
+        [(fs if len(fs) > 1 else fs[0], t, None) for t, fs in files.items()],
+        mapping=None,
+        mode="append",
+        key=None,
+        skip_invalid=False,
+        rejects=None,
+        delimiter=None,
+        date_order="dmy",
+        progress=progress,
+        max_problems=max_problems,
+        as_views=True,
+    )
 
 
 def import_frame(
@@ -489,9 +603,19 @@ def import_frame(
     hash is used.
     """
     S.table(table)
-    return _run_import(store, [(None, table, (df, source, dedupe_token))], mapping=mapping, mode=mode,
-                       key=key, skip_invalid=skip_invalid, rejects=rejects, delimiter=None,
-                       date_order=date_order, progress=False, max_problems=max_problems)[0]
+    return _run_import(
+        store,
+        [(None, table, (df, source, dedupe_token))],
+        mapping=mapping,
+        mode=mode,
+        key=key,
+        skip_invalid=skip_invalid,
+        rejects=rejects,
+        delimiter=None,
+        date_order=date_order,
+        progress=False,
+        max_problems=max_problems,
+    )[0]
 
 
 def _frame_hash(df: "pd.DataFrame") -> str:
@@ -503,8 +627,21 @@ def _frame_hash(df: "pd.DataFrame") -> str:
     return h.hexdigest()
 
 
-def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, delimiter, date_order,
-                progress, max_problems, as_views: bool = False) -> list[ImportReport]:
+def _run_import(
+    store,
+    items,
+    *,
+    mapping,
+    mode,
+    key,
+    skip_invalid,
+    rejects,
+    delimiter,
+    date_order,
+    progress,
+    max_problems,
+    as_views: bool = False,
+) -> list[ImportReport]:
     if mode not in ("append", "replace", "upsert"):
         raise InputError(f"mode {mode!r}: expected append, replace or upsert")
     if mode == "upsert" and not key:
@@ -556,12 +693,16 @@ def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, deli
             if mode == "append" and not as_views:
                 prev = raw.execute(
                     f"SELECT import_id, imported_at FROM {S.IMPORTS_TABLE} WHERE table_name = ? AND sha256 = ? "
-                    "AND mode IN ('append', 'upsert', 'replace') ORDER BY import_id LIMIT 1", [tname, sha]).fetchone()
+                    "AND mode IN ('append', 'upsert', 'replace') ORDER BY import_id LIMIT 1",
+                    [tname, sha],
+                ).fetchone()
                 if prev is not None:
                     report.skipped = True
                     report.import_id = int(prev[0])
-                    report.message = (f"already imported as import #{prev[0]} on {prev[1]:%Y-%m-%d %H:%M}; "
-                                      "nothing changed (use --replace to refresh the table from a full export)")
+                    report.message = (
+                        f"already imported as import #{prev[0]} on {prev[1]:%Y-%m-%d %H:%M}; "
+                        "nothing changed (use --replace to refresh the table from a full export)"
+                    )
                     _drop(raw, src)
                     reports.append(report)
                     bar.done()
@@ -569,8 +710,11 @@ def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, deli
 
             matched, problems = _match_columns(spec, src, maps)
             if src.n_rows == 0 and not problems:
-                problems.append(Problem(label, None, None, None, "has a header but no data rows",
-                                        "export the table again with its rows"))
+                problems.append(
+                    Problem(
+                        label, None, None, None, "has a header but no data rows", "export the table again with its rows"
+                    )
+                )
             if problems:
                 all_problems.extend(problems)
                 total_problems += len(problems)
@@ -602,20 +746,27 @@ def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, deli
                         missing = f"{vname} IS NULL AND nullif(trim({qi(sc)}), '') IS NULL"
                     else:
                         missing = f"{vname} IS NULL AND {qi(sc)} IS NULL"
-                    checks.append((sc, missing,
-                                   "is empty (a value is required)", _FIX.get(col.kind, "give every row a value")))
-            extras = [c for c in src.columns if c not in matched.values() and not c.startswith("_")
-                      and _norm_header(c) not in values]
+                    checks.append(
+                        (sc, missing, "is empty (a value is required)", _FIX.get(col.kind, "give every row a value"))
+                    )
+            extras = [
+                c
+                for c in src.columns
+                if c not in matched.values() and not c.startswith("_") and _norm_header(c) not in values
+            ]
             for c in extras:
                 values[_extra_name(c)] = qi(c)
             conv = f"_negah_conv_{idx}"
             base_rel = src.relation
             if pre_cols:
-                base_rel = (f"(SELECT *, " + ", ".join(f"{v} AS {k}" for k, v in pre_cols.items())
-                            + f" FROM {src.relation})")
-            inner = "SELECT *, " \
-                + ", ".join(f"{v} AS {k}" for k, v in conv_cols.items()) + f" FROM {base_rel}" \
-                if conv_cols else f"SELECT * FROM {src.relation}"
+                base_rel = (
+                    "(SELECT *, " + ", ".join(f"{v} AS {k}" for k, v in pre_cols.items()) + f" FROM {src.relation})"
+                )
+            inner = (
+                "SELECT *, " + ", ".join(f"{v} AS {k}" for k, v in conv_cols.items()) + f" FROM {base_rel}"
+                if conv_cols
+                else f"SELECT * FROM {src.relation}"
+            )
             flags = "".join(f", ({c[1]}) AS {qi(f'__b{i}')}" for i, c in enumerate(checks))
             # Converted once into a temporary table (the checks and the insert then read cheap
             # columns); --data over Parquet keeps a view, so nothing is copied.
@@ -642,14 +793,18 @@ def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, deli
                 union = " UNION ALL ".join(
                     f"SELECT _row, {ql(c[0])} AS col, CAST({qi(c[0])} AS VARCHAR) AS val, {ql(c[2])} AS msg, "
                     f"{ql(c[3])} AS fix, {i} AS k FROM {src.relation} WHERE {c[1]}"
-                    for i, c in enumerate(checks))
+                    for i, c in enumerate(checks)
+                )
                 n_bad_cells = raw.execute(
-                    "SELECT " + " + ".join(f"count(*) FILTER (WHERE {c[1]})" for c in checks) + f" FROM {conv}").fetchone()[0]
+                    "SELECT " + " + ".join(f"count(*) FILTER (WHERE {c[1]})" for c in checks) + f" FROM {conv}"
+                ).fetchone()[0]
                 if n_bad_cells:
                     n_bad = raw.execute(f"SELECT count(*) FROM {src.relation} WHERE {bad_rows_sql}").fetchone()[0]
                     if not skip_invalid:
                         cap = max(0, max_problems - len(all_problems))
-                        rows = raw.execute(f"SELECT _row, col, val, msg, fix FROM ({union}) ORDER BY _row, k LIMIT {cap}").fetchall()
+                        rows = raw.execute(
+                            f"SELECT _row, col, val, msg, fix FROM ({union}) ORDER BY _row, k LIMIT {cap}"
+                        ).fetchall()
                         all_problems.extend(Problem(label, int(r[0]), r[1], r[2], r[3], r[4]) for r in rows)
                         total_problems += n_bad_cells
                         _drop(raw, src)
@@ -658,8 +813,16 @@ def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, deli
             if mode == "upsert":
                 missing_keys = [k for k in key if k not in values]
                 if missing_keys:
-                    all_problems.append(Problem(label, None, missing_keys[0], None,
-                                                "is a --key column but not in the file", "name key columns of the file"))
+                    all_problems.append(
+                        Problem(
+                            label,
+                            None,
+                            missing_keys[0],
+                            None,
+                            "is a --key column but not in the file",
+                            "name key columns of the file",
+                        )
+                    )
                     total_problems += 1
                     _drop(raw, src)
                     continue
@@ -673,9 +836,14 @@ def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, deli
                 # whose conversion changes no value is read raw.
                 same = {k: matched[k] for k in values if k in matched}
                 if same:
-                    row = raw.execute("SELECT " + ", ".join(
-                        f"coalesce(bool_and({values[k]} IS NOT DISTINCT FROM {qi(sc)}), true)"
-                        for k, sc in same.items()) + f" FROM {src.relation}").fetchone()
+                    row = raw.execute(
+                        "SELECT "
+                        + ", ".join(
+                            f"coalesce(bool_and({values[k]} IS NOT DISTINCT FROM {qi(sc)}), true)"
+                            for k, sc in same.items()
+                        )
+                        + f" FROM {src.relation}"
+                    ).fetchone()
                     same = {k: sc for (k, sc), ok in zip(same.items(), row) if ok}
                 _view(store, tname, values, same, src.relation, files)
                 report.rows = int(src.n_rows - (n_bad or 0))
@@ -706,28 +874,42 @@ def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, deli
                 keys = [k for k in key]
                 dup = raw.execute(
                     f"SELECT count(*) FROM (SELECT {', '.join(values[k] for k in keys)} FROM {src.relation} "
-                    f"WHERE {good} GROUP BY ALL HAVING count(*) > 1)").fetchone()[0]
+                    f"WHERE {good} GROUP BY ALL HAVING count(*) > 1)"
+                ).fetchone()[0]
                 if dup:
-                    all_problems.append(Problem(label, None, ",".join(keys), None,
-                                                f"has {dup} key value(s) that appear on more than one row",
-                                                "an upsert key must identify one row; choose other --key columns"))
+                    all_problems.append(
+                        Problem(
+                            label,
+                            None,
+                            ",".join(keys),
+                            None,
+                            f"has {dup} key value(s) that appear on more than one row",
+                            "an upsert key must identify one row; choose other --key columns",
+                        )
+                    )
                     total_problems += 1
                     _drop(raw, src)
                     continue
                 cond = " AND ".join(f"t.{qi(k)} IS NOT DISTINCT FROM n.{qi(k)}" for k in keys)
                 report.replaced_rows = raw.execute(
                     f"SELECT count(*) FROM {qi(tname)} t WHERE EXISTS (SELECT 1 FROM "
-                    f"(SELECT {select} FROM {src.relation} WHERE {good}) n WHERE {cond})").fetchone()[0]
+                    f"(SELECT {select} FROM {src.relation} WHERE {good}) n WHERE {cond})"
+                ).fetchone()[0]
                 raw.execute(
                     f"DELETE FROM {qi(tname)} t WHERE EXISTS (SELECT 1 FROM "
-                    f"(SELECT {select} FROM {src.relation} WHERE {good}) n WHERE {cond})")
+                    f"(SELECT {select} FROM {src.relation} WHERE {good}) n WHERE {cond})"
+                )
             raw.execute(
                 f"INSERT INTO {qi(tname)} BY NAME SELECT {select}, {import_id} AS {qi(S.ROW_SOURCE_COLUMN)} "
-                f"FROM {src.relation} WHERE {good}")
-            n = raw.execute(f"SELECT count(*) FROM {qi(tname)} WHERE {qi(S.ROW_SOURCE_COLUMN)} = ?",
-                            [import_id]).fetchone()[0]
-            raw.execute(f"INSERT INTO {S.IMPORTS_TABLE} VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
-                        [import_id, tname, source_name, src.sha256, n, mode])
+                f"FROM {src.relation} WHERE {good}"
+            )
+            n = raw.execute(
+                f"SELECT count(*) FROM {qi(tname)} WHERE {qi(S.ROW_SOURCE_COLUMN)} = ?", [import_id]
+            ).fetchone()[0]
+            raw.execute(
+                f"INSERT INTO {S.IMPORTS_TABLE} VALUES (?, ?, ?, ?, ?, ?, now()::TIMESTAMP)",
+                [import_id, tname, source_name, src.sha256, n, mode],
+            )
             report.rows = int(n)
             report.import_id = import_id
             report.seconds = time.monotonic() - t0
@@ -749,8 +931,9 @@ def _run_import(store, items, *, mapping, mode, key, skip_invalid, rejects, deli
     return reports
 
 
-def _view(store: "Store", tname: str, values: dict[str, str], same: dict[str, str], relation: str,
-          files: list[str] | None) -> None:
+def _view(
+    store: "Store", tname: str, values: dict[str, str], same: dict[str, str], relation: str, files: list[str] | None
+) -> None:
     """The canonical view: raw columns where they equal their conversion, else the conversion
     (for ``--data DIR``, in the folder store's own in-memory database). Over Parquet
     ``files``, the store learns which columns it reads unchanged (Store.customer_chunks)."""
@@ -771,23 +954,27 @@ def _summary(problems: list[Problem], total: int, cap: int) -> str:
     more = f" (first {shown} shown)" if total > shown else ""
     n = f"{total} problem{'s' if total != 1 else ''} in {', '.join(files)}{more}"
     if READING_FOLDER.get():
-        return (f"the folder's files cannot be read: {n}; nothing was computed. Fix the file(s), or "
-                "import the valid rows with `negah import FILE --skip-invalid` (the rest go to a "
-                "rejects file) and query the store with --store")
-    return (f"import failed: {n}; nothing was written. Fix the file(s), or use --skip-invalid to "
-            "import the valid rows and write the rest to a rejects file")
+        return (
+            f"the folder's files cannot be read: {n}; nothing was computed. Fix the file(s), or "
+            "import the valid rows with `negah import FILE --skip-invalid` (the rest go to a "
+            "rejects file) and query the store with --store"
+        )
+    return (
+        f"import failed: {n}; nothing was written. Fix the file(s), or use --skip-invalid to "
+        "import the valid rows and write the rest to a rejects file"
+    )
 
 
 def _write_rejects(raw, src: _Source, checks, bad_rows_sql: str, rejects, label: str, many: bool) -> str:
     path = Path(rejects) if rejects else Path(f"{label}.rejects.csv")
     if rejects and many:
         path = path.with_name(f"{path.stem}.{label}{path.suffix or '.csv'}")
-    reasons = " || ".join(
-        f"CASE WHEN {c[1]} THEN {ql(c[0] + ': ' + c[2] + '; ')} ELSE '' END" for c in checks)
+    reasons = " || ".join(f"CASE WHEN {c[1]} THEN {ql(c[0] + ': ' + c[2] + '; ')} ELSE '' END" for c in checks)
     cols = ", ".join(qi(c) for c in src.columns)
     raw.execute(
         f"COPY (SELECT _row AS row, rtrim({reasons}, '; ') AS reason, {cols} FROM {src.relation} "
-        f"WHERE {bad_rows_sql} ORDER BY _row) TO {ql(str(path))} (HEADER, DELIMITER ',')")
+        f"WHERE {bad_rows_sql} ORDER BY _row) TO {ql(str(path))} (HEADER, DELIMITER ',')"
+    )
     return str(path)
 
 

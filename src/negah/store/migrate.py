@@ -54,8 +54,10 @@ def read_version(raw) -> int | None:
 
 
 def _user_tables(raw) -> set[str]:
-    return {r[0] for r in raw.execute(
-        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+    return {
+        r[0]
+        for r in raw.execute("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()
+    }
 
 
 def check_version(store) -> int:

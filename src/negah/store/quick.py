@@ -67,7 +67,8 @@ def file_stats(raw: Any, files: list[str]) -> dict[str, tuple[int, Any, Any]]:
         rows = cur.execute(
             "SELECT file_name, path_in_schema, stats_null_count, stats_min_value, stats_max_value, "
             "row_group_num_rows "
-            f"FROM parquet_metadata([{', '.join(ql(f) for f in files)}])").fetchall()
+            f"FROM parquet_metadata([{', '.join(ql(f) for f in files)}])"
+        ).fetchall()
     except Exception:  # noqa: BLE001 - statistics are an optimisation only
         return {}
     finally:
@@ -96,9 +97,16 @@ def _in_range(lows: list, highs: list) -> bool | None:
         return None
 
 
-def quick_check(raw: Any, relation: str, spec: S.Table, matched: dict[str, str], types: dict[str, str],
-                values: dict[str, str], checks: list[tuple[str, str, str, str]],
-                files: list[str] | None = None) -> dict[str, str] | None:
+def quick_check(
+    raw: Any,
+    relation: str,
+    spec: S.Table,
+    matched: dict[str, str],
+    types: dict[str, str],
+    values: dict[str, str],
+    checks: list[tuple[str, str, str, str]],
+    files: list[str] | None = None,
+) -> dict[str, str] | None:
     """Canonical column -> raw column for every column the view can read raw, when ONE cheap
     pass over ``relation`` shows that no row is bad; None when the exact checks must run.
 

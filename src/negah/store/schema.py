@@ -90,8 +90,13 @@ TABLES: dict[str, Table] = {
                 C("order_id", "id", False, "groups lines into one order; absent: every row is its own order"),
                 C("quantity", "number", False, "units; absent: 1; a return line has a negative quantity"),
                 C("product_id", "id", False, "what was bought"),
-                C("kind", "text", False, "`purchase` or `return`; absent: a row is a return when quantity < 0 or amount < 0",
-                  allowed=("purchase", "return")),
+                C(
+                    "kind",
+                    "text",
+                    False,
+                    "`purchase` or `return`; absent: a row is a return when quantity < 0 or amount < 0",
+                    allowed=("purchase", "return"),
+                ),
             ),
             "order_date",
             "one row per order line (purchases and returns)",
@@ -212,6 +217,4 @@ def table(name: str) -> Table:
     try:
         return TABLES[name]
     except KeyError:
-        raise SchemaError(
-            f"unknown table {name!r}: expected one of {', '.join(TABLES)}"
-        ) from None
+        raise SchemaError(f"unknown table {name!r}: expected one of {', '.join(TABLES)}") from None

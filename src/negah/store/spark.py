@@ -21,8 +21,14 @@ if TYPE_CHECKING:  # pragma: no cover
 _counter = itertools.count()
 
 _SPARK_TYPES = {
-    "id": "string", "text": "string", "date": "date", "timestamp": "timestamp",
-    "money": "decimal(18,4)", "number": "decimal(18,4)", "int": "bigint", "bool": "boolean",
+    "id": "string",
+    "text": "string",
+    "date": "date",
+    "timestamp": "timestamp",
+    "money": "decimal(18,4)",
+    "number": "decimal(18,4)",
+    "int": "bigint",
+    "bool": "boolean",
 }
 
 

@@ -23,7 +23,7 @@ def digits(numbers: np.ndarray, width: int) -> np.ndarray:
     x = numbers.astype(np.int64, copy=True)
     j = width
     while j >= 2:
-        buf[:, j - 2:j] = _PAIRS[x % 100]
+        buf[:, j - 2 : j] = _PAIRS[x % 100]
         x //= 100
         j -= 2
     if j == 1:
@@ -41,12 +41,15 @@ def fixed_strings(mat: np.ndarray):
     import pyarrow as pa
 
     n, w = mat.shape
-    if (n + 1) * w < 2 ** 31:
+    if (n + 1) * w < 2**31:
         offsets = np.arange(0, (n + 1) * w, w, dtype=np.int32)
-        return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(mat))])
+        return pa.Array.from_buffers(
+            pa.string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(mat))]
+        )
     offsets = np.arange(0, (n + 1) * w, w, dtype=np.int64)
-    return pa.Array.from_buffers(pa.large_string(), n, [None, pa.py_buffer(offsets),
-                                                        pa.py_buffer(np.ascontiguousarray(mat))]).cast(pa.string())
+    return pa.Array.from_buffers(
+        pa.large_string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(np.ascontiguousarray(mat))]
+    ).cast(pa.string())
 
 
 def prefixed(prefix: str, *parts: np.ndarray) -> np.ndarray:
@@ -54,10 +57,10 @@ def prefixed(prefix: str, *parts: np.ndarray) -> np.ndarray:
     n = parts[0].shape[0]
     pre = prefix.encode()
     out = np.empty((n, len(pre) + sum(p.shape[1] for p in parts)), dtype=np.uint8)
-    out[:, :len(pre)] = np.frombuffer(pre, dtype=np.uint8)
+    out[:, : len(pre)] = np.frombuffer(pre, dtype=np.uint8)
     j = len(pre)
     for p in parts:
-        out[:, j:j + p.shape[1]] = p
+        out[:, j : j + p.shape[1]] = p
         j += p.shape[1]
     return out
 
@@ -135,27 +138,90 @@ def schema(name: str):
 def _schemas():
     import pyarrow as pa
 
-    s, d, ts, m, i, b, f = pa.string(), pa.date32(), pa.timestamp("s"), pa.decimal128(18, 2), pa.int64(), pa.bool_(), pa.float64()
+    s, d, ts, m, i, b, f = (
+        pa.string(),
+        pa.date32(),
+        pa.timestamp("s"),
+        pa.decimal128(18, 2),
+        pa.int64(),
+        pa.bool_(),
+        pa.float64(),
+    )
     return {
-        "customers": pa.schema([("customer_id", s), ("signup_date", d), ("plan", s), ("country", s),
-                                ("acquisition_channel", s), ("loyalty_member", b), ("loyalty_joined", d)]),
-        "orders": pa.schema([("order_id", s), ("customer_id", s), ("order_date", d), ("product_id", s),
-                             ("quantity", i), ("amount", m), ("kind", s)]),
-        "subscriptions": pa.schema([("subscription_id", s), ("customer_id", s), ("start_date", d),
-                                    ("end_date", d), ("mrr", m), ("plan", s)]),
+        "customers": pa.schema(
+            [
+                ("customer_id", s),
+                ("signup_date", d),
+                ("plan", s),
+                ("country", s),
+                ("acquisition_channel", s),
+                ("loyalty_member", b),
+                ("loyalty_joined", d),
+            ]
+        ),
+        "orders": pa.schema(
+            [
+                ("order_id", s),
+                ("customer_id", s),
+                ("order_date", d),
+                ("product_id", s),
+                ("quantity", i),
+                ("amount", m),
+                ("kind", s),
+            ]
+        ),
+        "subscriptions": pa.schema(
+            [("subscription_id", s), ("customer_id", s), ("start_date", d), ("end_date", d), ("mrr", m), ("plan", s)]
+        ),
         "responses": pa.schema([("customer_id", s), ("response_date", d), ("score", i), ("survey_id", s)]),
-        "complaints": pa.schema([("complaint_id", s), ("customer_id", s), ("complaint_date", d), ("reason", s),
-                                 ("product_id", s), ("channel", s), ("status", s), ("text", s)]),
-        "contacts": pa.schema([("customer_id", s), ("contacted_at", ts), ("channel", s), ("direction", s),
-                               ("outcome", s)]),
-        "campaigns": pa.schema([("customer_id", s), ("campaign_id", s), ("offer", s), ("sent_at", ts),
-                                ("responded_at", ts), ("converted_at", ts)]),
+        "complaints": pa.schema(
+            [
+                ("complaint_id", s),
+                ("customer_id", s),
+                ("complaint_date", d),
+                ("reason", s),
+                ("product_id", s),
+                ("channel", s),
+                ("status", s),
+                ("text", s),
+            ]
+        ),
+        "contacts": pa.schema(
+            [("customer_id", s), ("contacted_at", ts), ("channel", s), ("direction", s), ("outcome", s)]
+        ),
+        "campaigns": pa.schema(
+            [
+                ("customer_id", s),
+                ("campaign_id", s),
+                ("offer", s),
+                ("sent_at", ts),
+                ("responded_at", ts),
+                ("converted_at", ts),
+            ]
+        ),
         "spend": pa.schema([("spend_date", d), ("channel", s), ("amount", m)]),
-        "truth_customers": pa.schema([
-            ("customer_id", s), ("purchase_rate", f), ("dropout_p", f), ("dropout_logit_base", f),
-            ("satisfaction", f), ("basket_lines", f), ("subscriber", b), ("best_channel", s), ("best_hour", i),
-            ("loyalty_member", b), ("loyalty_joined", d), ("purchases", i), ("complaints", i),
-            ("last_purchase_date", d), ("dropped_out", b), ("dropout_date", d), ("alive_at_end", b),
-            ("alive_without_loyalty", b), ("next_purchase_after_join", d),
-            ("dropout_on_join_day_without_loyalty", b)]),
+        "truth_customers": pa.schema(
+            [
+                ("customer_id", s),
+                ("purchase_rate", f),
+                ("dropout_p", f),
+                ("dropout_logit_base", f),
+                ("satisfaction", f),
+                ("basket_lines", f),
+                ("subscriber", b),
+                ("best_channel", s),
+                ("best_hour", i),
+                ("loyalty_member", b),
+                ("loyalty_joined", d),
+                ("purchases", i),
+                ("complaints", i),
+                ("last_purchase_date", d),
+                ("dropped_out", b),
+                ("dropout_date", d),
+                ("alive_at_end", b),
+                ("alive_without_loyalty", b),
+                ("next_purchase_after_join", d),
+                ("dropout_on_join_day_without_loyalty", b),
+            ]
+        ),
     }

@@ -34,7 +34,6 @@ class Writer:
     """Writes chunks of tables on a background thread (Arrow encodes without the GIL)."""
 
     def __init__(self, out: Path, fmt: str, names: list[str]):
-        import pyarrow as pa
         import pyarrow.csv as pcsv
         import pyarrow.parquet as pq
 
@@ -57,15 +56,17 @@ class Writer:
                 # pages when a dictionary grows too large).
                 low = [f.name for f in sch if f.name not in HIGH_CARDINALITY or f.name == "customer_id"]
                 dict_cols = low
-                self.writers[name] = pq.ParquetWriter(part, sch, compression="zstd", use_dictionary=dict_cols,
-                                                      write_statistics=low)
+                self.writers[name] = pq.ParquetWriter(
+                    part, sch, compression="zstd", use_dictionary=dict_cols, write_statistics=low
+                )
             else:
                 # a plain header line (Arrow would quote the names); values never need quoting
                 f = open(part, "wb")
                 f.write((",".join(schema(name).names) + "\n").encode())
                 self.files.append(f)
-                self.writers[name] = pcsv.CSVWriter(f, schema(name), write_options=pcsv.WriteOptions(
-                    include_header=False, quoting_style="none"))
+                self.writers[name] = pcsv.CSVWriter(
+                    f, schema(name), write_options=pcsv.WriteOptions(include_header=False, quoting_style="none")
+                )
         self.q: queue.Queue = queue.Queue(maxsize=1)
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="negah-synth-writer", daemon=True)
@@ -121,8 +122,9 @@ def parse_date(value: date | str | None, default: date, what: str) -> date:
         raise InputError(f"synth {what}: {value!r} is not a date (expected YYYY-MM-DD)") from None
 
 
-def estimate_customers(orders: int, *, seed: int = 0, start: date | str | None = None,
-                       end: date | str | None = None) -> int:
+def estimate_customers(
+    orders: int, *, seed: int = 0, start: date | str | None = None, end: date | str | None = None
+) -> int:
     """Customers needed for about ``orders`` order rows on this window (from a pilot block)."""
     if orders < 1:
         raise InputError(f"synth orders: {orders} must be at least 1")
@@ -200,7 +202,7 @@ def generate(
     if customers is None or int(customers) < 1:
         raise InputError(f"synth customers: {customers!r} must be a positive integer")
     customers = int(customers)
-    if customers >= 10 ** 9:
+    if customers >= 10**9:
         raise InputError(f"synth customers: {customers} is too many (at most 999,999,999)")
     if block_size < 1 or chunk_customers < 1:
         raise InputError(f"synth block_size/chunk_customers must be positive (got {block_size}, {chunk_customers})")
@@ -210,12 +212,14 @@ def generate(
     other = "csv" if fmt == "parquet" else "parquet"
     clash = [f"{t}.{other}" for t in P.TABLE_NAMES + ("truth_customers",) if (out / f"{t}.{other}").exists()]
     if clash:
-        raise InputError(f"synth {out}: already holds {', '.join(clash)}; a folder must hold one file per "
-                         f"table, so write {fmt} into another folder or remove those files")
+        raise InputError(
+            f"synth {out}: already holds {', '.join(clash)}; a folder must hold one file per "
+            f"table, so write {fmt} into another folder or remove those files"
+        )
 
     t_start = time.perf_counter()
     ctx = Context(seed, s, e, spike, block_size)
-    names = list(P.TABLE_NAMES[:-1]) + ["truth_customers"]   # spend is written at the end
+    names = list(P.TABLE_NAMES[:-1]) + ["truth_customers"]  # spend is written at the end
     writer = Writer(out, fmt, names + ["spend"])
     rows = {t: 0 for t in P.TABLE_NAMES + ("truth_customers",)}
     acq = np.zeros(len(ctx.months) * len(P.CHANNELS), dtype=np.int64)
@@ -226,11 +230,24 @@ def generate(
     try:
         if progress:
             from rich.console import Console
-            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                                       TimeElapsedColumn, TimeRemainingColumn)
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
 
-            bar = Progress(TextColumn("synth"), BarColumn(), MofNCompleteColumn(), TextColumn("customers"),
-                           TimeElapsedColumn(), TimeRemainingColumn(), console=Console(stderr=True))
+            bar = Progress(
+                TextColumn("synth"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("customers"),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                console=Console(stderr=True),
+            )
             bar.start()
             task = bar.add_task("synth", total=customers)
         pending: dict[str, list] = {nm: [] for nm in names}
@@ -262,14 +279,21 @@ def generate(
             bar.stop()
         writer.close(ok)
 
-    truth = ground_truth(ctx, customers, fmt, rows, agg, acq.reshape(len(ctx.months), len(P.CHANNELS)), spend_cents=samt)
+    truth = ground_truth(
+        ctx, customers, fmt, rows, agg, acq.reshape(len(ctx.months), len(P.CHANNELS)), spend_cents=samt
+    )
     gt_path = out / "ground_truth.json"
     gt_path.write_text(json.dumps(truth, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     paths = {t: str(writer.final[t]) for t in P.TABLE_NAMES}
     paths["truth_customers"] = str(writer.final["truth_customers"])
     paths["ground_truth"] = str(gt_path)
-    return {"paths": paths, "rows": rows, "customers": customers,
-            "seconds": time.perf_counter() - t_start, "truth": truth}
+    return {
+        "paths": paths,
+        "rows": rows,
+        "customers": customers,
+        "seconds": time.perf_counter() - t_start,
+        "truth": truth,
+    }
 
 
 def blocks(ctx: Context, sizes: list[int], workers: int | None):

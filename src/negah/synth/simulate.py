@@ -73,7 +73,7 @@ class Context:
 
         # products
         ranks = np.arange(1, P.N_PRODUCTS + 1, dtype=np.float64)
-        zipf = ranks ** -P.ZIPF_EXPONENT
+        zipf = ranks**-P.ZIPF_EXPONENT
         # quantile table: product of a uniform u is table[int(u * 2**bits)]; the popularity in the
         # ground truth is the table's exact share
         size = 1 << P.PRODUCT_TABLE_BITS
@@ -84,7 +84,7 @@ class Context:
         self.popularity = counts / size
         self.category = rng.integers(0, len(P.CATEGORIES), P.N_PRODUCTS)
         price = np.exp(rng.normal(math.log(30.0), 0.7, P.N_PRODUCTS))
-        self.price_cents = (np.maximum(np.round(price), 2) * 100 - 1).astype(np.int64)   # 29.99-style
+        self.price_cents = (np.maximum(np.round(price), 2) * 100 - 1).astype(np.int64)  # 29.99-style
         mean_ret = np.asarray(P.CATEGORY_RETURN)[self.category]
         conc = 40.0
         self.return_rate = rng.beta(mean_ret * conc, (1 - mean_ret) * conc)
@@ -100,8 +100,13 @@ class Context:
             mi = min(len(self.months) - 2, max(1, int(round(0.6 * (len(self.months) - 1)))))
             s0 = int(self.month_off[mi])
             s1 = int(self.month_off[mi + 1]) if mi + 1 < len(self.months) else self.days
-            self.spike = {"month_index": mi, "start": s0, "end": s1, "product": P.SPIKE_PRODUCT_RANK - 1,
-                          "reason": P.REASONS.index(P.SPIKE_REASON)}
+            self.spike = {
+                "month_index": mi,
+                "start": s0,
+                "end": s1,
+                "product": P.SPIKE_PRODUCT_RANK - 1,
+                "reason": P.REASONS.index(P.SPIKE_REASON),
+            }
 
         self.launch = int(round(P.LOYALTY_LAUNCH_FRACTION * self.days))
 
@@ -192,8 +197,9 @@ def simulate(ctx: Context, rng: np.random.Generator, n: int) -> Simulated:
     p = np.clip(rng.beta(P.A_BETA, P.B_BETA, n), 1e-6, 1 - 1e-6)
     sat = rng.standard_normal(n)
     basket = rng.gamma(P.BASKET_SHAPE, P.BASKET_SCALE, n)
-    base_logit = (np.log(p / (1 - p)) + np.asarray(P.CHANNEL_DROPOUT)[ch] + P.BETA_SAT * sat
-                  + P.BETA_SUBSCRIBER * subscriber)
+    base_logit = (
+        np.log(p / (1 - p)) + np.asarray(P.CHANNEL_DROPOUT)[ch] + P.BETA_SAT * sat + P.BETA_SUBSCRIBER * subscriber
+    )
     comp_prob = _sigmoid(_logit(P.COMPLAINT_BASE) + P.COMPLAINT_SAT * sat)
 
     price, ret_rate, ptable = ctx.price_cents, ctx.return_rate, ctx.product_table
@@ -207,17 +213,17 @@ def simulate(ctx: Context, rng: np.random.Generator, n: int) -> Simulated:
     joined = np.full(n, -1, dtype=np.int64)
     died = np.zeros(n, dtype=bool)
     cf_dead = np.zeros(n, dtype=bool)
-    cf_dead_join_day = np.zeros(n, dtype=bool)       # no-loyalty dropout at a purchase on the join day
+    cf_dead_join_day = np.zeros(n, dtype=bool)  # no-loyalty dropout at a purchase on the join day
     next_after_join = np.full(n, -1, dtype=np.int64)  # first purchase day after the join day
     last_day = np.zeros(n, dtype=np.int64)
     npurch = np.zeros(n, dtype=np.int64)
     ncomp = np.zeros(n, dtype=np.int64)
     cur_plan = plan0.copy()
 
-    L_c, L_k, L_d, L_p, L_q, L_a, L_r = [], [], [], [], [], [], []       # lines
-    C_c, C_k, C_j, C_d, C_r, C_p = [], [], [], [], [], []                # complaints
-    N_c, N_d, N_s = [], [], []                                           # nps
-    E_c, E_d, E_p = [], [], []                                           # plan changes
+    L_c, L_k, L_d, L_p, L_q, L_a, L_r = [], [], [], [], [], [], []  # lines
+    C_c, C_k, C_j, C_d, C_r, C_p = [], [], [], [], [], []  # complaints
+    N_c, N_d, N_s = [], [], []  # nps
+    E_c, E_d, E_p = [], [], []  # plan changes
 
     a_idx = np.arange(n, dtype=np.int64)
     a_t = t0.copy()
@@ -225,7 +231,7 @@ def simulate(ctx: Context, rng: np.random.Generator, n: int) -> Simulated:
     while a_idx.size:
         m = a_idx.size
         day = a_t.astype(np.int64)
-        U = rng.random((m, 7))   # complaint, nps, spike, join, plan change, dropout, next gap
+        U = rng.random((m, 7))  # complaint, nps, spike, join, plan change, dropout, next gap
         L = np.minimum(1 + rng.poisson(basket[a_idx]), P.MAX_LINES)
         starts = np.cumsum(L) - L
         nl = int(L.sum())
@@ -236,17 +242,29 @@ def simulate(ctx: Context, rng: np.random.Generator, n: int) -> Simulated:
         cents = (qty * price[prod] * disc_table[(V[:, 2] * 20).astype(np.int64)] + 50) // 100
         lcust = a_idx[lo]
         lday = day[lo]
-        L_c.append(lcust); L_k.append(np.full(nl, k)); L_d.append(lday); L_p.append(prod)
-        L_q.append(qty); L_a.append(cents); L_r.append(np.zeros(nl, dtype=np.int8))
+        L_c.append(lcust)
+        L_k.append(np.full(nl, k))
+        L_d.append(lday)
+        L_p.append(prod)
+        L_q.append(qty)
+        L_a.append(cents)
+        L_r.append(np.zeros(nl, dtype=np.int8))
         ri = np.flatnonzero(V[:, 3] < ret_rate[prod])
         if ri.size:
             # the return delay reuses the uniform's position below the return rate (uniform again)
-            ret_day = lday[ri] + P.RETURN_DELAY[0] + (V[ri, 3] / ret_rate[prod[ri]]
-                                                   * (P.RETURN_DELAY[1] - P.RETURN_DELAY[0] + 1)).astype(np.int64)
+            ret_day = (
+                lday[ri]
+                + P.RETURN_DELAY[0]
+                + (V[ri, 3] / ret_rate[prod[ri]] * (P.RETURN_DELAY[1] - P.RETURN_DELAY[0] + 1)).astype(np.int64)
+            )
             ok = ret_day < D
             ri, ret_day = ri[ok], ret_day[ok]
-            L_c.append(lcust[ri]); L_k.append(np.full(ri.size, k)); L_d.append(ret_day)
-            L_p.append(prod[ri]); L_q.append(-qty[ri]); L_a.append(-cents[ri])
+            L_c.append(lcust[ri])
+            L_k.append(np.full(ri.size, k))
+            L_d.append(ret_day)
+            L_p.append(prod[ri])
+            L_q.append(-qty[ri])
+            L_a.append(-cents[ri])
             L_r.append(np.ones(ri.size, dtype=np.int8))
 
         # complaints about this order (details drawn for the complaining orders only)
@@ -261,8 +279,11 @@ def simulate(ctx: Context, rng: np.random.Generator, n: int) -> Simulated:
             complained[ci] = True
             e = cday < D
             ne = int(e.sum())
-            C_c.append(a_idx[ci[e]]); C_k.append(np.full(ne, k)); C_j.append(np.zeros(ne, np.int64))
-            C_d.append(cday[e]); C_r.append(reason[e])
+            C_c.append(a_idx[ci[e]])
+            C_k.append(np.full(ne, k))
+            C_j.append(np.zeros(ne, np.int64))
+            C_d.append(cday[e])
+            C_r.append(reason[e])
             C_p.append(prod[starts[ci[e]] + (W[e, 2] * L[ci[e]]).astype(np.int64)])
         if spike is not None and day.min() < spike["end"] and day.max() >= spike["start"]:
             has = np.zeros(m, dtype=bool)
@@ -275,8 +296,12 @@ def simulate(ctx: Context, rng: np.random.Generator, n: int) -> Simulated:
                 sday = np.minimum(day[si] + (rng.random(si.size) * 8).astype(np.int64), spike["end"] - 1)
                 e = sday < D
                 ne = int(e.sum())
-                C_c.append(a_idx[si[e]]); C_k.append(np.full(ne, k)); C_j.append(np.ones(ne, np.int64))
-                C_d.append(sday[e]); C_r.append(np.full(ne, spike["reason"])); C_p.append(np.full(ne, spike["product"]))
+                C_c.append(a_idx[si[e]])
+                C_k.append(np.full(ne, k))
+                C_j.append(np.ones(ne, np.int64))
+                C_d.append(sday[e])
+                C_r.append(np.full(ne, spike["reason"]))
+                C_p.append(np.full(ne, spike["product"]))
         ncomp[a_idx] += complained
 
         # NPS answer
@@ -285,9 +310,14 @@ def simulate(ctx: Context, rng: np.random.Generator, n: int) -> Simulated:
             nday = day[ai] + 3 + (rng.random(ai.size) * 12).astype(np.int64)
             ai, nday = ai[nday < D], nday[nday < D]
             z = rng.standard_normal(ai.size)
-            score = np.clip(np.rint(P.NPS_MEAN + P.NPS_SAT * sat[a_idx[ai]] - P.NPS_COMPLAINT * complained[ai]
-                                    + P.NPS_SD * z), 0, 10).astype(np.int64)
-            N_c.append(a_idx[ai]); N_d.append(nday); N_s.append(score)
+            score = np.clip(
+                np.rint(P.NPS_MEAN + P.NPS_SAT * sat[a_idx[ai]] - P.NPS_COMPLAINT * complained[ai] + P.NPS_SD * z),
+                0,
+                10,
+            ).astype(np.int64)
+            N_c.append(a_idx[ai])
+            N_d.append(nday)
+            N_s.append(score)
 
         # loyalty program
         mem = member[a_idx]
@@ -313,7 +343,9 @@ def simulate(ctx: Context, rng: np.random.Generator, n: int) -> Simulated:
             if chg.size:
                 newp = cp[chg] + up[chg].astype(np.int64) - down[chg].astype(np.int64)
                 cur_plan[a_idx[chg]] = newp
-                E_c.append(a_idx[chg]); E_d.append(day[chg]); E_p.append(newp)
+                E_c.append(a_idx[chg])
+                E_d.append(day[chg])
+                E_p.append(newp)
 
         # dropout after this purchase; the same draw without the loyalty term gives the counterfactual
         lg = base_logit[a_idx] + dl
@@ -339,9 +371,30 @@ def simulate(ctx: Context, rng: np.random.Generator, n: int) -> Simulated:
 
     cf_dead |= died
     return Simulated(
-        signup=signup, ch=ch, country=country, subscriber=subscriber, plan0=plan0, best_ch=best_ch,
-        best_hour=best_hour, cancel_delay=cancel_delay, lam=lam, p=p, sat=sat, basket=basket,
-        base_logit=base_logit, member=member, joined=joined, died=died, cf_dead=cf_dead,
-        cf_dead_join_day=cf_dead_join_day, next_after_join=next_after_join, last_day=last_day,
-        npurch=npurch, ncomp=ncomp, lines=(L_c, L_k, L_d, L_p, L_q, L_a, L_r),
-        complaints=(C_c, C_k, C_j, C_d, C_r, C_p), nps=(N_c, N_d, N_s), plan_changes=(E_c, E_d, E_p))
+        signup=signup,
+        ch=ch,
+        country=country,
+        subscriber=subscriber,
+        plan0=plan0,
+        best_ch=best_ch,
+        best_hour=best_hour,
+        cancel_delay=cancel_delay,
+        lam=lam,
+        p=p,
+        sat=sat,
+        basket=basket,
+        base_logit=base_logit,
+        member=member,
+        joined=joined,
+        died=died,
+        cf_dead=cf_dead,
+        cf_dead_join_day=cf_dead_join_day,
+        next_after_join=next_after_join,
+        last_day=last_day,
+        npurch=npurch,
+        ncomp=ncomp,
+        lines=(L_c, L_k, L_d, L_p, L_q, L_a, L_r),
+        complaints=(C_c, C_k, C_j, C_d, C_r, C_p),
+        nps=(N_c, N_d, N_s),
+        plan_changes=(E_c, E_d, E_p),
+    )
