@@ -260,26 +260,8 @@ class Calendar:
         d = np.datetime64("1970-01-01", "D") + dn.astype("timedelta64[D]")
         return pd.DataFrame({"d": pd.Series(d).dt.date, "dn": dn, "pkey": pkey.astype(np.int64)})
 
-    def periods_frame(self) -> "pd.DataFrame":
-        """One row per period: ``pkey``, ``label``, ``start``, ``end`` (exclusive)."""
-        import pandas as pd
-
-        return pd.DataFrame(
-            {
-                "pkey": [p.index for p in self.periods],
-                "label": [p.label for p in self.periods],
-                "start": [p.start for p in self.periods],
-                "end": [p.end for p in self.periods],
-            }
-        )
-
     def memtable(self):
         """The day table as an Ibis memtable (``d`` date, ``dn`` int64, ``pkey`` int64)."""
         import ibis
 
         return ibis.memtable(self.days_frame(), schema={"d": "date", "dn": "int64", "pkey": "int64"})
-
-
-def jalali_label(d: object, period: str = "month") -> str:
-    """The Jalali label of the period containing ``d`` (ASCII digits)."""
-    return period_of(d, period, "jalali").label
